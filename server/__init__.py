@@ -1,0 +1,1 @@
+"""cnnplay server: a FastAPI app hosting PyTorch for the visual CNN playground."""

@@ -1,0 +1,1 @@
+"""One router per domain; thin: validate, call the core, return."""

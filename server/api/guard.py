@@ -1,0 +1,109 @@
+"""The request guard: Host and Origin checks, and bounded request bodies.
+
+A pure ASGI middleware, so bodies are counted while they stream (413 past the
+limit) and nothing is buffered first. Foreign Origins may not change state or
+open event streams; a Host that is not the server's own is refused (DNS
+rebinding, as in Gradio CVE-2024-1727).
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlsplit
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from server.config import Settings
+
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+UPLOAD_TYPES = ("multipart/form-data", "application/zip", "application/octet-stream", "image/")
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _hostname(host: str) -> str:
+    """'127.0.0.1:8000' -> '127.0.0.1', '[::1]:8000' -> '::1'."""
+    return urlsplit(f"//{host}").hostname or ""
+
+
+class Guard:
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+        self.hosts = LOCAL_HOSTS | {settings.host} | set(settings.allowed_hosts)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        host = headers.get("host", "")
+        if "*" not in self.hosts and _hostname(host) not in self.hosts:
+            await _reply(
+                send, 421, f"Host {host!r} is not this server's; see CNNPLAY_ALLOWED_HOSTS"
+            )
+            return
+        origin = headers.get("origin")
+        streams = "text/event-stream" in headers.get("accept", "")
+        if origin and (scope["method"] not in SAFE_METHODS or streams):
+            if urlsplit(origin).netloc != host:
+                await _reply(send, 403, f"requests from {origin} are not allowed")
+                return
+        kind = headers.get("content-type", "")
+        limit = (
+            self.settings.max_upload_bytes
+            if kind.startswith(UPLOAD_TYPES)
+            else self.settings.max_body_bytes
+        )
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            await _reply(send, 413, f"the request body is over the limit of {limit:,} bytes")
+            return
+        await self._bounded(scope, receive, send, limit)
+
+    async def _bounded(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        seen = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise _TooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await _reply(send, 413, f"the request body is over the limit of {limit:,} bytes")
+
+
+async def _reply(send: Send, status: int, detail: str) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def install(app: FastAPI, settings: Settings) -> None:
+    app.add_middleware(Guard, settings=settings)

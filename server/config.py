@@ -1,0 +1,38 @@
+"""Settings: every address, path and limit of the server, from CNNPLAY_* env vars."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MiB = 1 << 20
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CNNPLAY_")
+
+    host: str = "127.0.0.1"  # exposing the server is an explicit --host
+    port: int = 8000
+    data_dir: Path = Field(default_factory=lambda: Path.home() / ".cnnplay")
+    # Extra Host header values to accept (DNS rebinding guard); "*" accepts any.
+    allowed_hosts: list[str] = Field(default_factory=list)
+
+    # --- limits: a request past one gets a 4xx naming it ---------------------
+    max_body_bytes: int = 2 * MiB  # a JSON request body
+    max_upload_bytes: int = 20 * MiB  # an uploaded image or archive
+    max_image_pixels: int = 40_000_000  # decoded width * height
+    max_layers: int = 2_000  # layers in one spec, nested ones included
+    max_depth: int = 32  # nesting of blocks
+    max_params: int = 250_000_000  # to build a network (VGG-19 has 143.7M)
+    max_activation_bytes: int = 1024 * MiB  # one image through the network
+    max_jobs: int = 2  # training jobs running at once
+    max_queued_jobs: int = 20  # waiting behind them
+    max_archive_entries: int = 20_000
+    max_archive_bytes: int = 500 * MiB  # an archive once unpacked
+    max_archive_ratio: int = 100  # unpacked / packed, per entry
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "cnnplay.sqlite3"

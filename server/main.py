@@ -1,0 +1,35 @@
+"""create_app(): lifespan, routers, static frontend; nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from server.api import errors, guard, health, layers, shapes
+from server.config import Settings
+
+FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
+ROUTERS = [health.router, layers.router, shapes.router]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        yield
+
+    app = FastAPI(title="cnnplay", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    for router in ROUTERS:
+        app.include_router(router, prefix="/api")
+    errors.install(app)
+    guard.install(app, settings)
+    if FRONTEND.is_dir():
+        app.mount("/", StaticFiles(directory=FRONTEND, html=True), name="frontend")
+    return app

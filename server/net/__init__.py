@@ -1,0 +1,1 @@
+"""The pure core: pydantic + torch, never FastAPI."""
