@@ -49,10 +49,10 @@ class Guard:
             return
         origin = headers.get("origin")
         streams = "text/event-stream" in headers.get("accept", "")
-        if origin and (scope["method"] not in SAFE_METHODS or streams):
-            if urlsplit(origin).netloc != host:
-                await _reply(send, 403, f"requests from {origin} are not allowed")
-                return
+        guarded = scope["method"] not in SAFE_METHODS or streams
+        if origin and guarded and urlsplit(origin).netloc != host:
+            await _reply(send, 403, f"requests from {origin} are not allowed")
+            return
         kind = headers.get("content-type", "")
         limit = (
             self.settings.max_upload_bytes

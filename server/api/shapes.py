@@ -27,7 +27,8 @@ def check_size(spec: NetworkSpec, settings: Settings) -> None:
     if depth > settings.max_depth:
         raise HTTPException(
             422,
-            f"blocks are nested {depth} deep; the limit is {settings.max_depth} (CNNPLAY_MAX_DEPTH)",
+            f"blocks are nested {depth} deep; the limit is {settings.max_depth} "
+            "(CNNPLAY_MAX_DEPTH)",
         )
 
 

@@ -1,0 +1,4 @@
+// Placeholder until its view lands.
+export function mount(el) {
+  el.textContent = "";
+}
