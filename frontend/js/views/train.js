@@ -1,4 +1,0 @@
-// Placeholder until its view lands.
-export function mount(el) {
-  el.textContent = "";
-}
