@@ -29,9 +29,22 @@ class Settings(BaseSettings):
     max_activation_bytes: int = 1024 * MiB  # one image through the network
     max_jobs: int = 2  # training jobs running at once
     max_queued_jobs: int = 20  # waiting behind them
+    max_train_params: int = 5_000_000  # a network trained on the CPU (issue 6)
     max_archive_entries: int = 20_000
     max_archive_bytes: int = 500 * MiB  # an archive once unpacked
     max_archive_ratio: int = 100  # unpacked / packed, per entry
+    # feature maps (issue 5): a layer page and the built-network cache
+    max_feature_channels: int = 64  # channels in one /api/features/layer answer
+    max_feature_values: int = 4_000_000  # values in one page (VGG-16 conv1 at 224: 3.2M)
+    feature_cache_networks: int = 4  # built networks kept (LRU)
+    # --- the convolution animator (POST /api/convolve, /api/images) ---------
+    max_conv_side: int = 256  # an image input is downscaled to this longer side
+    max_conv_channels: int = 16  # input channels and filters
+    max_conv_kernel: int = 15  # f
+    conv_window_cells: int = 8  # output cells a side sent as numbers (the rest: PNG)
+    max_images: int = 32  # uploads kept in memory (POST /api/images), oldest leave first
+    max_export_params: int = 70_000_000  # an ONNX file holds every weight (VGG: 550 MB)
+    max_saved_networks: int = 10_000  # designs in the store (POST /api/networks)
 
     @property
     def db_path(self) -> Path:

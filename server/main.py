@@ -9,11 +9,29 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from server.api import errors, guard, health, layers, shapes
+from server.api import (
+    convolve,
+    errors,
+    export,
+    features,
+    guard,
+    health,
+    images,
+    layers,
+    networks,
+    runs,
+    shapes,
+    zoo,
+)
 from server.config import Settings
+from server.jobs import runner
+from server.store import Store
 
 FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
-ROUTERS = [health.router, layers.router, shapes.router]
+ROUTERS = [health.router, layers.router, shapes.router, zoo.router, convolve.router]
+ROUTERS.append(features.router)  # issue 5
+ROUTERS += [networks.router, export.router, images.router]
+ROUTERS.append(runs.router)  # issue 6
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -22,10 +40,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        yield
+        app.state.store = Store(settings.db_path)
+        app.state.runner = runner.start(settings, app.state.store)  # issue 6
+        try:
+            yield
+        finally:
+            app.state.runner.stop()
+            app.state.store.close()
 
     app = FastAPI(title="cnnplay", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
+    app.state.images = images.ImageStore(settings.max_images)
     for router in ROUTERS:
         app.include_router(router, prefix="/api")
     errors.install(app)

@@ -49,3 +49,64 @@ export const postRaw = (path, body, opts) => request("POST", path, body, { ...op
 export const health = () => getJSON("/api/health");
 export const layerSchemas = () => getJSON("/api/layers");
 export const shapes = (spec, opts) => postJSON("/api/shapes", spec, opts);
+
+// --- designer (issue 3) -------------------------------------------------------
+export const zooList = () => getJSON("/api/zoo");
+export const zooSpec = (name) => getJSON(`/api/zoo/${encodeURIComponent(name)}`);
+export const listNetworks = () => getJSON("/api/networks");
+export const getNetwork = (id) => getJSON(`/api/networks/${encodeURIComponent(id)}`);
+export const createNetwork = (spec) => postJSON("/api/networks", spec);
+export const updateNetwork = (id, spec) => putJSON(`/api/networks/${encodeURIComponent(id)}`, spec);
+export const deleteNetwork = (id) => del(`/api/networks/${encodeURIComponent(id)}`);
+/** PyTorch source text of a spec. */
+export const exportPytorch = async (spec) => (await postRaw("/api/export/pytorch", spec)).text();
+/** The .onnx file of a spec, as a Blob. */
+export const exportOnnx = async (spec) => (await postRaw("/api/export/onnx", spec)).blob();
+
+// --- feature maps (issue 5) ---------------------------------------------------
+export const featurePresets = () => getJSON("/api/features/presets");
+export const featureOverview = (body, opts) => postJSON("/api/features/overview", body, opts);
+export const featureChannel = (body, opts) => postJSON("/api/features/channel", body, opts);
+/** Upload an image File/Blob to the shared store -> {id, width, height}. */
+export function featureUpload(file, opts) {
+  const form = new FormData();
+  form.append("file", file, file.name ?? "image.png");
+  return postJSON("/api/images", form, opts);
+}
+/** One layer page: a binary frame of uint32 JSON length, JSON meta, PNG atlas. */
+export async function featureLayer(body, opts) {
+  const buf = await (await postRaw("/api/features/layer", body, opts)).arrayBuffer();
+  const n = new DataView(buf).getUint32(0);
+  const meta = JSON.parse(new TextDecoder().decode(new Uint8Array(buf, 4, n)));
+  const png = new Blob([new Uint8Array(buf, 4 + n)], { type: "image/png" });
+  return { meta, png, bytes: buf.byteLength };
+}
+
+// --- convolution animator (issue 4) ------------------------------------------
+export const convolve = (body, opts) => postJSON("/api/convolve", body, opts);
+export const convKernels = () => getJSON("/api/kernels");
+/** Upload an image for the animator -> {id, width, height} (same store as features). */
+export function convUpload(file, opts) {
+  const form = new FormData();
+  form.append("file", file, file.name ?? "image.png");
+  return postJSON("/api/images", form, opts);
+}
+
+// --- training runs (issue 6) --------------------------------------------------
+export const listRuns = () => getJSON("/api/runs");
+export const trainDatasets = () => getJSON("/api/train/datasets");
+export const getRun = (id) => getJSON(`/api/runs/${encodeURIComponent(id)}`);
+export const startRun = (spec, config) => postJSON("/api/runs", { spec, config });
+export const cancelRun = (id) => postJSON(`/api/runs/${encodeURIComponent(id)}/cancel`);
+export const deleteRun = (id) => del(`/api/runs/${encodeURIComponent(id)}`);
+// Server-Sent Events: onEvent(event) per stored event, onEnd(status) once. EventSource
+// resends Last-Event-ID itself when it reconnects; close() stops following.
+export function followRun(id, { onEvent, onEnd }) {
+  const source = new EventSource(`/api/runs/${encodeURIComponent(id)}/events`);
+  source.onmessage = (msg) => onEvent(JSON.parse(msg.data));
+  source.addEventListener("end", (msg) => {
+    source.close();
+    onEnd(JSON.parse(msg.data).status);
+  });
+  return { close: () => source.close() };
+}

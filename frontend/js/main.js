@@ -5,6 +5,7 @@ const VIEWS = {
   design: () => import("./views/design.js"),
   conv: () => import("./views/conv.js"),
   features: () => import("./views/features.js"),
+  train: () => import("./views/train.js"),
 };
 
 let current = null;

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from server.config import Settings
+from server.store import Store
 
 
 def get_settings(request: Request) -> Settings:
@@ -14,3 +15,10 @@ def get_settings(request: Request) -> Settings:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_store(request: Request) -> Store:
+    return request.app.state.store
+
+
+StoreDep = Annotated[Store, Depends(get_store)]

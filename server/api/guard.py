@@ -12,6 +12,7 @@ import json
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.config import Settings
@@ -21,8 +22,17 @@ UPLOAD_TYPES = ("multipart/form-data", "application/zip", "application/octet-str
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(HTTPException):
+    """Raised from receive() past the limit. An HTTPException, so FastAPI's body
+    parser re-raises it as is (it turns any other error into a bare 400) and the
+    app answers 413; the guard catches it itself for apps that do not."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, _over(limit))
+
+
+def _over(limit: int) -> str:
+    return f"the request body is over the limit of {limit:,} bytes"
 
 
 def _hostname(host: str) -> str:
@@ -61,7 +71,7 @@ class Guard:
         )
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            await _reply(send, 413, f"the request body is over the limit of {limit:,} bytes")
+            await _reply(send, 413, _over(limit))
             return
         await self._bounded(scope, receive, send, limit)
 
@@ -75,7 +85,7 @@ class Guard:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise _TooLarge
+                    raise _TooLarge(limit)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -87,7 +97,7 @@ class Guard:
             await self.app(scope, counting_receive, tracking_send)
         except _TooLarge:
             if not started:
-                await _reply(send, 413, f"the request body is over the limit of {limit:,} bytes")
+                await _reply(send, 413, _over(limit))
 
 
 async def _reply(send: Send, status: int, detail: str) -> None:

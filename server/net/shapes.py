@@ -311,6 +311,8 @@ class _Walker:
         self.rows: list[LayerInfo] = []
 
     def is_frozen(self, path: str) -> bool:
+        if not self.frozen:  # the usual case: skip the prefix scan
+            return False
         return any(path == f or path.startswith(f + ".") for f in self.frozen)
 
     def stack(

@@ -1,4 +1,626 @@
-// Placeholder until its view lands.
-export function mount(el) {
-  el.textContent = "";
+// The designer (issue 3): build a network from a palette, see every layer's shape,
+// params and MACs from the server as you type, draw it, save/share/export it.
+// State: the spec (undoable), the selected layer, the last /api/shapes report.
+// The whole spec lives in the hash (#design/<base64url>) so a link restores it.
+import * as api from "../api.js";
+import { decodeSpec, encodeSpec } from "../lib/hash_codec.js";
+import { compact } from "../lib/format.js";
+import { History } from "../lib/history.js";
+import * as E from "../lib/spec_edit.js";
+import { h, download } from "./design/dom.js";
+import { downloadPng, downloadSvg, renderDiagram } from "./design/diagram.js";
+import { renderSaved } from "./design/files.js";
+import { mountFormulaLab } from "./design/formula_lab.js";
+import { renderLayerForm } from "./design/layer_form.js";
+import { renderLayerList } from "./design/layer_list.js";
+import { renderPalette } from "./design/palette.js";
+import { renderInputEditor, renderLayerStats, renderTotals } from "./design/summary.js";
+
+const DEBOUNCE_MS = 150;
+const BLANK = { name: "Untitled", input: { channels: 1, height: 28, width: 28 }, layers: [] };
+// A small starting point (data, like a zoo entry; every value is explicit on purpose).
+const TEMPLATES = {
+  small_cnn: {
+    name: "Small CNN",
+    input: { channels: 1, height: 28, width: 28 },
+    layers: [
+      { type: "conv2d", out_channels: 8, kernel_size: 3, padding: 1 },
+      { type: "relu" },
+      { type: "maxpool2d", kernel_size: 2 },
+      { type: "conv2d", out_channels: 16, kernel_size: 3, padding: 1 },
+      { type: "relu" },
+      { type: "maxpool2d", kernel_size: 2 },
+      { type: "flatten" },
+      { type: "linear", out_features: 10 },
+    ],
+  },
+  residual_demo: {
+    name: "Residual demo",
+    input: { channels: 3, height: 32, width: 32 },
+    layers: [
+      { type: "conv2d", out_channels: 16, kernel_size: 3, padding: 1 },
+      {
+        type: "residual",
+        body: [
+          { type: "conv2d", out_channels: 16, kernel_size: 3, padding: 1 },
+          { type: "batchnorm2d" },
+          { type: "relu" },
+        ],
+        shortcut: [],
+        merge: "add",
+      },
+      { type: "global_avgpool2d" },
+      { type: "flatten" },
+      { type: "linear", out_features: 10 },
+    ],
+  },
+};
+
+let st = null; // the mounted view's state; null when unmounted
+let kept = null; // the design when the view was left for another tab, restored on return
+
+export async function mount(el, hashRest) {
+  const ui = skeleton();
+  el.replaceChildren(ui.root);
+  st = {
+    ui,
+    types: {},
+    network: null,
+    history: new History(structuredClone(BLANK)),
+    selected: null,
+    insertStack: null,
+    report: null,
+    problem: null,
+    seq: 0,
+    ctl: null,
+    timer: null,
+    savedId: null,
+    lastHash: null,
+    collapsed: new Set(), // paths of folded blocks
+  };
+  document.addEventListener("keydown", onKey);
+  const me = st;
+  let schemas = null;
+  try {
+    schemas = await api.layerSchemas();
+  } catch (e) {
+    ui.status.textContent = `Could not load the layer types: ${e.message}`;
+  }
+  if (st !== me) return; // left for another view while loading
+  st.types = schemas?.types ?? {};
+  st.network = schemas?.network ?? null;
+  renderPalette(ui.palette, st.types, addLayer);
+  fillStartMenu(ui.start);
+  mountFormulaLab(ui.lab);
+  const fromHash = hashRest ? decodeSpec(hashRest) : null;
+  st.history.reset(fromHash ?? kept ?? structuredClone(BLANK));
+  st.collapsed = foldDeep(spec());
+  refresh();
+  refreshSaved();
+}
+
+export function unmount() {
+  document.removeEventListener("keydown", onKey);
+  kept = st ? spec() : kept;
+  st?.ctl?.abort();
+  clearTimeout(st?.timer);
+  st = null;
+}
+
+export function onHash(rest) {
+  if (!st || rest === st.lastHash) return;
+  const spec = decodeSpec(rest);
+  if (spec) {
+    st.history.reset(spec);
+    st.collapsed = foldDeep(spec);
+    st.selected = null;
+    st.savedId = null;
+    refresh();
+  }
+}
+
+const spec = () => st.history.present;
+
+// --- edits --------------------------------------------------------------------------
+
+/** Apply a new spec: one undo step (coalesced by key), the hash, a shapes request. */
+function commit(next, { key = null, select, keepForm = false } = {}) {
+  st.history.push(next, key);
+  if (select !== undefined) st.selected = select;
+  refresh({ keepForm });
+}
+
+function addLayer(type) {
+  const layer = E.newLayer(type, st.types[type]);
+  let stack = "layers";
+  let index = spec().layers.length;
+  if (st.insertStack && E.getAt(spec(), st.insertStack)) {
+    stack = st.insertStack;
+    index = E.getAt(spec(), stack).length;
+  } else if (st.selected && E.exists(spec(), st.selected)) {
+    const at = E.splitPath(st.selected);
+    stack = at.stack;
+    index = at.index + 1;
+  }
+  commit(E.insertAt(spec(), stack, index, layer), { select: `${stack}.${index}` });
+}
+
+const handlers = {
+  select(path) {
+    st.selected = path;
+    st.insertStack = null;
+    refresh({ noShapes: true, focus: true });
+    // on a phone the panels stack: bring the selected layer's settings into view
+    if (matchMedia("(max-width: 720px)").matches) {
+      st.ui.form.scrollIntoView({ behavior: "smooth", block: "start" });
+    }
+  },
+  move(path, delta) {
+    const [next, to] = E.moveBy(spec(), path, delta);
+    if (to !== path) commit(next, { select: to });
+    focusRow(to);
+  },
+  moveTo(from, stack, index) {
+    if (!from) return;
+    const [next, to] = E.moveTo(spec(), from, stack, index);
+    if (next !== spec()) commit(next, { select: to });
+  },
+  duplicate(path) {
+    const { stack, index } = E.splitPath(path);
+    commit(E.duplicateAt(spec(), path), { select: `${stack}.${index + 1}` });
+  },
+  remove(path) {
+    const { stack, index } = E.splitPath(path);
+    const next = E.removeAt(spec(), path);
+    const list = E.getAt(next, stack) ?? [];
+    const sel = list.length ? `${stack}.${Math.min(index, list.length - 1)}` : null;
+    commit(next, { select: sel });
+    if (sel) focusRow(sel);
+  },
+  fold(path) {
+    if (!st.collapsed.delete(path)) st.collapsed.add(path);
+    refresh({ noShapes: true });
+  },
+  target(stackPath) {
+    st.insertStack = st.insertStack === stackPath ? null : stackPath;
+    refresh({ noShapes: true });
+  },
+  addBranch(path) {
+    commit(E.addBranch(spec(), path));
+  },
+  removeBranch(path, i) {
+    commit(E.removeBranch(spec(), path, i));
+  },
+};
+
+function focusRow(path) {
+  requestAnimationFrame(() =>
+    st?.ui.list.querySelector(`[data-path="${path}"] > .row-main`)?.focus(),
+  );
+}
+
+/** Big networks open with their nested blocks folded (a ResNet stage shows its blocks). */
+function foldDeep(s) {
+  const folded = new Set();
+  if (countLayers(s.layers) <= 60) return folded;
+  const walk = (layers, prefix, depth) =>
+    layers.forEach((l, i) => {
+      const path = `${prefix}.${i}`;
+      if (E.isBlock(l) && depth >= 1) folded.add(path);
+      for (const [seg, sub] of E.childStacks(l)) walk(sub, `${path}.${seg}`, depth + 1);
+    });
+  walk(s.layers, "layers", 0);
+  return folded;
+}
+
+function load(next, { undoable = true } = {}) {
+  st.collapsed = foldDeep(next);
+  st.selected = null;
+  st.insertStack = null;
+  st.savedId = null;
+  if (undoable) commit(next);
+  else {
+    st.history.reset(next);
+    refresh();
+  }
+}
+
+function onKey(e) {
+  if (!st || !(e.ctrlKey || e.metaKey) || e.key.toLowerCase() !== "z") return;
+  const t = e.target;
+  if (t instanceof HTMLInputElement && t.type === "text") return; // the field's own undo
+  e.preventDefault();
+  if (e.shiftKey) st.history.redo();
+  else st.history.undo();
+  refresh();
+}
+
+// --- rendering ----------------------------------------------------------------------
+
+function refresh({ keepForm = false, keepInput = false, noShapes = false, focus = false } = {}) {
+  const s = spec();
+  if (st.selected && !E.exists(s, st.selected)) st.selected = null;
+  writeHash(s);
+  const { ui } = st;
+  if (document.activeElement !== ui.name) ui.name.value = s.name ?? "";
+  if (!keepInput) renderInputEditor(ui.input, s, st.network, onInput);
+  ui.undo.disabled = !st.history.canUndo;
+  ui.redo.disabled = !st.history.canRedo;
+  if (!keepForm) {
+    const layer = st.selected ? E.getAt(s, st.selected) : null;
+    renderLayerForm(ui.form, layer, layer && st.types[layer.type], st.selected, onField);
+  }
+  renderShapes(focus);
+  if (!noShapes) requestShapes();
+}
+
+/** Everything that depends on the report: rows, totals, diagram, selected stats. */
+function renderShapes(focus = false) {
+  const s = spec();
+  const { ui, report } = st;
+  renderLayerList(ui.list, {
+    spec: s,
+    report,
+    selected: st.selected,
+    insertStack: st.insertStack,
+    collapsed: st.collapsed,
+    types: st.types,
+    on: handlers,
+    focus,
+    starters: [
+      ["Small CNN", () => load(structuredClone(TEMPLATES.small_cnn))],
+      ["Residual demo", () => load(structuredClone(TEMPLATES.residual_demo))],
+      ["LeNet-5 (zoo)", () => loadZoo("lenet5")],
+      ["ResNet-18 (zoo)", () => loadZoo("resnet18")],
+    ],
+  });
+  renderTotals(ui.totals, report, st.problem);
+  ui.count.textContent = `${countLayers(s.layers)} layers`;
+  renderDiagram(ui.diagram, s, report, st.selected, handlers.select);
+  const row = report?.layers.find((r) => r.path === st.selected);
+  const err = report?.error?.layer === st.selected ? report.error : null;
+  renderLayerStats(ui.stats, row, err);
+}
+
+const countLayers = (layers) =>
+  layers.reduce(
+    (n, l) => n + 1 + E.childStacks(l).reduce((m, [, sub]) => m + countLayers(sub), 0),
+    0,
+  );
+
+function onField(key, value) {
+  commit(E.setField(spec(), st.selected, key, value), {
+    key: `${st.selected}/${key}`,
+    keepForm: true,
+  });
+}
+
+function onInput(key, value) {
+  commit(E.setInput(spec(), key, value), { key: `input/${key}`, keepInput: true });
+}
+
+function writeHash(s) {
+  const enc = encodeSpec(s);
+  st.lastHash = enc;
+  const want = `#design/${enc}`;
+  if (location.hash !== want) history.replaceState(null, "", want);
+}
+
+/** Debounced; an older answer arriving late is dropped (abort + sequence number). */
+function requestShapes() {
+  clearTimeout(st.timer);
+  st.timer = setTimeout(async () => {
+    if (!st) return;
+    const mine = ++st.seq;
+    st.ctl?.abort();
+    st.ctl = new AbortController();
+    try {
+      const r = await api.shapes(spec(), { signal: st.ctl.signal });
+      if (!st || mine !== st.seq) return;
+      st.report = r;
+      st.problem = null;
+    } catch (e) {
+      if (e.name === "AbortError" || !st || mine !== st.seq) return;
+      st.report = null;
+      st.problem = e.message;
+    }
+    renderShapes();
+  }, DEBOUNCE_MS);
+}
+
+// --- start menu, saving, sharing, exporting --------------------------------------------
+
+async function fillStartMenu(sel) {
+  let zoo = [];
+  try {
+    zoo = await api.zooList();
+  } catch {
+    /* the zoo endpoint may not exist yet: templates still work */
+  }
+  if (!st) return;
+  const opt = (value, text) => h("option", { value }, text);
+  sel.replaceChildren(
+    opt("", "New from…"),
+    opt("blank", "Blank network"),
+    h(
+      "optgroup",
+      { label: "Templates" },
+      opt("t:small_cnn", "Small CNN"),
+      opt("t:residual_demo", "Residual demo"),
+    ),
+    ...[...new Set(zoo.map((z) => z.category ?? "zoo"))].map((cat) =>
+      h(
+        "optgroup",
+        { label: `Zoo: ${cat}` },
+        zoo
+          .filter((z) => (z.category ?? "zoo") === cat)
+          .map((z) => opt(`zoo:${z.name}`, `${z.title ?? z.name} (${compact(z.params)} params)`)),
+      ),
+    ),
+  );
+}
+
+async function onStart(e) {
+  const v = e.target.value;
+  e.target.value = "";
+  if (!v) return;
+  if (v === "blank") return load(structuredClone(BLANK));
+  if (v.startsWith("t:")) return load(structuredClone(TEMPLATES[v.slice(2)]));
+  await loadZoo(v.slice(4));
+}
+
+async function loadZoo(name) {
+  try {
+    say(`Loading ${name}…`);
+    const zspec = await api.zooSpec(name);
+    if (st) {
+      load(zspec);
+      say(`Loaded ${zspec.name ?? name}.`);
+    }
+  } catch (err) {
+    say(`Could not load ${name}: ${err.message}`, true);
+  }
+}
+
+function say(text, bad = false) {
+  if (!st) return;
+  st.ui.status.textContent = text;
+  st.ui.status.classList.toggle("bad", bad);
+}
+
+async function save() {
+  try {
+    if (st.savedId) {
+      await api.updateNetwork(st.savedId, spec());
+    } else {
+      st.savedId = (await api.createNetwork(spec())).id;
+    }
+    say(`Saved “${spec().name}”.`);
+    refreshSaved();
+  } catch (e) {
+    say(`Not saved: ${e.message}`, true);
+  }
+}
+
+function refreshSaved() {
+  if (!st) return;
+  renderSaved(st.ui.saved, {
+    currentId: st.savedId,
+    onOpen: async (id) => {
+      try {
+        const net = await api.getNetwork(id);
+        load(net.spec);
+        st.savedId = id;
+        refreshSaved();
+        say(`Opened “${net.name ?? net.spec.name}”.`);
+      } catch (e) {
+        say(`Could not open it: ${e.message}`, true);
+      }
+    },
+  });
+}
+
+async function share() {
+  const link = `${location.origin}${location.pathname}#design/${encodeSpec(spec())}`;
+  st.ui.shareLink.value = link;
+  st.ui.shareBox.hidden = false;
+  try {
+    await navigator.clipboard.writeText(link);
+    say("Link copied to the clipboard.");
+  } catch {
+    say("Copy the link below to share this design.");
+    st.ui.shareLink.select();
+  }
+}
+
+const fileName = () => (spec().name || "network").replace(/[^\w.-]+/g, "_");
+
+async function exportAs(kind) {
+  try {
+    say(`Exporting ${kind === "onnx" ? "ONNX" : "PyTorch"}…`);
+    if (kind === "onnx") download(await api.exportOnnx(spec()), `${fileName()}.onnx`);
+    else
+      download(
+        new Blob([await api.exportPytorch(spec())], { type: "text/x-python" }),
+        `${fileName()}.py`,
+      );
+    say("Exported.");
+  } catch (e) {
+    say(`Export failed: ${e.message}`, true);
+  }
+}
+
+// --- the page's bones -------------------------------------------------------------------
+
+function skeleton() {
+  const ui = {};
+  ui.start = h("select", { "data-testid": "start", "aria-label": "Start from", onchange: onStart });
+  ui.name = h("input", {
+    class: "net-name",
+    "data-testid": "net-name",
+    "aria-label": "Network name",
+    maxlength: 200,
+    oninput: (e) =>
+      commit(E.setField(spec(), "", "name", e.target.value), { key: "name", keepForm: true }),
+  });
+  ui.undo = h(
+    "button",
+    {
+      type: "button",
+      title: "Undo (Ctrl+Z)",
+      "data-testid": "undo",
+      onclick: () => {
+        st.history.undo();
+        refresh();
+      },
+    },
+    "↶ Undo",
+  );
+  ui.redo = h(
+    "button",
+    {
+      type: "button",
+      title: "Redo (Ctrl+Shift+Z)",
+      "data-testid": "redo",
+      onclick: () => {
+        st.history.redo();
+        refresh();
+      },
+    },
+    "↷ Redo",
+  );
+  ui.status = h("span", {
+    class: "status",
+    role: "status",
+    "aria-live": "polite",
+    "data-testid": "toolbar-status",
+  });
+  ui.shareLink = h("input", {
+    readonly: true,
+    "data-testid": "share-link",
+    "aria-label": "Share link",
+    onfocus: (e) => e.target.select(),
+  });
+  ui.shareBox = h(
+    "div",
+    { class: "share-box", hidden: true },
+    h("span", {}, "Share link"),
+    ui.shareLink,
+  );
+  ui.input = h("div", { class: "input-editor" });
+  ui.totals = h("div", { class: "totals", "aria-live": "polite" });
+  ui.count = h("span", { class: "muted" });
+  ui.list = h("div", { class: "layer-list", "data-testid": "layer-list" });
+  ui.palette = h("nav", { class: "panel palette", "aria-label": "Layer palette" });
+  ui.form = h("div", { class: "form-wrap" });
+  ui.stats = h("div", { class: "stats-wrap" });
+  ui.diagram = h("div", { class: "diagram", "data-testid": "diagram" });
+  ui.saved = h("div", { class: "saved" });
+  ui.lab = h("section", { class: "panel lab", "aria-label": "Formula lab" });
+  ui.root = h(
+    "div",
+    { class: "designer" },
+    h(
+      "div",
+      { class: "d-toolbar panel" },
+      ui.name,
+      ui.start,
+      h("span", { class: "sep" }),
+      ui.undo,
+      ui.redo,
+      h("span", { class: "sep" }),
+      h(
+        "button",
+        { type: "button", class: "primary", "data-testid": "save", onclick: save },
+        "Save",
+      ),
+      h("button", { type: "button", "data-testid": "share", onclick: share }, "Share link"),
+      h(
+        "button",
+        { type: "button", "data-testid": "export-py", onclick: () => exportAs("py") },
+        "PyTorch",
+      ),
+      h(
+        "button",
+        { type: "button", "data-testid": "export-onnx", onclick: () => exportAs("onnx") },
+        "ONNX",
+      ),
+      ui.status,
+      ui.shareBox,
+    ),
+    ui.palette,
+    h(
+      "section",
+      { class: "panel d-main", "aria-label": "Layers" },
+      h("div", { class: "d-head" }, ui.input, ui.count),
+      ui.totals,
+      h(
+        "div",
+        { class: "list-head muted", "aria-hidden": "true" },
+        h("span", {}, "Layer"),
+        h("span", {}, "Output"),
+        h("span", {}, "Params"),
+        h("span", {}, "MACs"),
+        h("span", {}),
+      ),
+      ui.list,
+    ),
+    h(
+      "div",
+      { class: "d-side" },
+      h("section", { class: "panel inspector", "aria-label": "Selected layer" }, ui.form, ui.stats),
+      h(
+        "section",
+        { class: "panel", "aria-label": "Diagram" },
+        h(
+          "div",
+          { class: "panel-head" },
+          h("h2", {}, "Diagram"),
+          h(
+            "button",
+            {
+              type: "button",
+              class: "small",
+              "aria-pressed": "false",
+              title: "Fit the diagram to the panel's width",
+              onclick: (e) => {
+                const on = ui.diagram.classList.toggle("fit");
+                e.target.setAttribute("aria-pressed", String(on));
+              },
+            },
+            "Fit",
+          ),
+          h(
+            "button",
+            {
+              type: "button",
+              class: "small",
+              "data-testid": "dl-svg",
+              onclick: () => downloadSvg(ui.diagram, fileName()),
+            },
+            "SVG",
+          ),
+          h(
+            "button",
+            {
+              type: "button",
+              class: "small",
+              "data-testid": "dl-png",
+              onclick: () => downloadPng(ui.diagram, fileName()),
+            },
+            "PNG",
+          ),
+        ),
+        ui.diagram,
+      ),
+      h(
+        "section",
+        { class: "panel", "aria-label": "Saved designs" },
+        h("h2", {}, "Saved designs"),
+        ui.saved,
+      ),
+      ui.lab,
+    ),
+  );
+  return ui;
 }

@@ -1,0 +1,96 @@
+// The network's input editor (fields from the NetworkSpec schema's InputSpec) and
+// its totals from the latest /api/shapes answer.
+import { compact, shapeText, thousands } from "../../lib/format.js";
+import { h } from "./dom.js";
+
+export function renderInputEditor(el, spec, networkSchema, onChange) {
+  const props = networkSchema?.$defs?.InputSpec?.properties ?? {};
+  el.replaceChildren(
+    h("span", { class: "input-label" }, "Input"),
+    ...["channels", "height", "width"].map((key) => {
+      const p = props[key] ?? {};
+      return h(
+        "label",
+        { class: "dim" },
+        h("span", {}, key === "channels" ? "C" : key === "height" ? "H" : "W"),
+        h("input", {
+          type: "number",
+          "data-testid": `input-${key}`,
+          "aria-label": `input ${key}`,
+          min: p.minimum,
+          max: p.maximum,
+          value: spec.input?.[key] ?? p.default ?? "",
+          oninput: (e) => {
+            const n = Number(e.target.value);
+            const ok =
+              e.target.value !== "" &&
+              Number.isInteger(n) &&
+              n >= (p.minimum ?? 1) &&
+              n <= (p.maximum ?? Infinity);
+            e.target.setAttribute("aria-invalid", String(!ok));
+            if (ok) onChange(key, n);
+          },
+        }),
+      );
+    }),
+  );
+}
+
+export function renderTotals(el, report, problem) {
+  const stat = (label, value, testid, title) =>
+    h(
+      "div",
+      { class: "stat", title: title ?? "" },
+      h("span", { class: "stat-label" }, label),
+      h("span", { class: "stat-value", "data-testid": testid }, value),
+    );
+  const status = problem
+    ? h("span", { class: "badge bad", "data-testid": "status" }, problem)
+    : !report
+      ? h("span", { class: "badge", "data-testid": "status" }, "working…")
+      : report.valid
+        ? h("span", { class: "badge ok", "data-testid": "status" }, "shapes work out")
+        : h(
+            "span",
+            { class: "badge bad", "data-testid": "status" },
+            `error at ${report.error?.layer}`,
+          );
+  el.replaceChildren(
+    stat("Total params", thousands(report?.total_params), "total-params"),
+    stat("Trainable", thousands(report?.trainable_params), "trainable-params"),
+    stat(
+      "MACs",
+      compact(report?.macs),
+      "macs",
+      report ? `${thousands(report.macs)} multiply-accumulates` : "",
+    ),
+    stat("Output", report?.output_shape ? shapeText(report.output_shape) : "–", "output-shape"),
+    status,
+  );
+}
+
+/** The selected layer's numbers and its formula, worked with its values by the server. */
+export function renderLayerStats(el, row, error) {
+  if (error) {
+    el.replaceChildren(h("p", { class: "error", "data-testid": "selected-error" }, error.message));
+    return;
+  }
+  if (!row) {
+    el.replaceChildren();
+    return;
+  }
+  const kv = (k, v) => h("div", {}, h("dt", {}, k), h("dd", {}, v));
+  el.replaceChildren(
+    h(
+      "dl",
+      { class: "layer-stats" },
+      kv("Shape", `${shapeText(row.input_shape)} → ${shapeText(row.output_shape)}`),
+      kv("Params", thousands(row.params)),
+      kv("MACs", thousands(row.macs)),
+      kv("Receptive field", row.receptive_field?.join(" x ") ?? "–"),
+    ),
+    row.formula
+      ? h("p", { class: "formula" }, h("code", { "data-testid": "formula" }, row.formula))
+      : null,
+  );
+}

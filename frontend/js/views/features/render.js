@@ -1,0 +1,100 @@
+// Turning the server's one-byte-per-value atlases and exact float32 values into
+// coloured canvases. No fetch here: the view passes data in.
+
+// A perceptual dark-to-bright map (viridis-like), 256 entries of [r, g, b].
+const STOPS = [
+  [68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37],
+];
+export const COLORMAP = Array.from({ length: 256 }, (_, i) => {
+  const t = (i / 255) * (STOPS.length - 1);
+  const k = Math.min(Math.floor(t), STOPS.length - 2);
+  const f = t - k;
+  return STOPS[k].map((a, j) => Math.round(a + (STOPS[k + 1][j] - a) * f));
+});
+
+export function cssColor(q) {
+  const [r, g, b] = COLORMAP[Math.max(0, Math.min(255, Math.round(q)))];
+  return `rgb(${r},${g},${b})`;
+}
+
+/** PNG atlas Blob -> Uint8ClampedArray of gray values and the sheet's width. */
+export async function atlasPixels(png) {
+  const bitmap = await createImageBitmap(png, {
+    colorSpaceConversion: "none",
+    premultiplyAlpha: "none",
+  });
+  const canvas = document.createElement("canvas");
+  canvas.width = bitmap.width;
+  canvas.height = bitmap.height;
+  const ctx = canvas.getContext("2d", { willReadFrequently: true });
+  ctx.drawImage(bitmap, 0, 0);
+  const data = ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
+  bitmap.close?.();
+  return { data, width: canvas.width };
+}
+
+/** Tile i of the atlas (h x w gray) drawn through the colour map onto a new canvas. */
+export function tileCanvas(atlas, meta, i) {
+  const [h, w] = meta.tile;
+  const col = i % meta.cols;
+  const row = Math.floor(i / meta.cols);
+  const canvas = document.createElement("canvas");
+  canvas.width = w;
+  canvas.height = h;
+  const ctx = canvas.getContext("2d");
+  const img = ctx.createImageData(w, h);
+  const n = meta.vector ? meta.length : w * h;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const src = ((row * h + y) * atlas.width + col * w + x) * 4;
+      const dst = (y * w + x) * 4;
+      const [r, g, b] = COLORMAP[atlas.data[src]];
+      const pad = y * w + x >= n; // a vector's padding past its end
+      img.data[dst] = pad ? 240 : r;
+      img.data[dst + 1] = pad ? 240 : g;
+      img.data[dst + 2] = pad ? 240 : b;
+      img.data[dst + 3] = 255;
+    }
+  }
+  ctx.putImageData(img, 0, 0);
+  return canvas;
+}
+
+/** base64 little-endian float32 -> Float32Array. */
+export function floats(obj) {
+  const bin = atob(obj.data);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return new Float32Array(bytes.buffer);
+}
+
+/** A (h, w) float array drawn on its own lo..hi scale onto a canvas. */
+export function valuesCanvas(values, h, w, lo, hi, limit = values.length) {
+  const canvas = document.createElement("canvas");
+  canvas.width = w;
+  canvas.height = h;
+  const ctx = canvas.getContext("2d");
+  const img = ctx.createImageData(w, h);
+  const span = hi > lo ? hi - lo : 1;
+  for (let i = 0; i < w * h; i++) {
+    const pad = i >= limit || Number.isNaN(values[i]);
+    const [r, g, b] = pad ? [240, 240, 240] : COLORMAP[Math.round(((values[i] - lo) / span) * 255)];
+    img.data.set([r, g, b, 255], i * 4);
+  }
+  ctx.putImageData(img, 0, 0);
+  return canvas;
+}
+
+export function range(values) {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of values) {
+    if (Number.isNaN(v)) continue;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return lo <= hi ? [lo, hi] : [0, 0];
+}
+
+export const fmt = (v) =>
+  v == null ? "–" : Math.abs(v) >= 1000 || (Math.abs(v) < 0.001 && v !== 0) ? v.toExponential(3) : v.toFixed(4);

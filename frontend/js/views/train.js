@@ -1,0 +1,392 @@
+// Train view (issue 6): pick a network, a dataset and hyperparameters, start a run and
+// watch its loss and accuracy live (Server-Sent Events); afterwards the per-class
+// metrics and a confusion matrix; tick runs in the list to overlay their curves.
+import * as api from "../api.js";
+import { COLORS, ema, lineChart } from "./train/charts.js";
+import { h } from "./train/dom.js";
+import { results } from "./train/results.js";
+
+const DESIGN_KEY = "cnnplay.design";
+const MAX_PARAMS = 5_000_000; // the server's CNNPLAY_MAX_TRAIN_PARAMS default
+const FINISHED = ["done", "failed", "cancelled", "diverged"];
+const OPTIONS = {
+  optimizer: ["adam", "adamw", "sgd", "momentum", "rmsprop"],
+  loss: ["cross_entropy", "mse"],
+  init: ["default", "xavier", "kaiming", "normal", "zeros"],
+  normalize: ["standardize", "scale", "none"],
+  l2_mode: ["penalty", "weight_decay"],
+};
+const DEFAULTS = { batch_size: 64, epochs: 2, lr: 0.001, l1: 0, l2: 0, seed: 0 };
+
+let root = null;
+let ui = null; // elements
+let live = null; // the followed run: {id, follow, data, charts}
+let compare = { charts: [], cache: new Map(), follows: [] };
+let datasets = [];
+
+export async function mount(el) {
+  root = h("div", { class: "train" });
+  el.append(root);
+  const [zoo, ds] = await Promise.all([api.zooList().catch(() => []), api.trainDatasets()]);
+  datasets = ds;
+  build(zoo);
+  await refreshRuns();
+}
+
+export function unmount() {
+  live?.follow?.close();
+  live?.charts.forEach((c) => c.destroy());
+  compare.follows.forEach((f) => f.close());
+  compare.charts.forEach((c) => c.destroy());
+  live = null;
+  compare = { charts: [], cache: new Map(), follows: [] };
+  root = null;
+}
+
+function designSpec() {
+  try {
+    return JSON.parse(localStorage.getItem(DESIGN_KEY) || "null");
+  } catch {
+    return null;
+  }
+}
+
+function field(label, input, hint) {
+  return h("label", { class: "field" }, [h("span", {}, label), input, hint ? h("small", { class: "muted" }, hint) : null]);
+}
+
+function select(name, values, value, labels = {}) {
+  return h(
+    "select",
+    { name },
+    values.map((v) => h("option", { value: v, selected: v === value }, labels[v] ?? v.replace("_", " "))),
+  );
+}
+
+function number(name, value, attrs = {}) {
+  return h("input", { name, type: "number", value, ...attrs });
+}
+
+function build(zoo) {
+  const nets = zoo.filter((z) => z.input_shape[0] === 1 && z.params <= MAX_PARAMS);
+  const design = designSpec();
+  const netSelect = h("select", { name: "network" }, [
+    design ? h("option", { value: "design:" }, `Your design: ${design.name ?? "Untitled"}`) : null,
+    ...nets.map((z) =>
+      h("option", { value: `zoo:${z.name}`, selected: z.name === "mlp" && !design }, `${z.title} (${z.params.toLocaleString()} params)`),
+    ),
+  ]);
+  const dsSelect = select("dataset", datasets.map((d) => d.name), "digits", Object.fromEntries(datasets.map((d) => [d.name, d.title])));
+  const form = h("form", { class: "train-form", onsubmit: (e) => { e.preventDefault(); start(); } }, [
+    h("h2", {}, "Set up a run"),
+    field("Network", netSelect),
+    field("Dataset", dsSelect),
+    h("div", { class: "row2" }, [
+      field("Batch size", number("batch_size", DEFAULTS.batch_size, { min: 1, max: 4096 })),
+      field("Epochs", number("epochs", DEFAULTS.epochs, { min: 1, max: 100 })),
+    ]),
+    h("p", { class: "iters muted", "data-testid": "iters-per-epoch" }),
+    h("div", { class: "row2" }, [
+      field("Learning rate", number("lr", DEFAULTS.lr, { step: "any", min: 0 })),
+      field("Optimizer", select("optimizer", OPTIONS.optimizer, "adam", { sgd: "SGD", momentum: "SGD + momentum", rmsprop: "RMSprop", adam: "Adam", adamw: "AdamW" })),
+    ]),
+    h("div", { class: "row2" }, [
+      field("Loss", select("loss", OPTIONS.loss, "cross_entropy", { cross_entropy: "cross-entropy", mse: "MSE on one-hot" })),
+      field("Init", select("init", OPTIONS.init, "default", { default: "PyTorch default" })),
+    ]),
+    h("div", { class: "row2" }, [
+      field("L1", number("l1", DEFAULTS.l1, { step: "any", min: 0 })),
+      field("L2", number("l2", DEFAULTS.l2, { step: "any", min: 0 })),
+    ]),
+    h("div", { class: "row2" }, [
+      field("L2 as", select("l2_mode", OPTIONS.l2_mode, "penalty", { penalty: "loss penalty", weight_decay: "weight decay" })),
+      field("Inputs", select("normalize", OPTIONS.normalize, "standardize", { standardize: "standardize", scale: "scale to [0, 1]", none: "raw pixels" })),
+    ]),
+    field("Seed", number("seed", DEFAULTS.seed, { min: 0 })),
+    h("div", { class: "actions" }, [
+      h("button", { class: "primary", type: "submit", "data-testid": "start" }, "Start training"),
+      h("button", { type: "button", "data-testid": "stop", disabled: true, onclick: stop }, "Stop"),
+    ]),
+    h("p", { class: "error", role: "alert", hidden: true }),
+  ]);
+  form.addEventListener("input", showIters);
+
+  const smooth = h("input", { type: "range", min: 0, max: 0.99, step: 0.01, value: 0.6, "aria-label": "Smoothing", oninput: () => redrawLive() });
+  const livePanel = h("section", { class: "panel train-live" }, [
+    h("div", { class: "live-head" }, [
+      h("h2", {}, "Live"),
+      h("span", { class: "badge", "data-testid": "run-status" }, "no run yet"),
+      h("span", { class: "muted speed", "data-testid": "speed" }),
+    ]),
+    h("div", { class: "progress", role: "progressbar", "aria-valuemin": 0, "aria-valuemax": 100 }, h("div", { class: "bar" })),
+    h("p", { class: "muted progress-text" }, "Start a run to see its curves here."),
+    h("label", { class: "smooth" }, [h("span", {}, "Smoothing"), smooth, h("output", {}, "0.60")]),
+    h("div", { class: "charts" }, [
+      h("div", { class: "chart", "data-chart": "iter-loss" }),
+      h("div", { class: "chart", "data-chart": "iter-acc" }),
+      h("div", { class: "chart", "data-chart": "epoch-loss" }),
+      h("div", { class: "chart", "data-chart": "epoch-acc" }),
+    ]),
+    h("p", { class: "run-message", hidden: true }),
+    h("div", { class: "run-results" }),
+  ]);
+  const runsPanel = h("section", { class: "panel train-runs" }, [
+    h("div", { class: "live-head" }, [h("h2", {}, "Runs"), h("span", { class: "muted" }, "tick two or more to compare")]),
+    h("div", { class: "runs-table-wrap" }),
+    h("div", { class: "compare" }),
+  ]);
+  root.append(h("aside", { class: "panel train-setup" }, form), livePanel, runsPanel);
+  ui = { form, livePanel, runsPanel, smooth, error: form.querySelector(".error") };
+  showIters();
+}
+
+function config() {
+  const f = new FormData(ui.form);
+  const num = (k) => Number(f.get(k));
+  return {
+    dataset: f.get("dataset"),
+    batch_size: num("batch_size"),
+    epochs: num("epochs"),
+    lr: num("lr"),
+    optimizer: f.get("optimizer"),
+    loss: f.get("loss"),
+    init: f.get("init"),
+    l1: num("l1"),
+    l2: num("l2"),
+    l2_mode: f.get("l2_mode"),
+    normalize: f.get("normalize"),
+    seed: num("seed"),
+  };
+}
+
+function showIters() {
+  const c = config();
+  const d = datasets.find((x) => x.name === c.dataset);
+  const el = ui.form.querySelector(".iters");
+  if (!d || !(c.batch_size > 0)) {
+    el.textContent = "";
+    return;
+  }
+  const per = Math.ceil(d.train_size / c.batch_size);
+  el.textContent = `${per.toLocaleString()} iterations per epoch = ceil(${d.train_size.toLocaleString()} samples / ${c.batch_size}); ${(per * (c.epochs || 0)).toLocaleString()} in all`;
+}
+
+async function chosenSpec() {
+  const v = new FormData(ui.form).get("network");
+  if (v.startsWith("design:")) return designSpec();
+  return api.zooSpec(v.slice(4));
+}
+
+function setError(text) {
+  ui.error.hidden = !text;
+  ui.error.textContent = text ?? "";
+}
+
+async function start() {
+  setError(null);
+  try {
+    const spec = await chosenSpec();
+    const run = await api.startRun(spec, config());
+    follow(run.id, spec.name);
+    await refreshRuns();
+  } catch (err) {
+    setError(err.message);
+  }
+}
+
+async function stop() {
+  if (!live) return;
+  try {
+    await api.cancelRun(live.id);
+  } catch (err) {
+    setError(err.message);
+  }
+}
+
+function emptyData() {
+  return { iter: [], loss: [], acc: [], epoch: [], trLoss: [], vaLoss: [], trAcc: [], vaAcc: [], start: null, sps: null };
+}
+
+function follow(id, name) {
+  live?.follow?.close();
+  live?.charts.forEach((c) => c.destroy());
+  const q = (s) => ui.livePanel.querySelector(s);
+  const chart = (key, opts) => lineChart(q(`[data-chart="${key}"]`), opts);
+  const charts = [
+    chart("iter-loss", { title: "Training loss per iteration", xLabel: "iteration", yLabel: "loss", series: [{ label: "raw", color: "#b6c8e0", width: 1 }, { label: "smoothed", color: COLORS[0] }] }),
+    chart("iter-acc", { title: "Batch accuracy per iteration", xLabel: "iteration", yLabel: "accuracy", range: [0, 1], series: [{ label: "raw", color: "#f3c7b3", width: 1 }, { label: "smoothed", color: COLORS[1] }] }),
+    chart("epoch-loss", { title: "Loss per epoch", xLabel: "epoch", yLabel: "loss", integerX: true, series: [{ label: "train", color: COLORS[0], points: true }, { label: "held-out", color: COLORS[1], points: true }] }),
+    chart("epoch-acc", { title: "Accuracy per epoch", xLabel: "epoch", yLabel: "accuracy", range: [0, 1], integerX: true, series: [{ label: "train", color: COLORS[0], points: true }, { label: "held-out", color: COLORS[1], points: true }] }),
+  ];
+  live = { id, name, data: emptyData(), charts, follow: null, status: "queued" };
+  q(".run-results").replaceChildren();
+  q(".run-message").hidden = true;
+  setStatus("queued");
+  ui.form.querySelector('[data-testid="stop"]').disabled = false;
+  let pending = false;
+  const mine = live;
+  live.follow = api.followRun(id, {
+    onEvent: (e) => {
+      absorb(mine.data, e);
+      if (e.kind === "end") return;
+      if (mine.status === "queued") setStatus("running");
+      if (!pending) {
+        pending = true; // redraw at most once per frame however fast events come
+        requestAnimationFrame(() => {
+          pending = false;
+          if (live === mine) redrawLive();
+        });
+      }
+    },
+    onEnd: (status) => finish(mine, status),
+  });
+}
+
+function absorb(d, e) {
+  if (e.kind === "start") d.start = e;
+  else if (e.kind === "iter") {
+    d.iter.push(e.iter);
+    d.loss.push(e.loss);
+    d.acc.push(e.acc);
+  } else if (e.kind === "epoch") {
+    d.epoch.push(e.epoch);
+    d.trLoss.push(e.train_loss);
+    d.vaLoss.push(e.val_loss);
+    d.trAcc.push(e.train_acc);
+    d.vaAcc.push(e.val_acc);
+    d.sps = e.samples_per_s;
+  } else if (e.kind === "end") d.end = e;
+}
+
+function setStatus(status) {
+  if (live) live.status = status;
+  const b = ui.livePanel.querySelector('[data-testid="run-status"]');
+  b.textContent = live ? `${live.name}: ${status}` : status;
+  b.dataset.status = status;
+}
+
+function redrawLive() {
+  if (!live) return;
+  const w = Number(ui.smooth.value);
+  ui.livePanel.querySelector(".smooth output").textContent = w.toFixed(2);
+  const d = live.data;
+  const [il, ia, el, ea] = live.charts;
+  il.set([d.iter, d.loss, ema(d.loss, w)]);
+  ia.set([d.iter, d.acc, ema(d.acc, w)]);
+  el.set([d.epoch, d.trLoss, d.vaLoss]);
+  ea.set([d.epoch, d.trAcc, d.vaAcc]);
+  const total = d.start?.total_iters ?? 0;
+  const done = d.iter.at(-1) ?? 0;
+  const pct = total ? (100 * done) / total : 0;
+  ui.livePanel.querySelector(".progress .bar").style.width = `${pct}%`;
+  ui.livePanel.querySelector(".progress").setAttribute("aria-valuenow", pct.toFixed(0));
+  const epoch = d.iter.length ? Math.ceil(done / d.start.iters_per_epoch) : 0;
+  ui.livePanel.querySelector(".progress-text").textContent = total
+    ? `iteration ${done.toLocaleString()} of ${total.toLocaleString()} (epoch ${epoch} of ${total / d.start.iters_per_epoch})`
+    : "waiting for a worker...";
+  ui.livePanel.querySelector(".speed").textContent = d.sps ? `${Math.round(d.sps).toLocaleString()} samples/s` : "";
+}
+
+async function finish(run, status) {
+  if (live !== run) return;
+  redrawLive();
+  setStatus(status);
+  ui.form.querySelector('[data-testid="stop"]').disabled = true;
+  const info = await api.getRun(run.id);
+  const msg = ui.livePanel.querySelector(".run-message");
+  msg.hidden = !info.message;
+  msg.textContent = info.message;
+  msg.className = `run-message ${status === "done" ? "muted" : "error"}`;
+  if (info.metrics) ui.livePanel.querySelector(".run-results").replaceChildren(results(info.metrics));
+  await refreshRuns();
+}
+
+// --- the runs list and comparison ----------------------------------------------
+
+const SETTINGS = [
+  ["dataset", "Dataset"], ["batch_size", "Batch"], ["epochs", "Epochs"], ["lr", "LR"],
+  ["optimizer", "Optimizer"], ["loss", "Loss"], ["init", "Init"], ["l1", "L1"], ["l2", "L2"],
+  ["l2_mode", "L2 as"], ["normalize", "Inputs"], ["seed", "Seed"],
+];
+
+function accText(r) {
+  return r.accuracy == null ? "" : `${(100 * r.accuracy).toFixed(1)}%`;
+}
+
+async function refreshRuns() {
+  if (!root) return;
+  const runs = await api.listRuns();
+  const wrap = ui.runsPanel.querySelector(".runs-table-wrap");
+  const ticked = new Set([...wrap.querySelectorAll("input:checked")].map((i) => i.value));
+  if (!runs.length) {
+    wrap.replaceChildren(h("p", { class: "muted" }, "No runs yet."));
+    return;
+  }
+  const rows = runs.map((r) =>
+    h("tr", { "data-run": r.id }, [
+      h("td", {}, h("input", { type: "checkbox", value: r.id, checked: ticked.has(r.id), "aria-label": `compare ${r.network}`, onchange: () => showCompare(runs) })),
+      h("td", {}, r.network),
+      h("td", {}, r.config.dataset),
+      h("td", {}, `${r.config.optimizer} ${r.config.lr}`),
+      h("td", {}, `${r.config.batch_size} x ${r.config.epochs}`),
+      h("td", {}, h("span", { class: "badge", "data-status": r.status }, r.position ? `queued #${r.position}` : r.status)),
+      h("td", { class: "num" }, accText(r)),
+      h("td", {}, FINISHED.includes(r.status) ? h("button", { type: "button", class: "link", "aria-label": "delete run", onclick: async () => { await api.deleteRun(r.id); refreshRuns(); } }, "Delete") : ""),
+    ]),
+  );
+  wrap.replaceChildren(
+    h("table", { class: "runs-table" }, [
+      h("thead", {}, h("tr", {}, ["", "Network", "Data", "Optimizer", "Batch x epochs", "Status", "Accuracy", ""].map((t) => h("th", {}, t)))),
+      h("tbody", {}, rows),
+    ]),
+  );
+  showCompare(runs);
+}
+
+function loadEvents(id) {
+  if (compare.cache.has(id)) return compare.cache.get(id);
+  const p = new Promise((resolve) => {
+    const d = emptyData();
+    const f = api.followRun(id, { onEvent: (e) => absorb(d, e), onEnd: () => resolve(d) });
+    compare.follows.push(f);
+  });
+  compare.cache.set(id, p);
+  return p;
+}
+
+async function showCompare(runs) {
+  const box = ui.runsPanel.querySelector(".compare");
+  const ids = [...ui.runsPanel.querySelectorAll(".runs-table input:checked")].map((i) => i.value);
+  compare.charts.forEach((c) => c.destroy());
+  compare.charts = [];
+  if (ids.length < 2) {
+    box.replaceChildren();
+    return;
+  }
+  const chosen = ids.map((id) => runs.find((r) => r.id === id)).filter(Boolean);
+  const datas = await Promise.all(chosen.map((r) => loadEvents(r.id)));
+  const label = (r, i) => `#${i + 1} ${r.network}`;
+  const series = chosen.map((r, i) => ({ label: label(r, i), color: COLORS[i % COLORS.length], points: true }));
+  const table = h("table", { class: "compare-table" }, [
+    h("thead", {}, h("tr", {}, [h("th", {}, "Setting"), ...chosen.map((r, i) => h("th", { style: `color:${COLORS[i % COLORS.length]}` }, label(r, i)))])),
+    h("tbody", {}, [
+      ...SETTINGS.map(([k, t]) => {
+        const vals = chosen.map((r) => String(r.config[k]));
+        const differs = new Set(vals).size > 1;
+        return h("tr", { class: differs ? "differs" : "" }, [h("th", { scope: "row" }, t), ...vals.map((v) => h("td", {}, v))]);
+      }),
+      h("tr", {}, [h("th", { scope: "row" }, "Accuracy"), ...chosen.map((r) => h("td", { class: "num" }, accText(r) || r.status))]),
+    ]),
+  ]);
+  const lossEl = h("div", { class: "chart" });
+  const accEl = h("div", { class: "chart" });
+  box.replaceChildren(h("h3", {}, `Comparing ${chosen.length} runs`), h("div", { class: "charts" }, [lossEl, accEl]), table);
+  const pad = (xs, n) => Array.from({ length: n }, (_, i) => xs[i] ?? null);
+  const maxIter = Math.max(...datas.map((d) => d.iter.length));
+  const maxEpoch = Math.max(...datas.map((d) => d.epoch.length));
+  const loss = lineChart(lossEl, { title: "Training loss (smoothed)", xLabel: "iteration", yLabel: "loss", series: series.map((s) => ({ ...s, points: false })) });
+  loss.set([Array.from({ length: maxIter }, (_, i) => i + 1), ...datas.map((d) => pad(ema(d.loss, 0.9), maxIter))]);
+  const acc = lineChart(accEl, { title: "Held-out accuracy per epoch", xLabel: "epoch", yLabel: "accuracy", range: [0, 1], integerX: true, series });
+  acc.set([Array.from({ length: maxEpoch }, (_, i) => i + 1), ...datas.map((d) => pad(d.vaAcc, maxEpoch))]);
+  compare.charts.push(loss, acc);
+}

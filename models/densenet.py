@@ -1,0 +1,74 @@
+"""DenseNet (Huang et al., 2016) as torchvision writes it: each layer concatenates."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from models.layers import (
+    avgpool,
+    bn,
+    conv,
+    conv_bn_relu,
+    flatten,
+    gap,
+    linear,
+    maxpool,
+    network,
+    relu,
+)
+from models.registry import register
+from server.net import spec as S
+
+# depth -> (growth rate, layers per dense block, channels after the stem)
+CONFIGS: dict[int, tuple[int, list[int], int]] = {
+    121: (32, [6, 12, 24, 16], 64),
+    161: (48, [6, 12, 36, 24], 96),
+    169: (32, [6, 12, 32, 32], 64),
+    201: (32, [6, 12, 48, 32], 64),
+}
+BN_SIZE = 4  # the bottleneck 1x1 makes bn_size * growth channels
+
+
+def dense_layer(growth: int, bn_size: int = BN_SIZE) -> S.Residual:
+    """(C,H,W) -> (C+growth,H,W): bn-relu-1x1-bn-relu-3x3 concatenated onto the input."""
+    body: list[S.Layer] = [
+        bn(),
+        relu(),
+        conv(bn_size * growth, 1, bias=False),
+        bn(),
+        relu(),
+        conv(growth, 3, padding=1, bias=False),
+    ]
+    return S.Residual(body=body, merge="concat")
+
+
+def transition(out: int) -> list[S.Layer]:
+    """Halve channels (1x1 conv) and size (2x2 average pool) between dense blocks."""
+    return [bn(), relu(), conv(out, 1, bias=False), avgpool(2, 2)]
+
+
+def densenet(depth: int, num_classes: int = 1000) -> S.NetworkSpec:
+    growth, counts, channels = CONFIGS[depth]
+    layers: list[S.Layer] = [
+        S.Sequential(name="stem", layers=[*conv_bn_relu(channels, 7, 2, 3), maxpool(3, 2, 1)])
+    ]
+    for i, count in enumerate(counts):
+        block: list[S.Layer] = [dense_layer(growth) for _ in range(count)]
+        channels += count * growth
+        if i < len(counts) - 1:
+            channels //= 2
+            block += transition(channels)
+        layers.append(S.Sequential(name=f"denseblock{i + 1}", layers=block))
+    layers += [bn(), relu(), gap(), flatten(), linear(num_classes)]
+    return network(f"DenseNet-{depth}", (3, 224, 224), layers)
+
+
+for _depth, (_growth, _counts, _) in CONFIGS.items():
+    register(
+        f"densenet{_depth}",
+        f"DenseNet-{_depth}",
+        f"Dense blocks of {_counts} layers; every layer adds {_growth} channels and sees "
+        "all earlier ones, concatenated. Transitions halve channels and size in between.",
+        partial(densenet, _depth),
+        "classic",
+    )

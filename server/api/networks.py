@@ -1,0 +1,97 @@
+"""Saved designs: POST/GET /api/networks, GET/PUT/DELETE /api/networks/{id}.
+
+The body of a save is a NetworkSpec; its `name` is the design's name. The spec is
+stored as the JSON pydantic writes, so a stored design always validates again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Response
+
+from server.api.deps import SettingsDep, StoreDep
+from server.api.shapes import check_size
+from server.net.shapes import infer
+from server.net.spec import NetworkSpec
+from server.store import NotFound, StoreFull
+
+router = APIRouter(tags=["networks"])
+
+
+def _not_found(net_id: str) -> HTTPException:
+    return HTTPException(404, f"no saved network with id {net_id[:64]!r}")
+
+
+@router.post("/networks", status_code=201)
+def create_network(spec: NetworkSpec, settings: SettingsDep, store: StoreDep) -> dict[str, str]:
+    """Save a design; returns its new id."""
+    check_size(spec, settings)
+    try:
+        net_id = store.create_network(
+            spec.name, spec.model_dump_json(), max_rows=settings.max_saved_networks
+        )
+    except StoreFull as exc:
+        raise HTTPException(
+            409,
+            f"{exc.limit:,} designs are saved, the limit (CNNPLAY_MAX_SAVED_NETWORKS); "
+            "delete one to save another",
+        ) from exc
+    return {"id": net_id}
+
+
+@router.get("/networks")
+def list_networks(store: StoreDep) -> list[dict[str, Any]]:
+    """Every saved design with its parameter count, most recently updated first."""
+    out = []
+    for row in store.list_networks():
+        report = infer(NetworkSpec.model_validate_json(row.spec_json))
+        out.append(
+            {
+                "id": row.id,
+                "name": row.name,
+                "created_at": row.created_at,
+                "updated_at": row.updated_at,
+                "total_params": report.total_params,
+                "valid": report.valid,
+                "input_shape": report.input_shape,
+            }
+        )
+    return out
+
+
+@router.get("/networks/{net_id}")
+def get_network(net_id: str, store: StoreDep) -> dict[str, Any]:
+    try:
+        row = store.get_network(net_id)
+    except NotFound as exc:
+        raise _not_found(net_id) from exc
+    return {
+        "id": row.id,
+        "name": row.name,
+        "spec": NetworkSpec.model_validate_json(row.spec_json).model_dump(mode="json"),
+        "created_at": row.created_at,
+        "updated_at": row.updated_at,
+    }
+
+
+@router.put("/networks/{net_id}")
+def update_network(
+    net_id: str, spec: NetworkSpec, settings: SettingsDep, store: StoreDep
+) -> dict[str, str]:
+    """Replace a saved design (its name comes from the spec)."""
+    check_size(spec, settings)
+    try:
+        store.update_network(net_id, spec.name, spec.model_dump_json())
+    except NotFound as exc:
+        raise _not_found(net_id) from exc
+    return {"id": net_id}
+
+
+@router.delete("/networks/{net_id}", status_code=204)
+def delete_network(net_id: str, store: StoreDep) -> Response:
+    try:
+        store.delete_network(net_id)
+    except NotFound as exc:
+        raise _not_found(net_id) from exc
+    return Response(status_code=204)

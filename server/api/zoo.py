@@ -1,0 +1,48 @@
+"""GET /api/zoo: the model zoo's entries; GET /api/zoo/{name}: one entry's NetworkSpec."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+
+import models
+from server.net.shapes import infer
+
+router = APIRouter(tags=["zoo"])
+
+
+@cache
+def _listing() -> tuple[dict[str, Any], ...]:
+    """Built and inferred once per process: the zoo does not change while it runs."""
+    items = []
+    for entry in models.entries():
+        spec = entry.build()
+        report = infer(spec)
+        items.append(
+            {
+                "name": entry.name,
+                "title": entry.title,
+                "params": report.total_params,
+                "input_shape": report.input_shape,
+                "description": entry.description,
+                "category": entry.category,
+            }
+        )
+    return tuple(items)
+
+
+@router.get("/zoo")
+def list_zoo() -> list[dict[str, Any]]:
+    """Every zoo entry with its parameter count and input shape."""
+    return [dict(item) for item in _listing()]
+
+
+@router.get("/zoo/{name}")
+def get_zoo(name: str) -> dict[str, Any]:
+    """The NetworkSpec of one zoo entry, ready for POST /api/shapes or the designer."""
+    if name not in models.ZOO:
+        known = ", ".join(e.name for e in models.entries())
+        raise HTTPException(404, f"no zoo entry named {name!r}; known: {known}")
+    return models.get(name).model_dump(mode="json")

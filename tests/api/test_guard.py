@@ -1,0 +1,55 @@
+"""The guard: Host and Origin checks, bounded bodies."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from server.api.guard import _hostname
+from server.config import Settings
+from server.main import create_app
+
+
+def test_hostname() -> None:
+    assert _hostname("127.0.0.1:8000") == "127.0.0.1"
+    assert _hostname("[::1]:8000") == "::1"
+    assert _hostname("localhost") == "localhost"
+
+
+def test_foreign_host_is_421_even_for_get(client: TestClient) -> None:
+    r = client.get("/api/health", headers={"host": "attacker.example:8000"})
+    assert r.status_code == 421
+    assert "CNNPLAY_ALLOWED_HOSTS" in r.json()["detail"]
+    assert client.get("/api/health", headers={"host": "localhost:8000"}).status_code == 200
+
+
+def test_foreign_origin_may_read_but_not_post(client: TestClient) -> None:
+    evil = {"origin": "http://evil.example"}
+    assert client.get("/api/health", headers=evil).status_code == 200
+    r = client.post("/api/shapes", json={}, headers=evil)
+    assert r.status_code == 403 and "evil.example" in r.json()["detail"]
+    streams = {**evil, "accept": "text/event-stream"}
+    assert client.get("/api/health", headers=streams).status_code == 403
+
+
+def test_declared_and_streamed_bodies_over_the_limit_are_413(settings: Settings) -> None:
+    small = settings.model_copy(update={"max_body_bytes": 100})
+    with TestClient(create_app(small), base_url="http://127.0.0.1:8000") as c:
+        body = b'{"layers": []' + b" " * 200 + b"}"
+        r = c.post("/api/shapes", content=body, headers={"content-type": "application/json"})
+        assert r.status_code == 413 and "100 bytes" in r.json()["detail"]
+
+        def chunks():  # no content-length: counted while it streams
+            yield b'{"layers": ['
+            yield b" " * 200
+            yield b"]}"
+
+        r = c.post("/api/shapes", content=chunks(), headers={"content-type": "application/json"})
+        assert r.status_code == 413
+        ok = c.post("/api/shapes", json={"layers": []})
+        assert ok.status_code == 200
+
+
+def test_allowed_hosts_setting(settings: Settings) -> None:
+    wide = settings.model_copy(update={"allowed_hosts": ["lab.example"]})
+    with TestClient(create_app(wide), base_url="http://lab.example") as c:
+        assert c.get("/api/health").status_code == 200

@@ -1,0 +1,107 @@
+"""The feature-map view in Chromium: ResNet-18 on flower.jpg, a drawn 7, exact values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from playwright.sync_api import Page, expect
+
+import models
+from server.net import features as F
+from server.net import mnist
+from server.net.build import build_module
+from server.net.shapes import infer
+from tests.browser.conftest import shot
+
+pytestmark = pytest.mark.browser
+
+
+def _sample(name: str) -> Image.Image:
+    from sklearn.datasets import load_sample_image
+
+    return Image.fromarray(load_sample_image(name))
+
+
+@pytest.mark.slow
+def test_flower_upload_into_resnet18_shows_every_layer(page: Page, live_server: str, tmp_path):
+    path = tmp_path / "flower.jpg"
+    _sample("flower.jpg").save(path)
+    page.goto(f"{live_server}/#features/net=zoo:resnet18&src=upload")
+    page.set_input_files("#fm-file", str(path))
+    expect(page.locator("#fm-status")).to_contain_text("layers", timeout=60_000)
+    expect(page.locator("#fm-status")).not_to_contain_text("Running")
+    paths = [row.path for row in infer(models.get("resnet18")).layers]
+    listed = page.locator("#fm-layers a").evaluate_all("els => els.map(e => e.dataset.path)")
+    assert listed == paths
+    expect(page.locator(".fm-layer").first.locator("canvas").first).to_be_visible(timeout=30_000)
+    assert page.locator('.fm-layer[data-layer="layers.0"] .fm-tile').count() == 64
+    page.locator('#fm-layers a[data-path="layers.4.layers.1"]').click()
+    grid = page.locator('.fm-layer[data-layer="layers.4.layers.1"] .fm-tile')
+    expect(grid.first).to_be_visible(timeout=30_000)
+    assert grid.count() == 64  # 512 channels, paged by 64
+    expect(page.locator('.fm-layer[data-layer="layers.4.layers.1"] .fm-more')).to_be_visible()
+    expect(page.locator("#fm-note")).to_contain_text("random weights")
+    page.evaluate("window.scrollTo(0, 0)")
+    shot(page, "features-resnet18-flower")
+
+
+def _draw_seven(page: Page) -> None:
+    box = page.locator(".fm-pad").bounding_box()
+    assert box is not None
+
+    def at(fx: float, fy: float) -> tuple[float, float]:
+        return box["x"] + fx * box["width"], box["y"] + fy * box["height"]
+
+    page.mouse.move(*at(0.25, 0.2))
+    page.mouse.down()
+    for fx, fy in [(0.45, 0.2), (0.75, 0.2)]:
+        page.mouse.move(*at(fx, fy), steps=8)
+    for fx, fy in [(0.6, 0.5), (0.45, 0.85)]:
+        page.mouse.move(*at(fx, fy), steps=10)
+    page.mouse.up()
+
+
+def test_drawn_seven_is_predicted_seven(page: Page, live_server: str):
+    # Start from a preset 0, so a 7 can only come from the drawing.
+    page.goto(f"{live_server}/#features/net=weights:mnist_cnn&img=mnist-0&src=draw")
+    expect(page.locator("#fm-preds")).to_have_attribute("data-top", "0", timeout=30_000)
+    with page.expect_response("**/api/images"):
+        _draw_seven(page)
+    expect(page.locator("#fm-status")).not_to_contain_text("Running", timeout=30_000)
+    assert "img=mnist-0" not in page.url
+    expect(page.locator("#fm-preds")).to_have_attribute("data-top", "7", timeout=30_000)
+    expect(page.locator("#fm-preds li.top .fm-label")).to_have_text("7")
+    expect(page.locator('.fm-layer[data-layer="layers.0"] .fm-tile').first).to_be_visible()
+    shot(page, "features-draw-7")
+    page.set_viewport_size({"width": 390, "height": 844})
+    shot(page, "features-draw-7-phone")
+
+
+def test_open_channel_reads_torch_value(page: Page, live_server: str):
+    page.goto(f"{live_server}/#features/net=zoo:lenet5_mnist&img=mnist-3")
+    tile = page.locator('.fm-layer[data-layer="layers.0"] .fm-tile[data-channel="2"]')
+    expect(tile).to_be_visible(timeout=30_000)
+    tile.click()
+    big = page.locator(".fm-big")
+    expect(big).to_be_visible()
+    b = big.bounding_box()
+    assert b is not None
+    page.mouse.move(b["x"] + b["width"] * 0.55, b["y"] + b["height"] * 0.45)
+    readout = page.locator("#fm-readout")
+    expect(readout).to_contain_text("row")
+    row, col = int(readout.get_attribute("data-row")), int(readout.get_attribute("data-col"))
+    shown = float(readout.get_attribute("data-value"))
+    # The same network (seed 0) and image through torch itself.
+    spec = models.get("lenet5_mnist")
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        net = build_module(spec).eval()
+    img = Image.fromarray(mnist.load().images[mnist.digit_examples()[3]], mode="L")
+    x = F.prepare(img, spec.input.shape, "mnist")
+    with torch.no_grad():
+        want = net.layers[0](x.unsqueeze(0))[0, 2, row, col].item()
+    assert np.float32(shown) == np.float32(want)
+    expect(page.locator(".fm-made-by")).to_contain_text("filter")
+    shot(page, "features-channel-detail")

@@ -1,0 +1,51 @@
+"""NetworkSpec: validation bounds, defaults, paths of nested blocks."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from server.net.spec import MAX_UNITS, NetworkSpec, children, count_layers, nesting_depth
+
+
+def test_lenet_spec_parses_with_torch_defaults() -> None:
+    spec = NetworkSpec.model_validate(
+        {"layers": [{"type": "conv2d", "out_channels": 6, "kernel_size": 5, "padding": 2}]}
+    )
+    conv = spec.layers[0]
+    assert (conv.stride, conv.dilation, conv.groups, conv.bias) == (1, 1, 1, True)
+    assert spec.input.shape == (1, 28, 28)
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        {"type": "conv2d", "out_channels": MAX_UNITS + 1, "kernel_size": 3},
+        {"type": "conv2d", "out_channels": 3, "kernel_size": 3.0},
+        {"type": "conv2d", "out_channels": 3, "kernel_size": [3, 3, 3]},
+        {"type": "conv2d", "out_channels": 3, "kernel_size": 3, "padding": "full"},
+        {"type": "relu", "inplace": True},
+        {"type": "dropout", "p": 1.0},
+        {"type": "linear", "out_features": True},
+    ],
+)
+def test_bad_layers_are_refused(layer: dict) -> None:
+    with pytest.raises(ValidationError):
+        NetworkSpec.model_validate({"layers": [layer]})
+
+
+def test_counting_and_depth_of_nested_blocks() -> None:
+    spec = NetworkSpec.model_validate(
+        {
+            "layers": [
+                {
+                    "type": "sequential",
+                    "layers": [{"type": "residual", "body": [{"type": "relu"}]}],
+                },
+                {"type": "parallel", "branches": [[{"type": "relu"}], []]},
+            ]
+        }
+    )
+    assert count_layers(spec.layers) == 5
+    assert nesting_depth(spec.layers) == 3
+    assert [seg for seg, _ in children(spec.layers[1])] == ["branches.0", "branches.1"]
