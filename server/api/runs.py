@@ -194,7 +194,11 @@ async def run_events(
         nonlocal seq
         while True:
             # Status first: an event stored before the run ended is then surely seen below.
-            status = (await run_in_threadpool(store.get_run, run_id)).status
+            try:
+                status = (await run_in_threadpool(store.get_run, run_id)).status
+            except NotFound:  # deleted while someone watched
+                yield f"event: end\ndata: {json.dumps({'status': 'deleted'})}\n\n"
+                return
             rows = await run_in_threadpool(store.run_events, run_id, seq)
             for s, text in rows:
                 seq = s

@@ -186,8 +186,8 @@ def train(
             total = loss + penalty if penalty is not None else loss
             if not torch.isfinite(total.detach()):
                 msg = (
-                    f"the loss became {float(total.detach())} at iteration {step + 1} (epoch {epoch}); "
-                    "try a smaller learning rate"
+                    f"the loss became {float(total.detach())} at iteration {step + 1} "
+                    f"(epoch {epoch}); try a smaller learning rate"
                 )
                 return TrainResult("diverged", msg, module=module)
             opt.zero_grad()

@@ -8,6 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 import models
+from server.config import Settings
+from server.main import create_app
+from server.store import Store
 
 TINY = {"dataset": "digits", "epochs": 1, "batch_size": 64, "train_limit": 320}
 
@@ -122,3 +125,14 @@ def test_datasets_listing(client: TestClient) -> None:
     got = {d["name"]: d for d in client.get("/api/train/datasets").json()}
     assert got["mnist"]["train_size"] == 8000 and got["mnist"]["val_size"] == 2000
     assert got["digits"]["train_size"] + got["digits"]["val_size"] == 1797
+
+
+def test_runs_left_running_are_failed_on_start(settings: Settings) -> None:
+    store = Store(settings.db_path)
+    store.create_run("a" * 32, json.dumps(mlp()), json.dumps(TINY))
+    store.set_run_status("a" * 32, "running")
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as c:
+        run = c.get("/api/runs/" + "a" * 32).json()
+        assert run["status"] == "failed" and run["message"] == "server restarted"
+        # Its stream ends at once instead of waiting forever.
+        assert read_sse(c, "a" * 32)[-1] == {"event": "end", "data": {"status": "failed"}}

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from server.config import Settings
 from server.main import create_app
@@ -26,6 +26,8 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# CI machines are small and shared: wait longer than Playwright's 5 s before failing.
+expect.set_options(timeout=15_000)
 SHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 
 
@@ -66,6 +68,7 @@ def browser() -> Iterator[Browser]:
 def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     pg = context.new_page()
+    pg.set_default_timeout(30_000)
     errors: list[str] = []
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
     yield pg

@@ -175,6 +175,12 @@ def test_save_reload_and_reopen(page: Page, live_server: str) -> None:
     expect(page.get_by_test_id("toolbar-status")).to_contain_text("Saved")
     page.goto(f"{live_server}/")
     page.reload()
+    # the last design comes back after a reload (kept in localStorage) ...
+    expect(page.get_by_test_id("total-params")).to_have_text("9,098")
+    page.evaluate("localStorage.clear()")
+    page.goto("about:blank")
+    page.goto(f"{live_server}/")
+    # ... and without it the page opens blank, and the saved list reopens the design
     expect(page.get_by_test_id("total-params")).to_have_text("0")
     entry = page.locator(".saved-list li", has_text="Saved net 42")
     expect(entry).to_be_visible()

@@ -10,7 +10,7 @@ def test_digits_split_is_stratified_and_disjoint() -> None:
     d = datasets.load("digits", 8, 8)
     assert d.x_train.shape[1:] == (1, 8, 8)
     assert len(d.x_train) + len(d.x_val) == 1797
-    assert 0.0 <= float(d.x_train.min()) and float(d.x_train.max()) <= 1.0
+    assert float(d.x_train.min()) >= 0.0 and float(d.x_train.max()) <= 1.0
     # Every class in both parts, roughly 80/20.
     for k in range(10):
         n_tr, n_va = int((d.y_train == k).sum()), int((d.y_val == k).sum())

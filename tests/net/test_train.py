@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -53,7 +52,13 @@ def test_l1_gives_more_near_zero_weights_than_l2() -> None:
             "layers": [{"type": "flatten"}, {"type": "linear", "out_features": 10}],
         }
     )
-    common: dict[str, Any] = {"dataset": "digits", "epochs": 3, "batch_size": 32, "lr": 5e-2, "optimizer": "sgd"}
+    common: dict[str, Any] = {
+        "dataset": "digits",
+        "epochs": 3,
+        "batch_size": 32,
+        "lr": 5e-2,
+        "optimizer": "sgd",
+    }
     l1 = train(spec, TrainConfig(l1=3e-2, **common), lambda e: None)
     l2 = train(spec, TrainConfig(l2=1e-2, **common), lambda e: None)
     assert l1.status == l2.status == "done"
@@ -103,8 +108,6 @@ def test_every_optimizer_and_mse_run(opt: str) -> None:
 
 @pytest.mark.slow
 def test_lenet5_reaches_95_percent_on_mnist() -> None:
-    started = time.monotonic()
     result, _ = _run("lenet5_mnist", dataset="mnist", epochs=3, batch_size=64, lr=2e-3)
     assert result.status == "done"
     assert result.metrics["accuracy"] >= 0.95, result.metrics["accuracy"]
-    assert time.monotonic() - started < 120

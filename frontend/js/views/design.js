@@ -58,6 +58,17 @@ const TEMPLATES = {
 
 let st = null; // the mounted view's state; null when unmounted
 let kept = null; // the design when the view was left for another tab, restored on return
+// The current design is also kept in localStorage, where the feature-map and training
+// views pick it up as "the design", and a reload without a link restores it.
+const DESIGN_KEY = "cnnplay.design";
+
+function storedDesign() {
+  try {
+    return JSON.parse(localStorage.getItem(DESIGN_KEY) || "null");
+  } catch {
+    return null;
+  }
+}
 
 export async function mount(el, hashRest) {
   const ui = skeleton();
@@ -93,7 +104,7 @@ export async function mount(el, hashRest) {
   fillStartMenu(ui.start);
   mountFormulaLab(ui.lab);
   const fromHash = hashRest ? decodeSpec(hashRest) : null;
-  st.history.reset(fromHash ?? kept ?? structuredClone(BLANK));
+  st.history.reset(fromHash ?? kept ?? storedDesign() ?? structuredClone(BLANK));
   st.collapsed = foldDeep(spec());
   refresh();
   refreshSaved();
@@ -302,6 +313,7 @@ function onInput(key, value) {
 function writeHash(s) {
   const enc = encodeSpec(s);
   st.lastHash = enc;
+  localStorage.setItem(DESIGN_KEY, JSON.stringify(s));
   const want = `#design/${enc}`;
   if (location.hash !== want) history.replaceState(null, "", want);
 }
