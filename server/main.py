@@ -18,6 +18,7 @@ from server.api import (
     health,
     images,
     layers,
+    learning,
     networks,
     runs,
     shapes,
@@ -28,10 +29,19 @@ from server.jobs import runner
 from server.store import Store
 
 FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
-ROUTERS = [health.router, layers.router, shapes.router, zoo.router, convolve.router]
-ROUTERS.append(features.router)  # issue 5
-ROUTERS += [networks.router, export.router, images.router]
-ROUTERS.append(runs.router)  # issue 6
+ROUTERS = [
+    health.router,
+    layers.router,
+    shapes.router,
+    zoo.router,
+    networks.router,
+    export.router,
+    images.router,
+    convolve.router,
+    features.router,
+    runs.router,
+    learning.router,
+]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -41,7 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         app.state.store = Store(settings.db_path)
-        app.state.runner = runner.start(settings, app.state.store)  # issue 6
+        app.state.runner = runner.start(settings, app.state.store)
         try:
             yield
         finally:
