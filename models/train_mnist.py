@@ -68,7 +68,9 @@ def train(epochs: int = EPOCHS, seed: int = SEED, out_dir: Path = WEIGHTS_DIR) -
     acc = accuracy(module, hx, hy)
     path = out_dir / f"{NAME}.safetensors"
     digest = save(net_spec, module, path)
-    manifest = {
+    manifest_path = out_dir / "manifest.json"  # other entries (train_source's) are kept
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
+    manifest |= {
         NAME: {
             "file": path.name,
             "sha256": digest,
@@ -86,7 +88,7 @@ def train(epochs: int = EPOCHS, seed: int = SEED, out_dir: Path = WEIGHTS_DIR) -
             "torch": torch.__version__,
         }
     }
-    (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest[NAME]
 
 

@@ -19,7 +19,7 @@ from server.api.deps import SettingsDep, StoreDep
 from server.api.shapes import check_size
 from server.jobs.executor import QueueFull
 from server.jobs.local import LocalExecutor
-from server.net import datasets
+from server.net import datasets, transfer
 from server.net.shapes import infer
 from server.net.spec import NetworkSpec
 from server.net.train import TrainConfig
@@ -53,7 +53,7 @@ def _check_fit(spec: NetworkSpec, config: TrainConfig, max_params: int) -> None:
             f"spec.input.channels is {spec.input.channels}; {config.dataset} images have "
             f"{datasets.CHANNELS} channel",
         )
-    classes = datasets.NUM_CLASSES[config.dataset]
+    classes = len(config.classes) if config.classes else datasets.NUM_CLASSES[config.dataset]
     if list(report.output_shape) != [classes]:
         raise HTTPException(
             422,
@@ -67,6 +67,10 @@ def _check_fit(spec: NetworkSpec, config: TrainConfig, max_params: int) -> None:
             f"the network has {report.total_params:,} parameters; the training limit is "
             f"{max_params:,} (CNNPLAY_MAX_TRAIN_PARAMS)",
         )
+    try:
+        transfer.check_frozen(spec, config.frozen)
+    except transfer.FrozenPathError as exc:
+        raise HTTPException(422, f"config.{exc}") from exc
 
 
 def _summary(row: RunRow, runner: LocalExecutor) -> dict[str, Any]:

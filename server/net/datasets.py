@@ -86,12 +86,53 @@ def sizes(name: str) -> tuple[int, int]:
     return len(x), len(vx)
 
 
-def load(name: str, height: int, width: int, train_limit: int | None = None) -> Split:
+def select_classes(
+    x: torch.Tensor, y: torch.Tensor, classes: list[int]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Keep samples whose label is in `classes`, relabelled 0..k-1 in the list's order."""
+    relabel = torch.full((max(NUM_CLASSES.values()),), -1, dtype=torch.long)
+    relabel[torch.tensor(classes, dtype=torch.long)] = torch.arange(len(classes))
+    keep = relabel[y] >= 0
+    return x[keep], relabel[y[keep]]
+
+
+def cap_per_class(
+    x: torch.Tensor, y: torch.Tensor, n: int, seed: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """At most n samples of each label, drawn by a seeded shuffle; original order kept."""
+    gen = torch.Generator().manual_seed(seed)
+    picked = []
+    for label in torch.unique(y):
+        idx = torch.nonzero(y == label).flatten()
+        picked.append(idx[torch.randperm(len(idx), generator=gen)[:n]])
+    keep = torch.sort(torch.cat(picked)).values if picked else torch.zeros(0, dtype=torch.long)
+    return x[keep], y[keep]
+
+
+def load(
+    name: str,
+    height: int,
+    width: int,
+    train_limit: int | None = None,
+    classes: list[int] | None = None,
+    per_class: int | None = None,
+    seed: int = 0,
+) -> Split:
     """The dataset at (1, height, width); `train_limit` keeps the first n training samples
-    (a class-balanced prefix is not promised; it is for quick runs and tests)."""
+    (a class-balanced prefix is not promised; it is for quick runs and tests).
+    `classes` keeps only those labels in both parts (relabelled 0..k-1 in order);
+    `per_class` caps each class of the training part at n samples (seeded)."""
     x, y, vx, vy = _raw(name)
+    k = NUM_CLASSES[name]
+    if classes is not None:
+        bad = [c for c in classes if not 0 <= c < k]
+        if bad:
+            raise ValueError(f"classes {bad} are not labels of {name!r} (0..{k - 1})")
+        x, y = select_classes(x, y, classes)
+        vx, vy = select_classes(vx, vy, classes)
+        k = len(classes)
+    if per_class is not None:
+        x, y = cap_per_class(x, y, per_class, seed)
     if train_limit is not None:
         x, y = x[:train_limit], y[:train_limit]
-    return Split(
-        _resize(x, (height, width)), y, _resize(vx, (height, width)), vy, NUM_CLASSES[name]
-    )
+    return Split(_resize(x, (height, width)), y, _resize(vx, (height, width)), vy, k)

@@ -20,10 +20,10 @@ from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from torch import nn
 
-from server.net import datasets, metrics
+from server.net import datasets, metrics, transfer
 from server.net.build import build_module
 from server.net.spec import NetworkSpec
 
@@ -51,6 +51,26 @@ class TrainConfig(BaseModel):
     seed: int = Field(0, ge=0, le=2**31 - 1)
     # Keep only the first n training samples: quick runs and tests.
     train_limit: int | None = Field(None, ge=1)
+    # Transfer learning: a class subset (relabelled 0..k-1 in order), a per-class cap on
+    # training samples (seeded), layer paths to freeze, shipped weights to start from.
+    classes: list[int] | None = Field(None, min_length=2, max_length=10)
+    per_class: int | None = Field(None, ge=1)
+    frozen: list[str] = Field(default_factory=list, max_length=200)
+    init_from: str | None = Field(None, max_length=100)
+    # Re-initialise the last linear layer even when its shape matches the file's.
+    new_head: bool = True
+    # Learning rate of pretrained layers that are not frozen (None: the same as lr).
+    pretrained_lr: float | None = Field(None, gt=0, le=1e7)
+
+    @field_validator("classes")
+    @classmethod
+    def _distinct(cls, v: list[int] | None) -> list[int] | None:
+        if v is not None:
+            if len(set(v)) != len(v):
+                raise ValueError(f"classes must be distinct, got {v}")
+            if any(c < 0 for c in v):
+                raise ValueError(f"classes must be labels >= 0, got {v}")
+        return v
 
 
 @dataclass
@@ -86,8 +106,11 @@ def initialize(module: nn.Module, how: str) -> None:
                 nn.init.zeros_(m.bias)
 
 
-def make_optimizer(module: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
-    params = list(module.parameters())
+def make_optimizer(
+    module: nn.Module, config: TrainConfig, params: list[Any] | None = None
+) -> torch.optim.Optimizer:
+    """`params`: parameters or per-group dicts (transfer learning); default all of them."""
+    params = list(module.parameters()) if params is None else params
     wd = config.l2 if config.l2_mode == "weight_decay" else 0.0
     if config.optimizer == "sgd":
         return torch.optim.SGD(params, lr=config.lr, weight_decay=wd)
@@ -153,13 +176,29 @@ def train(
     torch.manual_seed(config.seed)
     module = build_module(spec, max_params=max_params)
     initialize(module, config.init)
+    transfer.check_frozen(spec, config.frozen)
+    pretrained: set[str] = set()
+    if config.init_from is not None:
+        pretrained = transfer.load_pretrained(module, config.init_from, config.new_head)
+    transfer.freeze(module, config.frozen)
+    groups = transfer.param_groups(module, pretrained, config.lr, config.pretrained_lr)
+    if not groups:
+        raise ValueError("frozen: every parameter is frozen; nothing would train")
     _, height, width = spec.input.shape
-    data = datasets.load(config.dataset, height, width, config.train_limit)
+    data = datasets.load(
+        config.dataset,
+        height,
+        width,
+        config.train_limit,
+        classes=config.classes,
+        per_class=config.per_class,
+        seed=config.seed,
+    )
     norm = _normalizer(data.x_train, config)
     x, y = norm(data.x_train), data.y_train  # (N, 1, H, W), (N,)
     vx, vy = norm(data.x_val), data.y_val
     k = data.num_classes
-    opt = make_optimizer(module, config)
+    opt = make_optimizer(module, config, groups)
     per_epoch = math.ceil(len(x) / config.batch_size)
     on_event(
         {
@@ -175,6 +214,8 @@ def train(
     module.train()
     for epoch in range(1, config.epochs + 1):
         order = torch.randperm(len(x), generator=gen)
+        module.train()  # evaluate() ends in train mode too; frozen norms go back to eval
+        transfer.keep_frozen_norms_eval(module, config.frozen)
         seen, loss_sum, correct, started = 0, 0.0, 0, time.monotonic()
         for i in range(0, len(x), config.batch_size):
             if should_stop():

@@ -136,3 +136,13 @@ def test_runs_left_running_are_failed_on_start(settings: Settings) -> None:
         assert run["status"] == "failed" and run["message"] == "server restarted"
         # Its stream ends at once instead of waiting forever.
         assert read_sse(c, "a" * 32)[-1] == {"event": "end", "data": {"status": "failed"}}
+
+
+def test_an_unknown_frozen_path_is_named(client: TestClient) -> None:
+    body = {
+        "spec": models.get("mlp").model_dump(mode="json"),
+        "config": {"dataset": "digits", "frozen": ["layers.99"]},
+    }
+    response = client.post("/api/runs", json=body)
+    assert response.status_code == 422
+    assert "layers.99" in response.json()["detail"]

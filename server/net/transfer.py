@@ -1,0 +1,207 @@
+"""Transfer learning: start from shipped weights, freeze layers by path, fine-tune the rest.
+
+The pieces `train()` uses:
+  check_frozen(spec, paths)        unknown layer paths -> FrozenPathError naming the path
+  load_pretrained(module, name)    fill every matching key from a shipped weights file; a
+                                   new head (last linear) of another size stays fresh
+  freeze(module, paths)            requires_grad False under each path
+  keep_frozen_norms_eval(...)      frozen batch norms stay in eval mode (stats do not move)
+  param_groups(...)                new layers at `lr`, pretrained unfrozen ones at `pretrained_lr`
+and `compare()`, the one-click experiment: a frozen feature extractor against training
+from scratch on a few target images, same steps and seeds.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file
+from torch import nn
+
+from server.net import weights
+from server.net.shapes import infer
+from server.net.spec import NetworkSpec
+
+WEIGHTS_DIR = Path(__file__).resolve().parents[2] / "models" / "weights"
+
+
+class FrozenPathError(ValueError):
+    def __init__(self, path: str, known: list[str]) -> None:
+        super().__init__(
+            f"frozen: {path!r} is not a layer path of this network "
+            f"(layer paths look like {', '.join(known[:4])})"
+        )
+        self.path = path
+
+
+class PretrainedError(ValueError):
+    """The shipped weights name is unknown or its file is missing / altered."""
+
+
+def under(name: str, paths: list[str] | tuple[str, ...]) -> bool:
+    """A parameter or module name lies under one of the layer paths."""
+    return any(name == p or name.startswith(p + ".") for p in paths)
+
+
+def check_frozen(spec: NetworkSpec, paths: list[str] | tuple[str, ...]) -> None:
+    known = [row.path for row in infer(spec).layers]
+    for path in paths:
+        if path not in known:
+            raise FrozenPathError(path, known)
+
+
+def manifest(weights_dir: Path = WEIGHTS_DIR) -> dict[str, Any]:
+    return json.loads((weights_dir / "manifest.json").read_text())
+
+
+def pretrained_file(name: str, weights_dir: Path = WEIGHTS_DIR) -> Path:
+    entries = manifest(weights_dir)
+    if name not in entries:
+        raise PretrainedError(
+            f"init_from: no shipped weights named {name!r}; known: {', '.join(sorted(entries))}"
+        )
+    path = weights_dir / entries[name]["file"]
+    if not path.is_file() or weights.sha256(path) != entries[name]["sha256"]:
+        raise PretrainedError(f"init_from: {path.name} is missing or does not match its sha256")
+    return path
+
+
+def head_name(module: nn.Module) -> str | None:
+    """The module path of the last nn.Linear (the classifier head), if any."""
+    names = [n for n, m in module.named_modules() if isinstance(m, nn.Linear)]
+    return names[-1] if names else None
+
+
+def load_partial(
+    module: nn.Module, tensors: dict[str, torch.Tensor], new_head: bool = False
+) -> set[str]:
+    """Copy the file's tensors into the module; returns the state keys that were loaded.
+
+    The head's weight/bias are skipped when `new_head` or when their shapes differ (a head
+    for another number of classes): they keep the fresh initialisation. Any other missing,
+    extra or misshapen key raises weights.WeightsMismatch naming it."""
+    state = module.state_dict()
+    head = head_name(module)
+    skip: set[str] = set()
+    if head is not None:
+        keys = {f"{head}.weight", f"{head}.bias"} & state.keys()
+        differs = any(k in tensors and tensors[k].shape != state[k].shape for k in keys)
+        if new_head or differs:
+            skip = keys
+    expected = {k: v for k, v in state.items() if k not in skip}
+    got = {k: v for k, v in tensors.items() if k not in skip}
+    weights.check(expected, got)
+    module.load_state_dict(got, strict=False)
+    return set(got)
+
+
+def load_pretrained(
+    module: nn.Module, name: str, new_head: bool = False, weights_dir: Path = WEIGHTS_DIR
+) -> set[str]:
+    tensors = load_file(str(pretrained_file(name, weights_dir)), device="cpu")
+    return load_partial(module, tensors, new_head)
+
+
+def freeze(module: nn.Module, paths: list[str] | tuple[str, ...]) -> list[str]:
+    """requires_grad False on every parameter under the paths; returns their names."""
+    frozen = []
+    for name, param in module.named_parameters():
+        if under(name, paths):
+            param.requires_grad_(False)
+            frozen.append(name)
+    return frozen
+
+
+def keep_frozen_norms_eval(module: nn.Module, paths: list[str] | tuple[str, ...]) -> None:
+    """Call after module.train(): frozen batch norms normalise with their stored running
+    statistics and do not update them."""
+    for name, m in module.named_modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm) and under(name, paths):
+            m.eval()
+
+
+def param_groups(
+    module: nn.Module, pretrained: set[str], lr: float, pretrained_lr: float | None
+) -> list[dict[str, Any]]:
+    """Trainable parameters only: pretrained ones at `pretrained_lr` (default `lr`), new
+    ones at `lr`. Empty groups are left out."""
+    fresh, loaded = [], []
+    for name, param in module.named_parameters():
+        if param.requires_grad:
+            (loaded if name in pretrained else fresh).append(param)
+    groups = [{"params": fresh, "lr": lr}]
+    groups.append({"params": loaded, "lr": pretrained_lr if pretrained_lr is not None else lr})
+    return [g for g in groups if g["params"]]
+
+
+def feature_extractor_paths(spec: NetworkSpec) -> list[str]:
+    """The convolutional feature extractor: top-level layers up to and including the first
+    flatten (all but the last layer when there is none)."""
+    types = [layer.type for layer in spec.layers]
+    end = types.index("flatten") + 1 if "flatten" in types else len(types) - 1
+    return [f"layers.{i}" for i in range(end)]
+
+
+def compare(
+    target_classes: tuple[int, ...] = (5, 6, 7, 8, 9),
+    per_class: int = 50,
+    steps: int = 20,
+    batch_size: int = 25,
+    seed: int = 0,
+    lr: float = 1e-2,
+    source: str = "mnist_cnn_digits04",
+) -> dict[str, Any]:
+    """Frozen pretrained feature extractor (only the classifier trains, its last layer
+    fresh) against the same
+    network trained from scratch, both on `per_class` MNIST images of each target digit
+    for the same number of steps and seed. Returns both held-out accuracies and curves."""
+    import models
+    from models.train_source import with_head
+    from server.net.train import TrainConfig, train  # train imports this module
+
+    entry = manifest().get(source)
+    if entry is None:
+        raise PretrainedError(f"source: no shipped weights named {source!r}")
+    spec = with_head(models.get(entry["zoo"]), len(target_classes))
+    per_epoch = -(-per_class * len(target_classes) // batch_size)  # ceil
+    epochs = max(1, -(-steps // per_epoch))
+    common = dict(
+        dataset="mnist",
+        classes=list(target_classes),
+        per_class=per_class,
+        batch_size=batch_size,
+        epochs=epochs,
+        lr=lr,
+        seed=seed,
+    )
+    runs = {
+        "transfer": TrainConfig(**common, init_from=source, frozen=feature_extractor_paths(spec)),
+        "scratch": TrainConfig(**common),
+    }
+    out: dict[str, Any] = {"steps": per_epoch * epochs, "epochs": epochs, "source": source}
+    for key, config in runs.items():
+        curve: list[dict[str, float]] = []
+        losses: list[float] = []
+
+        def record(event: dict[str, Any], curve=curve, losses=losses) -> None:
+            if event["kind"] == "epoch":
+                curve.append({"step": event["epoch"] * per_epoch, "val_acc": event["val_acc"]})
+            elif event["kind"] == "iter":
+                losses.append(event["loss"])
+
+        result = train(spec, config, record)
+        out[key] = {
+            "status": result.status,
+            "heldout_accuracy": result.metrics.get("accuracy"),
+            "curve": curve,
+            "loss": losses,
+            "trainable_params": sum(
+                p.numel() for p in result.module.parameters() if p.requires_grad
+            )
+            if result.module is not None
+            else 0,
+        }
+    return out
