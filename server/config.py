@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     max_images: int = 32  # uploads kept in memory (POST /api/images), oldest leave first
     max_export_params: int = 70_000_000  # an ONNX file holds every weight (VGG: 550 MB)
     max_saved_networks: int = 10_000  # designs in the store (POST /api/networks)
+    # --- inside learning (issue 8) -------------------------------------------
+    max_optim_steps: int = 500  # optimizer steps per path (POST /api/learning/optimizers)
+    max_ewa_points: int = 5_000  # series length (POST /api/learning/ewa)
 
     @property
     def db_path(self) -> Path:

@@ -110,3 +110,9 @@ export function followRun(id, { onEvent, onEnd }) {
   });
   return { close: () => source.close() };
 }
+
+// --- inside learning (issue 8) ----------------------------------------------
+/** {surface, start, steps, optimizers:[{name, lr, ...}]} -> {grid, paths:[{name, points, diverged}]} */
+export const learningOptimizers = (body, opts) => postJSON("/api/learning/optimizers", body, opts);
+/** {beta, bias_correction, n, seed, noise} -> {t, theta, v, v_raw, v_corrected, window} */
+export const learningEwa = (body, opts) => postJSON("/api/learning/ewa", body, opts);

@@ -6,6 +6,7 @@ const VIEWS = {
   conv: () => import("./views/conv.js"),
   features: () => import("./views/features.js"),
   train: () => import("./views/train.js"),
+  learn: () => import("./views/learn.js"),
 };
 
 let current = null;

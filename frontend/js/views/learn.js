@@ -1,0 +1,28 @@
+// "Inside learning" view (issue 8): small panels that show how learning works on
+// real PyTorch numbers. Each panel is one module in learn/ exporting mount(el) -> {destroy}.
+import { h } from "./train/dom.js";
+import { optimizerPanel } from "./learn/optimizers.js";
+import { ewaPanel } from "./learn/ewa.js";
+
+let panels = [];
+
+export async function mount(el) {
+  const optim = h("section", { class: "panel learn-panel", "data-panel": "optimizers" });
+  const ewa = h("section", { class: "panel learn-panel", "data-panel": "ewa" });
+  el.append(
+    h("div", { class: "learn" }, [
+      h("header", { class: "learn-intro" }, [
+        h("h1", {}, "Inside learning"),
+        h("p", { class: "muted" }, "What an optimizer actually does with a gradient, one step at a time."),
+      ]),
+      optim,
+      ewa,
+    ]),
+  );
+  panels = [optimizerPanel(optim), ewaPanel(ewa)];
+}
+
+export function unmount() {
+  panels.forEach((p) => p.destroy());
+  panels = [];
+}
