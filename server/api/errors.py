@@ -36,7 +36,7 @@ def _too_deep(request: Request) -> JSONResponse:
 
 async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
     errors = exc.errors()
-    if any(e["type"] == "recursion_loop" for e in errors):
+    if any("recursion" in e["type"] for e in errors):  # recursion_loop, recursion_depth_exceeded
         return _too_deep(request)
     # The input is left out: it may be a 10,000-layer spec.
     detail = [
