@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     # --- inside learning (issue 8) -------------------------------------------
     max_optim_steps: int = 500  # optimizer steps per path (POST /api/learning/optimizers)
     max_ewa_points: int = 5_000  # series length (POST /api/learning/ewa)
+    max_gradcheck_samples: int = 20  # parameters sampled per layer (POST /api/learning/gradcheck)
+    max_gradcheck_params: int = 2_000_000  # network size for a float64 gradient check
+    max_modes_batch: int = 64  # batch rows (POST /api/learning/modes)
 
     @property
     def db_path(self) -> Path:

@@ -99,6 +99,10 @@ export const getRun = (id) => getJSON(`/api/runs/${encodeURIComponent(id)}`);
 export const startRun = (spec, config) => postJSON("/api/runs", { spec, config });
 export const cancelRun = (id) => postJSON(`/api/runs/${encodeURIComponent(id)}/cancel`);
 export const deleteRun = (id) => del(`/api/runs/${encodeURIComponent(id)}`);
+// Transfer learning (issue 7): shipped weights, and shapes with some layer paths frozen.
+export const pretrainedList = () => getJSON("/api/pretrained");
+export const shapesFrozen = (spec, frozen, opts) =>
+  postJSON(`/api/shapes?${frozen.map((p) => `frozen=${encodeURIComponent(p)}`).join("&")}`, spec, opts);
 // Server-Sent Events: onEvent(event) per stored event, onEnd(status) once. EventSource
 // resends Last-Event-ID itself when it reconnects; close() stops following.
 export function followRun(id, { onEvent, onEnd }) {
@@ -116,3 +120,7 @@ export function followRun(id, { onEvent, onEnd }) {
 export const learningOptimizers = (body, opts) => postJSON("/api/learning/optimizers", body, opts);
 /** {beta, bias_correction, n, seed, noise} -> {t, theta, v, v_raw, v_corrected, window} */
 export const learningEwa = (body, opts) => postJSON("/api/learning/ewa", body, opts);
+/** {spec?, samples_per_layer, eps, seed, broken} -> {layers:[{path, kind, rel_diff, verdict, inserted}], thresholds, mode} */
+export const learningGradcheck = (body, opts) => postJSON("/api/learning/gradcheck", body, opts);
+/** {p, seed, batch, batchnorm} -> {kept, scale, train:{hidden, output, mean, var}, eval:{...}} */
+export const learningModes = (body, opts) => postJSON("/api/learning/modes", body, opts);

@@ -1,4 +1,4 @@
-"""POST /api/learning/optimizers and /api/learning/ewa: the "inside learning" panels (issue 8).
+"""POST /api/learning/optimizers, /ewa, /gradcheck, /modes: the "inside learning" panels (issue 8).
 
 Thin: validate, call server.net.optim_paths / server.net.ewa, return numbers to draw.
 """
@@ -7,12 +7,18 @@ from __future__ import annotations
 
 from typing import Literal
 
+import torch
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
 from server.api.deps import SettingsDep
 from server.net import ewa as E
+from server.net import gradcheck as G
+from server.net import modes as MD
 from server.net import optim_paths as O
+from server.net.build import TooLarge, build_module
+from server.net.shapes import ShapeError
+from server.net.spec import NetworkSpec
 
 router = APIRouter(prefix="/learning", tags=["learning"])
 
@@ -116,4 +122,110 @@ def ewa(req: EwaRequest, settings: SettingsDep) -> EwaResponse:
         v=avg.corrected if req.bias_correction else avg.v,
         v_raw=avg.v,
         v_corrected=avg.corrected,
+    )
+
+
+class GradcheckRequest(BaseModel):
+    spec: NetworkSpec | None = Field(None, description="default: a tiny net with every kind")
+    samples_per_layer: int = Field(10, ge=1)
+    eps: float = Field(1e-6, gt=0, le=1e-2)
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+    broken: bool = False
+
+
+class LayerCheckOut(BaseModel):
+    path: str
+    kind: str
+    params: int
+    sampled: int
+    rel_diff: float
+    verdict: Literal["fine", "look closer", "bug"]
+    inserted: bool
+
+
+class GradcheckResponse(BaseModel):
+    name: str
+    layers: list[LayerCheckOut]
+    loss: str
+    eps: float
+    mode: str
+    thresholds: dict[str, float]
+
+
+@router.post("/gradcheck")
+def gradcheck(req: GradcheckRequest, settings: SettingsDep) -> GradcheckResponse:
+    limit = settings.max_gradcheck_samples
+    if req.samples_per_layer > limit:
+        raise HTTPException(
+            422,
+            f"samples_per_layer: at most {limit} (CNNPLAY_MAX_GRADCHECK_SAMPLES), "
+            f"got {req.samples_per_layer}",
+        )
+    spec = req.spec or G.tiny_spec()
+    try:
+        with torch.random.fork_rng():  # seeded weights, without touching the global generator
+            torch.manual_seed(req.seed)
+            net = build_module(spec, max_params=settings.max_gradcheck_params)
+    except ShapeError as e:
+        raise HTTPException(422, f"spec: {e}") from e
+    except TooLarge as e:
+        raise HTTPException(
+            422, f"spec: too large for a float64 gradient check (CNNPLAY_MAX_GRADCHECK_PARAMS): {e}"
+        ) from e
+    result = G.check(
+        net,
+        spec.input.shape,
+        samples_per_layer=req.samples_per_layer,
+        eps=req.eps,
+        seed=req.seed,
+        broken=req.broken,
+    )
+    return GradcheckResponse(
+        name=spec.name,
+        layers=[LayerCheckOut(**vars(c)) for c in result.layers],
+        loss=result.loss,
+        eps=result.eps,
+        mode=result.note,
+        thresholds={"fine": G.FINE, "bug": G.BUG},
+    )
+
+
+class ModesRequest(BaseModel):
+    p: float = Field(0.5, ge=0, le=0.95)
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+    batch: int = Field(16, ge=2)  # batch norm needs two rows for a variance
+    batchnorm: bool = True
+
+
+class ModeRunOut(BaseModel):
+    hidden: list[list[float]]
+    output: list[list[float]]
+    mean: list[float] | None
+    var: list[float] | None
+
+
+class ModesResponse(BaseModel):
+    p: float
+    scale: float
+    kept: list[list[bool]]
+    train: ModeRunOut
+    eval: ModeRunOut
+    warmup_batches: int
+
+
+@router.post("/modes")
+def modes(req: ModesRequest, settings: SettingsDep) -> ModesResponse:
+    limit = settings.max_modes_batch
+    if req.batch > limit:
+        raise HTTPException(
+            422, f"batch: at most {limit} rows (CNNPLAY_MAX_MODES_BATCH), got {req.batch}"
+        )
+    m = MD.compare(req.p, req.seed, req.batch, req.batchnorm)
+    return ModesResponse(
+        p=m.p,
+        scale=m.scale,
+        kept=m.kept,
+        train=ModeRunOut(**vars(m.train)),
+        eval=ModeRunOut(**vars(m.eval)),
+        warmup_batches=m.warmup_batches,
     )

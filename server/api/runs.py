@@ -19,7 +19,8 @@ from server.api.deps import SettingsDep, StoreDep
 from server.api.shapes import check_size
 from server.jobs.executor import QueueFull
 from server.jobs.local import LocalExecutor
-from server.net import datasets, transfer
+from server.net import datasets, transfer, weights
+from server.net.build import build_module
 from server.net.shapes import infer
 from server.net.spec import NetworkSpec
 from server.net.train import TrainConfig
@@ -71,6 +72,17 @@ def _check_fit(spec: NetworkSpec, config: TrainConfig, max_params: int) -> None:
         transfer.check_frozen(spec, config.frozen)
     except transfer.FrozenPathError as exc:
         raise HTTPException(422, f"config.{exc}") from exc
+    if config.init_from is not None:
+        _check_pretrained(spec, config)
+
+
+def _check_pretrained(spec: NetworkSpec, config: TrainConfig) -> None:
+    """422 before queueing when the shipped weights are unknown or do not fit the spec (the
+    message names each bad state key); the network is small enough to build here (checked)."""
+    try:
+        transfer.load_pretrained(build_module(spec), config.init_from or "", config.new_head)
+    except (transfer.PretrainedError, weights.WeightsMismatch) as exc:
+        raise HTTPException(422, f"config.init_from: {exc}") from exc
 
 
 def _summary(row: RunRow, runner: LocalExecutor) -> dict[str, Any]:
@@ -109,6 +121,27 @@ def list_datasets() -> list[dict[str, Any]]:
                 "train_size": train,
                 "val_size": held,
                 "num_classes": datasets.NUM_CLASSES[name],
+            }
+        )
+    return out
+
+
+@router.get("/pretrained")
+def list_pretrained() -> list[dict[str, Any]]:
+    """The shipped weights a run can start from (config.init_from): source data, classes,
+    held-out accuracy."""
+    out = []
+    for name, entry in transfer.manifest().items():
+        classes = entry.get("classes", list(range(entry.get("head", 10))))
+        out.append(
+            {
+                "name": name,
+                "zoo": entry["zoo"],
+                "source_data": entry.get("source_data", "MNIST digits 0-9"),
+                "classes": classes,
+                "heldout_accuracy": entry["heldout_accuracy"],
+                "heldout_size": entry.get("heldout_size"),
+                "train_size": entry.get("train_size"),
             }
         )
     return out

@@ -78,3 +78,68 @@ def test_ewa_validation_422(client: TestClient, body: dict, where: str) -> None:
     r = client.post("/api/learning/ewa", json=body)
     assert r.status_code == 422
     assert where in r.text
+
+
+def test_gradcheck_default_net_is_fine_and_broken_is_flagged(client: TestClient) -> None:
+    ok = client.post("/api/learning/gradcheck", json={"samples_per_layer": 4})
+    assert ok.status_code == 200, ok.text
+    body = ok.json()
+    assert body["thresholds"] == {"fine": 1e-7, "bug": 1e-3} and "eval mode" in body["mode"]
+    assert all(c["verdict"] == "fine" for c in body["layers"])
+    bad = client.post("/api/learning/gradcheck", json={"samples_per_layer": 4, "broken": True})
+    verdicts = {c["path"]: c["verdict"] for c in bad.json()["layers"]}
+    assert verdicts.pop("broken") == "bug" and set(verdicts.values()) == {"fine"}
+
+
+def test_gradcheck_takes_a_spec(client: TestClient) -> None:
+    spec = {
+        "input": {"channels": 1, "height": 4, "width": 4},
+        "layers": [{"type": "flatten"}, {"type": "linear", "out_features": 1}],
+    }
+    r = client.post("/api/learning/gradcheck", json={"spec": spec, "samples_per_layer": 3})
+    assert r.status_code == 200, r.text
+    assert r.json()["loss"].startswith("a seeded") and r.json()["layers"][0]["sampled"] == 3
+
+
+@pytest.mark.parametrize(
+    ("body", "word"),
+    [
+        ({"samples_per_layer": 21}, "samples_per_layer"),
+        ({"eps": 0}, "eps"),
+        (
+            {"spec": {"layers": [{"type": "linear", "out_features": 3000}] * 2}},
+            "CNNPLAY_MAX_GRADCHECK_PARAMS",
+        ),
+        (
+            {
+                "spec": {
+                    "layers": [
+                        {"type": "lstm", "hidden_size": 4},
+                        {"type": "conv2d", "out_channels": 1, "kernel_size": 3},
+                    ]
+                }
+            },
+            "spec",
+        ),
+    ],
+)
+def test_gradcheck_limits_are_422(client: TestClient, body: dict, word: str) -> None:
+    r = client.post("/api/learning/gradcheck", json=body)
+    assert r.status_code == 422 and word in r.text, r.text
+
+
+def test_modes_returns_both_runs(client: TestClient) -> None:
+    r = client.post("/api/learning/modes", json={"p": 0.5, "batch": 6, "seed": 1})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["scale"] == 2.0 and len(body["kept"]) == 6 and len(body["kept"][0]) == 8
+    assert len(body["train"]["mean"]) == 8 and len(body["eval"]["var"]) == 8
+
+
+@pytest.mark.parametrize(
+    ("body", "word"),
+    [({"batch": 65}, "CNNPLAY_MAX_MODES_BATCH"), ({"p": 1.0}, "p"), ({"batch": 1}, "batch")],
+)
+def test_modes_limits_are_422(client: TestClient, body: dict, word: str) -> None:
+    r = client.post("/api/learning/modes", json=body)
+    assert r.status_code == 422 and word in r.text, r.text

@@ -3,12 +3,16 @@
 import { h } from "./train/dom.js";
 import { optimizerPanel } from "./learn/optimizers.js";
 import { ewaPanel } from "./learn/ewa.js";
+import { gradcheckPanel } from "./learn/gradcheck.js";
+import { modesPanel } from "./learn/modes.js";
 
 let panels = [];
 
 export async function mount(el) {
   const optim = h("section", { class: "panel learn-panel", "data-panel": "optimizers" });
   const ewa = h("section", { class: "panel learn-panel", "data-panel": "ewa" });
+  const grad = h("section", { class: "panel learn-panel", "data-panel": "gradcheck" });
+  const modes = h("section", { class: "panel learn-panel", "data-panel": "modes" });
   el.append(
     h("div", { class: "learn" }, [
       h("header", { class: "learn-intro" }, [
@@ -17,9 +21,11 @@ export async function mount(el) {
       ]),
       optim,
       ewa,
+      grad,
+      modes,
     ]),
   );
-  panels = [optimizerPanel(optim), ewaPanel(ewa)];
+  panels = [optimizerPanel(optim), ewaPanel(ewa), gradcheckPanel(grad), modesPanel(modes)];
 }
 
 export function unmount() {

@@ -5,6 +5,7 @@ import * as api from "../api.js";
 import { COLORS, ema, lineChart } from "./train/charts.js";
 import { h } from "./train/dom.js";
 import { results } from "./train/results.js";
+import { transferSection } from "./train/transfer.js";
 
 const DESIGN_KEY = "cnnplay.design";
 const MAX_PARAMS = 5_000_000; // the server's CNNPLAY_MAX_TRAIN_PARAMS default
@@ -135,7 +136,8 @@ function build(zoo) {
     h("div", { class: "runs-table-wrap" }),
     h("div", { class: "compare" }),
   ]);
-  root.append(h("aside", { class: "panel train-setup" }, form), livePanel, runsPanel);
+  const transferPanel = transferSection({ follow, refreshRuns, compareRuns }); // issue 7
+  root.append(h("aside", { class: "panel train-setup" }, form), livePanel, transferPanel, runsPanel);
   ui = { form, livePanel, runsPanel, smooth, error: form.querySelector(".error") };
   showIters();
 }
@@ -307,6 +309,7 @@ const SETTINGS = [
   ["dataset", "Dataset"], ["batch_size", "Batch"], ["epochs", "Epochs"], ["lr", "LR"],
   ["optimizer", "Optimizer"], ["loss", "Loss"], ["init", "Init"], ["l1", "L1"], ["l2", "L2"],
   ["l2_mode", "L2 as"], ["normalize", "Inputs"], ["seed", "Seed"],
+  ["per_class", "Per class"], ["init_from", "Init from"], // issue 7: transfer runs
 ];
 
 function accText(r) {
@@ -343,6 +346,16 @@ async function refreshRuns() {
   showCompare(runs);
 }
 
+// Tick exactly these runs in the list and overlay them (the transfer section's race).
+async function compareRuns(ids) {
+  await refreshRuns();
+  if (!root) return;
+  ui.runsPanel.querySelectorAll(".runs-table input[type=checkbox]").forEach((i) => {
+    i.checked = ids.includes(i.value);
+  });
+  await showCompare(await api.listRuns());
+}
+
 function loadEvents(id) {
   if (compare.cache.has(id)) return compare.cache.get(id);
   const p = new Promise((resolve) => {
@@ -371,7 +384,7 @@ async function showCompare(runs) {
     h("thead", {}, h("tr", {}, [h("th", {}, "Setting"), ...chosen.map((r, i) => h("th", { style: `color:${COLORS[i % COLORS.length]}` }, label(r, i)))])),
     h("tbody", {}, [
       ...SETTINGS.map(([k, t]) => {
-        const vals = chosen.map((r) => String(r.config[k]));
+        const vals = chosen.map((r) => String(r.config[k] ?? "none"));
         const differs = new Set(vals).size > 1;
         return h("tr", { class: differs ? "differs" : "" }, [h("th", { scope: "row" }, t), ...vals.map((v) => h("td", {}, v))]);
       }),
