@@ -28,12 +28,12 @@ from pydantic import BaseModel, Field
 from torch import nn
 
 from server.api.deps import SettingsDep
-from server.api.shapes import check_size
+from server.api.shapes import checked_report
 from server.config import Settings
 from server.net import encode, mnist
 from server.net import features as F
 from server.net.build import TooLarge, build_module
-from server.net.shapes import LayerInfo, ShapeError, infer
+from server.net.shapes import LayerInfo, ShapeError
 from server.net.spec import NetworkSpec
 from server.net.weights import WeightsMismatch, load_into
 
@@ -147,10 +147,7 @@ class NetCache:
 
 
 def _build(spec: NetworkSpec, weights: str | None, settings: Settings) -> _Built:
-    check_size(spec, settings)
-    report = infer(spec)
-    if report.error:
-        raise HTTPException(422, f"{report.error['layer']}: {report.error['message']}")
+    report = checked_report(spec, settings)
     try:
         with torch.random.fork_rng():
             torch.manual_seed(RANDOM_SEED)  # untrained nets: the same random weights each time

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from server.api.deps import SettingsDep
 from server.config import Settings
+from server.net.build import TooLarge, check_limits
 from server.net.shapes import ShapeReport, infer
 from server.net.spec import NetworkSpec, count_layers, nesting_depth
 
@@ -54,3 +55,17 @@ def to_dict(report: ShapeReport) -> dict[str, Any]:
 
 def to_json(report: ShapeReport) -> bytes:
     return json.dumps(to_dict(report), separators=(",", ":")).encode()
+
+
+def checked_report(spec: NetworkSpec, settings: Settings) -> ShapeReport:
+    """The report of a spec about to be built: 422 naming the layer whose shapes do not
+    work out, 413 past a size limit (layers, params, activation memory)."""
+    check_size(spec, settings)
+    report = infer(spec)
+    if report.error:
+        raise HTTPException(422, f"{report.error['layer']}: {report.error['message']}")
+    try:
+        check_limits(report, settings.max_params, settings.max_activation_bytes)
+    except TooLarge as exc:
+        raise HTTPException(413, str(exc)) from exc
+    return report
