@@ -2,16 +2,20 @@
 
     python -m benchmarks.features
 
-For LeNet-5 on 28x28 and ResNet-18 on 224x224 it times (median of repeats):
+For LeNet-5 on 28x28 and ResNet-18 on 224x224 it times (median of repeats, each request
+taken in turn with its bare forward so that a busy machine slows both alike):
   bare       the network's forward under no_grad with a hook on the same layer(s)
-  layer      POST /api/features/layer (one layer page, end to end through the app)
+  layer      POST /api/features/layer (one layer page, end to end through the app), cold
+             and right after an overview of the same image (its activations cached)
   overview   POST /api/features/overview (hooks on every layer, ranges, filters)
 and prints the ratios, then the bytes sent per displayed value over every layer's
-first page. Targets: layer request within 1.5x of bare for ResNet-18; < 1 byte/value.
+first page. Targets: overview and layer requests within 1.5x of bare for ResNet-18;
+< 1 byte per displayed value.
 """
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import tempfile
 import time
@@ -28,15 +32,34 @@ from server.net import encode
 from server.net.build import build_module
 from server.net.shapes import infer
 
+Times = tuple[float, float]  # (wall, CPU) seconds, medians
 
-def median_time(fn: Callable[[], object], repeats: int) -> float:
-    fn()  # warm up
-    times = []
+
+def paired(
+    base: Callable[[], object], other: Callable[[], object], repeats: int
+) -> tuple[Times, Times]:
+    """Median wall and CPU times of `base` and `other`, taken in turns so that a busy
+    machine slows both alike (the ratio is what matters). CPU time is the process's,
+    every thread included (the app's worker thread too); on a shared machine it is the
+    steadier number, the wall time the one a user feels."""
+    base(), other()  # warm up
+    wall: tuple[list[float], list[float]] = ([], [])
+    cpu: tuple[list[float], list[float]] = ([], [])
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for k, fn in enumerate((base, other)):
+            w0, c0 = time.perf_counter(), time.process_time()
+            fn()
+            wall[k].append(time.perf_counter() - w0)
+            cpu[k].append(time.process_time() - c0)
+    med = statistics.median
+    return (med(wall[0]), med(cpu[0])), (med(wall[1]), med(cpu[1]))
+
+
+def _line(label: str, t: Times, base: Times | None = None) -> str:
+    text = f"  {label:<24} {t[0] * 1e3:8.1f} ms wall {t[1] * 1e3:8.1f} ms CPU"
+    if base is not None:
+        text += f"   ratio {t[0] / base[0]:5.2f}x wall {t[1] / base[1]:5.2f}x CPU"
+    return text
 
 
 def bare(net: torch.nn.Module, x: torch.Tensor, paths: list[str]) -> Callable[[], object]:
@@ -58,41 +81,62 @@ def bare(net: torch.nn.Module, x: torch.Tensor, paths: list[str]) -> Callable[[]
     return run
 
 
-def bench(client: TestClient, zoo: str, image: str, layer: str, repeats: int) -> None:
+def bench(
+    client: TestClient, zoo: str, image: str, layer: str, repeats: int, count_bytes: bool = True
+) -> None:
     spec = models.get(zoo)
     rows = infer(spec).layers
     body = {"net": {"zoo": zoo}, "image": image}
     client.post("/api/features/overview", json=body)  # build and cache the network
     net = build_module(spec).eval()
     x = torch.randn(1, *spec.input.shape)
-    t_bare_one = median_time(bare(net, x, [layer]), repeats)
-    t_bare_all = median_time(bare(net, x, [r.path for r in rows]), repeats)
     page = {**body, "layer": layer, "count": 64}
-    t_layer = median_time(lambda: client.post("/api/features/layer", json=page), repeats)
-    t_over = median_time(lambda: client.post("/api/features/overview", json=body), repeats)
+    acts = client.app.state.feature_activations
+
+    def cold_page() -> object:
+        acts.clear()  # as if no overview had run: the page runs the network itself
+        return client.post("/api/features/layer", json=page)
+
+    t_bare_one, t_layer = paired(bare(net, x, [layer]), cold_page, repeats)
+    client.post("/api/features/overview", json=body)
+    t_cached = paired(
+        bare(net, x, [layer]), lambda: client.post("/api/features/layer", json=page), repeats
+    )[1]
+    t_bare_all, t_over = paired(
+        bare(net, x, [r.path for r in rows]),
+        lambda: client.post("/api/features/overview", json=body),
+        repeats,
+    )
     sent = shown = 0
-    for row in rows:
+    for row in rows if count_bytes else []:
         r = client.post("/api/features/layer", json={**body, "layer": row.path, "count": 64})
         meta, _ = encode.unframe(r.content)
         sent += len(r.content)
         shown += meta["count"] * meta["tile"][0] * meta["tile"][1]
     print(f"{spec.name} {tuple(spec.input.shape)}, {len(rows)} layers, page layer {layer}")
-    print(f"  bare forward, 1 hook     {t_bare_one * 1e3:8.1f} ms")
-    print(
-        f"  layer request            {t_layer * 1e3:8.1f} ms   ratio {t_layer / t_bare_one:5.2f}x"
-    )
-    print(f"  bare forward, all hooks  {t_bare_all * 1e3:8.1f} ms")
-    print(f"  overview request         {t_over * 1e3:8.1f} ms   ratio {t_over / t_bare_all:5.2f}x")
-    print(f"  first pages of every layer: {sent:,} bytes for {shown:,} values")
-    print(f"  bytes per displayed value   {sent / shown:.3f}")
+    print(_line("bare forward, 1 hook", t_bare_one))
+    print(_line("layer request", t_layer, t_bare_one))
+    print(_line("  after the overview", t_cached, t_bare_one))
+    print(_line("bare forward, all hooks", t_bare_all))
+    print(_line("overview request", t_over, t_bare_all))
+    if shown:
+        print(f"  first pages of every layer: {sent:,} bytes for {shown:,} values")
+        print(f"  bytes per displayed value   {sent / shown:.3f}")
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=7, help="ResNet-18 repeats (LeNet: 30)")
+    parser.add_argument("--no-bytes", action="store_true", help="only the time ratios")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     settings = Settings(data_dir=Path(tempfile.mkdtemp()))
     with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
-        bench(client, "lenet5_mnist", "mnist-7", "layers.0", repeats=30)
-        bench(client, "resnet18", "flower", "layers.4.layers.1", repeats=7)
+        bench(client, "lenet5_mnist", "mnist-7", "layers.0", 30, not args.no_bytes)
+        bench(client, "resnet18", "flower", "layers.4.layers.1", args.repeats, not args.no_bytes)
 
 
 if __name__ == "__main__":

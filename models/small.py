@@ -136,6 +136,27 @@ def tiny_densenet() -> S.NetworkSpec:
     )
 
 
+RNN_HIDDEN = 128
+
+
+def _rnn_mnist(kind: str) -> S.NetworkSpec:
+    """Row-by-row MNIST: the (1, 28, 28) image is read as 28 steps of 28 pixels; the last
+    hidden state (128,) goes to a linear layer of 10."""
+    rnn = S.LSTM if kind == "lstm" else S.GRU
+    name = "Row-by-row MNIST " + kind.upper()
+    return network(name, MNIST, [rnn(hidden_size=RNN_HIDDEN, output="last"), linear(10)])
+
+
+def rnn_mnist_lstm() -> S.NetworkSpec:
+    """LSTM(28 -> 128), last step, linear 10: 4*128*(28+128) + 8*128 + 1290 = 82,186 params."""
+    return _rnn_mnist("lstm")
+
+
+def rnn_mnist_gru() -> S.NetworkSpec:
+    """GRU(28 -> 128), last step, linear 10: 3*128*(28+128) + 6*128 + 1290 = 61,962 params."""
+    return _rnn_mnist("gru")
+
+
 # name, title, description, builder
 SMALL: list[tuple[str, str, str, Callable[[], S.NetworkSpec]]] = [
     (
@@ -172,6 +193,20 @@ SMALL: list[tuple[str, str, str, Callable[[], S.NetworkSpec]]] = [
         "Two dense blocks of three layers, each layer concatenating 8 new channels onto "
         "everything before it, with a transition (1x1 conv + average pool) between.",
         tiny_densenet,
+    ),
+    (
+        "rnn_mnist_lstm",
+        "Row-by-row MNIST LSTM",
+        "Reads a digit as a sequence: 28 steps, one image row of 28 pixels each, through an "
+        "LSTM with 128 hidden units; the last hidden state is classified by a linear layer.",
+        rnn_mnist_lstm,
+    ),
+    (
+        "rnn_mnist_gru",
+        "Row-by-row MNIST GRU",
+        "The same sequence reading with a GRU (reset and update gates, no separate cell "
+        "state): 128 hidden units, last step, then a linear layer of 10.",
+        rnn_mnist_gru,
     ),
 ]
 

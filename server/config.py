@@ -30,13 +30,26 @@ class Settings(BaseSettings):
     max_jobs: int = 2  # training jobs running at once
     max_queued_jobs: int = 20  # waiting behind them
     max_train_params: int = 5_000_000  # a network trained on the CPU (issue 6)
+    max_misclassified: int = 500  # wrong held-out samples a finished run keeps
+    max_misclassified_page: int = 100  # examples in one /api/runs/{id}/misclassified answer
     max_archive_entries: int = 20_000
     max_archive_bytes: int = 500 * MiB  # an archive once unpacked
     max_archive_ratio: int = 100  # unpacked / packed, per entry
+    # uploaded datasets (POST /api/datasets, a zip of one folder per class; issue 6)
+    max_archive_pixels: int = 200_000_000  # all images of one zip together (headers)
+    max_dataset_images: int = 10_000  # images in one zip
+    max_dataset_classes: int = 100  # class folders in one zip
+    max_upload_datasets: int = 50  # uploaded datasets kept under <data dir>/datasets
+    dataset_image_side: int = 64  # uploads are centre-cropped and stored side x side
+    dataset_held_fraction: float = 0.2  # held out per class (stratified, seeded)
     # feature maps (issue 5): a layer page and the built-network cache
     max_feature_channels: int = 64  # channels in one /api/features/layer answer
     max_feature_values: int = 4_000_000  # values in one page (VGG-16 conv1 at 224: 3.2M)
     feature_cache_networks: int = 4  # built networks kept (LRU)
+    feature_cache_bytes: int = 256 * MiB  # layer outputs of recent overviews, kept for pages
+    # the weights library (issues 5, 7): imported .safetensors files (POST /api/weights)
+    max_weights_bytes: int = 20 * MiB  # one file (multipart bodies also obey max_upload_bytes)
+    max_imported_weights: int = 200  # files kept under <data dir>/weights
     # --- the convolution animator (POST /api/convolve, /api/images) ---------
     max_conv_side: int = 256  # an image input is downscaled to this longer side
     max_conv_channels: int = 16  # input channels and filters
@@ -51,6 +64,16 @@ class Settings(BaseSettings):
     max_gradcheck_samples: int = 20  # parameters sampled per layer (POST /api/learning/gradcheck)
     max_gradcheck_params: int = 2_000_000  # network size for a float64 gradient check
     max_modes_batch: int = 64  # batch rows (POST /api/learning/modes)
+    max_histogram_bins: int = 400  # GET /api/learning/weights/{id}/histogram
+    max_gate_values: int = 1_000_000  # steps x units x (gates + 2), POST /api/learning/gates
+    # gradient flow and initialization (POST /api/learning/gradflow, /init)
+    max_gradflow_batch: int = 512  # MNIST images in the at-initialization batch
+    max_gradflow_depth: int = 40  # linear layers of a comparison network
+    max_gradflow_width: int = 1024  # units per layer of a comparison network
+    max_init_depth: int = 50  # layers of the initialization stack
+    max_init_width: int = 1024  # units per layer of it
+    max_init_batch: int = 2048  # random inputs pushed through it
+    max_init_macs: int = 500_000_000  # depth * width^2 * batch * inits (~0.5 s on one core)
 
     @property
     def db_path(self) -> Path:

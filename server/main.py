@@ -11,21 +11,26 @@ from fastapi.staticfiles import StaticFiles
 
 from server.api import (
     convolve,
+    datasets,
     errors,
     export,
     features,
+    gradflow,
     guard,
     health,
     images,
+    inside,
     layers,
     learning,
     networks,
     runs,
     shapes,
+    weights,
     zoo,
 )
 from server.config import Settings
 from server.jobs import runner
+from server.net.warmup import freeze_startup_objects, import_lazy_torch_modules
 from server.store import Store
 
 FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
@@ -40,7 +45,11 @@ ROUTERS = [
     convolve.router,
     features.router,
     runs.router,
+    datasets.router,
     learning.router,
+    gradflow.router,
+    inside.router,
+    weights.router,
 ]
 
 
@@ -50,8 +59,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        import_lazy_torch_modules()
         app.state.store = Store(settings.db_path)
         app.state.runner = runner.start(settings, app.state.store)
+        freeze_startup_objects()
         try:
             yield
         finally:

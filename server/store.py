@@ -87,6 +87,9 @@ class NetworkRow:
 
 
 FINISHED = ("done", "failed", "cancelled", "diverged")
+# No worker is on these runs: event streams end, the run can be deleted. A paused run (and
+# a failed one with a checkpoint) can be resumed (issue 6).
+STOPPED = (*FINISHED, "paused")
 
 
 @dataclass(frozen=True)
@@ -311,6 +314,14 @@ class Store:
                 (run_id, after, limit),
             ).fetchall()
         return [(r[0], r[1]) for r in rows]
+
+    def last_seq(self, run_id: str) -> int:
+        """The highest event seq stored for the run (0 when none)."""
+        with self._connect() as conn:
+            row = conn.execute(
+                "SELECT MAX(seq) FROM run_metrics WHERE run_id = ?", (run_id,)
+            ).fetchone()
+        return row[0] or 0
 
     def delete_run(self, run_id: str) -> None:
         if not valid_id(run_id):

@@ -157,3 +157,12 @@ def test_a_saved_design_survives_kill_9(tmp_path: Path) -> None:
     row = Store(db).get_network(net_id)
     assert row.name == "survivor"
     assert row.spec_json == '{"name": "survivor"}'
+
+
+def test_last_seq_of_a_run(tmp_path: Path) -> None:
+    store = Store(tmp_path / "db.sqlite3")
+    store.create_run("a" * 32, "{}", "{}")
+    assert store.last_seq("a" * 32) == 0
+    store.add_run_events([("a" * 32, 1, "{}"), ("a" * 32, 2, "{}"), ("a" * 32, 7, "{}")])
+    assert store.last_seq("a" * 32) == 7
+    assert store.last_seq("b" * 32) == 0

@@ -82,6 +82,21 @@ export async function featureLayer(body, opts) {
   return { meta, png, bytes: buf.byteLength };
 }
 
+// --- weights library (issues 5, 7) -------------------------------------------
+/** Shipped weights, finished runs and imported files: [{id, title, kind, spec, accuracy, created}]. */
+export const weightsList = () => getJSON("/api/weights");
+/** Import a .safetensors File for a spec (checked key by key by the server) -> the new entry. */
+export function importWeights(file, spec, title = "", opts) {
+  const form = new FormData();
+  form.append("file", file, file.name ?? "weights.safetensors");
+  form.append("spec", JSON.stringify(spec));
+  form.append("title", title);
+  return postJSON("/api/weights", form, opts);
+}
+export const deleteWeights = (id) => del(`/api/weights/${encodeURIComponent(id)}`);
+/** Where a weights file downloads from (for a plain <a download> link, no fetch). */
+export const weightsFileUrl = (id) => `/api/weights/${encodeURIComponent(id)}/file`;
+
 // --- convolution animator (issue 4) ------------------------------------------
 export const convolve = (body, opts) => postJSON("/api/convolve", body, opts);
 export const convKernels = () => getJSON("/api/kernels");
@@ -95,19 +110,40 @@ export function convUpload(file, opts) {
 // --- training runs (issue 6) --------------------------------------------------
 export const listRuns = () => getJSON("/api/runs");
 export const trainDatasets = () => getJSON("/api/train/datasets");
+// Datasets (issue 6): every one with its status; downloads; uploaded zips.
+export const listDatasets = () => getJSON("/api/datasets");
+export const downloadDataset = (name) => postJSON(`/api/datasets/${encodeURIComponent(name)}/download`);
+export const deleteDataset = (name) => del(`/api/datasets/${encodeURIComponent(name)}`);
+/** A zip of one folder per class -> the new dataset's list entry (with class counts). */
+export function uploadDataset(file, title) {
+  const form = new FormData();
+  form.append("file", file, file.name ?? "images.zip");
+  if (title) form.append("title", title);
+  return postJSON("/api/datasets", form);
+}
 export const getRun = (id) => getJSON(`/api/runs/${encodeURIComponent(id)}`);
 export const startRun = (spec, config) => postJSON("/api/runs", { spec, config });
 export const cancelRun = (id) => postJSON(`/api/runs/${encodeURIComponent(id)}/cancel`);
+// Pause: the worker checkpoints and frees its slot; resume carries on from the checkpoint.
+export const pauseRun = (id) => postJSON(`/api/runs/${encodeURIComponent(id)}/pause`);
+export const resumeRun = (id) => postJSON(`/api/runs/${encodeURIComponent(id)}/resume`);
+/** {true?, pred?, offset, limit} -> {total, kept, matching, labels, items:[{index, true, pred, true_label, pred_label, confidence, image}]} */
+export function runMisclassified(id, params = {}, opts) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== null && v !== undefined) q.set(k, String(v));
+  return getJSON(`/api/runs/${encodeURIComponent(id)}/misclassified?${q}`, opts);
+}
 export const deleteRun = (id) => del(`/api/runs/${encodeURIComponent(id)}`);
 // Transfer learning (issue 7): shipped weights, and shapes with some layer paths frozen.
 export const pretrainedList = () => getJSON("/api/pretrained");
 export const shapesFrozen = (spec, frozen, opts) =>
   postJSON(`/api/shapes?${frozen.map((p) => `frozen=${encodeURIComponent(p)}`).join("&")}`, spec, opts);
-// Server-Sent Events: onEvent(event) per stored event, onEnd(status) once. EventSource
-// resends Last-Event-ID itself when it reconnects; close() stops following.
-export function followRun(id, { onEvent, onEnd }) {
-  const source = new EventSource(`/api/runs/${encodeURIComponent(id)}/events`);
-  source.onmessage = (msg) => onEvent(JSON.parse(msg.data));
+// Server-Sent Events: onEvent(event, seq) per stored event, onEnd(status) once (a paused
+// run ends its stream too). EventSource resends Last-Event-ID itself when it reconnects;
+// `after` starts past a seq already seen (following a resumed run); close() stops following.
+export function followRun(id, { onEvent, onEnd, after = 0 }) {
+  const source = new EventSource(`/api/runs/${encodeURIComponent(id)}/events${after ? `?after=${after}` : ""}`);
+  source.onmessage = (msg) => onEvent(JSON.parse(msg.data), Number(msg.lastEventId));
   source.addEventListener("end", (msg) => {
     source.close();
     onEnd(JSON.parse(msg.data).status);
@@ -124,3 +160,22 @@ export const learningEwa = (body, opts) => postJSON("/api/learning/ewa", body, o
 export const learningGradcheck = (body, opts) => postJSON("/api/learning/gradcheck", body, opts);
 /** {p, seed, batch, batchnorm} -> {kept, scale, train:{hidden, output, mean, var}, eval:{...}} */
 export const learningModes = (body, opts) => postJSON("/api/learning/modes", body, opts);
+/** Weights id (a run id, run-<id>, a shipped name) -> {edges, counts, total, near_zero, near_zero_share, accuracy, regularization, layers} */
+export const weightHistogram = (id, { bins = 60, limit, threshold } = {}, opts) => {
+  const q = new URLSearchParams({ bins: String(bins) });
+  if (limit) q.set("limit", String(limit));
+  if (threshold) q.set("threshold", String(threshold));
+  return getJSON(`/api/learning/weights/${encodeURIComponent(id)}/histogram?${q}`, opts);
+};
+/** {budget} -> {center, eigenvalues, angle_deg, l1, l2, l1_lambda, l2_lambda, l1_path, l2_path, ...} */
+export const learningConstraint = (body, opts) => postJSON("/api/learning/constraint", body, opts);
+/** -> {networks:[{weights, title, layer, accuracy}], digits:[{digit, index}]} */
+export const gatePresets = () => getJSON("/api/learning/gates/presets");
+/** {weights|zoo|spec, mnist_index|pixels} -> {kind, gate_names, gates, h, c, image, prediction, probs, formula} */
+export const learningGates = (body, opts) => postJSON("/api/learning/gates", body, opts);
+/** {preset, depth, width | spec, init, batch_size, seed, bins} -> {name, init, loss, layers:[{path, grad_norm, weight_norm, ratio, act_type, hist, lo, hi, mean, std, zeros, saturated}]} */
+export const learningGradflow = (body, opts) => postJSON("/api/learning/gradflow", body, opts);
+/** {depth, width, train_limit, probe_every, ...} -> {runs:[{key, title, description, spec, config}]} (start each with startRun) */
+export const learningGradflowComparison = (body, opts) => postJSON("/api/learning/gradflow/comparison", body, opts);
+/** {depth, width, activation, inits, batch, seed, bins} -> {runs:[{init, title, layers:[{layer, hist, lo, hi, std, second_moment, identical_units}]}]} */
+export const learningInit = (body, opts) => postJSON("/api/learning/init", body, opts);

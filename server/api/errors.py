@@ -34,9 +34,17 @@ def _too_deep(request: Request) -> JSONResponse:
     )
 
 
+def _recursion_error(error: dict) -> bool:
+    """pydantic's recursion_loop and recursion_depth_exceeded, and its JSON parser's
+    "recursion limit exceeded" (server/api/shapes.py parses with it)."""
+    return "recursion" in error["type"] or (
+        error["type"] == "json_invalid" and "recursion limit" in str(error.get("msg", ""))
+    )
+
+
 async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
     errors = exc.errors()
-    if any("recursion" in e["type"] for e in errors):  # recursion_loop, recursion_depth_exceeded
+    if any(_recursion_error(e) for e in errors):
         return _too_deep(request)
     # The input is left out: it may be a 10,000-layer spec.
     detail = [

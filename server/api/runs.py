@@ -1,5 +1,6 @@
-"""Training runs: POST/GET /api/runs, GET/DELETE /api/runs/{id}, POST .../cancel, and
-GET /api/runs/{id}/events, a Server-Sent Events stream (`id:` = seq; Last-Event-ID resumes).
+"""Training runs: POST/GET /api/runs, GET/DELETE /api/runs/{id}, POST .../cancel,
+.../pause and .../resume, GET .../misclassified, and GET /api/runs/{id}/events, a
+Server-Sent Events stream (`id:` = seq; Last-Event-ID resumes).
 """
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,16 +17,19 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 
+from server.api.datasets import check_dataset
 from server.api.deps import SettingsDep, StoreDep
 from server.api.shapes import check_size
+from server.config import Settings
 from server.jobs.executor import QueueFull
 from server.jobs.local import LocalExecutor
-from server.net import datasets, transfer, weights
+from server.net import transfer, weights
 from server.net.build import build_module
+from server.net.images import png_data_url
 from server.net.shapes import infer
 from server.net.spec import NetworkSpec
-from server.net.train import TrainConfig
-from server.store import FINISHED, NotFound, RunRow, new_id
+from server.net.train import TrainConfig, class_labels, run_data
+from server.store import FINISHED, STOPPED, NotFound, RunRow, new_id
 
 router = APIRouter(tags=["runs"])
 POLL_S = 0.2  # how often an event stream looks for new rows
@@ -43,18 +48,16 @@ class RunRequest(BaseModel):
     config: TrainConfig = TrainConfig()
 
 
-def _check_fit(spec: NetworkSpec, config: TrainConfig, max_params: int) -> None:
+def _check_fit(
+    spec: NetworkSpec, config: TrainConfig, max_params: int, data_dir: Path | None = None
+) -> None:
     """422 when the network cannot train on the dataset, naming the problem."""
     report = infer(spec)
     if report.error:
         raise HTTPException(422, f"spec: {report.error['layer']}: {report.error['message']}")
-    if spec.input.channels != datasets.CHANNELS:
-        raise HTTPException(
-            422,
-            f"spec.input.channels is {spec.input.channels}; {config.dataset} images have "
-            f"{datasets.CHANNELS} channel",
-        )
-    classes = len(config.classes) if config.classes else datasets.NUM_CLASSES[config.dataset]
+    # Known, on disk, channels that fit (or convert: RGB <-> grey); its class count.
+    num_classes = check_dataset(spec, config.dataset, data_dir)
+    classes = len(config.classes) if config.classes else num_classes
     if list(report.output_shape) != [classes]:
         raise HTTPException(
             422,
@@ -85,13 +88,43 @@ def _check_pretrained(spec: NetworkSpec, config: TrainConfig) -> None:
         raise HTTPException(422, f"config.init_from: {exc}") from exc
 
 
-def _summary(row: RunRow, runner: LocalExecutor) -> dict[str, Any]:
+def _checkpoint_path(settings: Settings, run_id: str) -> Path:
+    return settings.data_dir / "runs" / f"{run_id}.ckpt.safetensors"
+
+
+def _job(
+    run_id: str, spec: dict[str, Any], config: dict[str, Any], settings: Settings, resume: bool
+) -> dict[str, Any]:
+    """The plain-data job a worker gets (server/jobs/executor.py)."""
+    return {
+        "id": run_id,
+        "spec": spec,
+        "config": config,
+        "weights_path": str(settings.data_dir / "runs" / f"{run_id}.safetensors"),
+        "checkpoint_path": str(_checkpoint_path(settings, run_id)),
+        "resume": resume,
+        "max_params": settings.max_train_params,
+        "max_misclassified": settings.max_misclassified,
+        "data_dir": str(settings.data_dir),  # downloaded / uploaded datasets
+    }
+
+
+def _resumable(row: RunRow, settings: Settings) -> bool:
+    """A paused run (from its checkpoint, or from the start if it paused while queued), or a
+    failed one that left a checkpoint (its worker was killed mid-epoch)."""
+    if row.status == "paused":
+        return True
+    return row.status == "failed" and _checkpoint_path(settings, row.id).is_file()
+
+
+def _summary(row: RunRow, runner: LocalExecutor, settings: Settings) -> dict[str, Any]:
     spec = json.loads(row.spec_json)
     metrics = json.loads(row.metrics_json) if row.metrics_json else None
     return {
         "id": row.id,
         "status": row.status,
         "position": runner.position(row.id) if row.status == "queued" else None,
+        "resumable": _resumable(row, settings),
         "message": row.message,
         "network": spec.get("name", "Untitled"),
         "config": json.loads(row.config_json),
@@ -106,24 +139,6 @@ def _row(store: Any, run_id: str) -> RunRow:
         return store.get_run(run_id)
     except NotFound as exc:
         raise HTTPException(404, f"no run with id {run_id[:64]!r}") from exc
-
-
-@router.get("/train/datasets")
-def list_datasets() -> list[dict[str, Any]]:
-    """The datasets a run can use, with their train / held-out sizes."""
-    out = []
-    for name in datasets.NAMES:
-        train, held = datasets.sizes(name)
-        out.append(
-            {
-                "name": name,
-                "title": datasets.TITLES[name],
-                "train_size": train,
-                "val_size": held,
-                "num_classes": datasets.NUM_CLASSES[name],
-            }
-        )
-    return out
 
 
 @router.get("/pretrained")
@@ -151,15 +166,15 @@ def list_pretrained() -> list[dict[str, Any]]:
 def create_run(body: RunRequest, settings: SettingsDep, runner: RunnerDep) -> dict[str, Any]:
     """Queue a training run; answers its id, status and place in the queue."""
     check_size(body.spec, settings)
-    _check_fit(body.spec, body.config, settings.max_train_params)
+    _check_fit(body.spec, body.config, settings.max_train_params, settings.data_dir)
     run_id = new_id()
-    job = {
-        "id": run_id,
-        "spec": body.spec.model_dump(mode="json"),
-        "config": body.config.model_dump(mode="json"),
-        "weights_path": str(settings.data_dir / "runs" / f"{run_id}.safetensors"),
-        "max_params": settings.max_train_params,
-    }
+    job = _job(
+        run_id,
+        body.spec.model_dump(mode="json"),
+        body.config.model_dump(mode="json"),
+        settings,
+        resume=False,
+    )
     try:
         runner.submit(job)
     except QueueFull as exc:
@@ -168,16 +183,18 @@ def create_run(body: RunRequest, settings: SettingsDep, runner: RunnerDep) -> di
 
 
 @router.get("/runs")
-def list_runs(store: StoreDep, runner: RunnerDep) -> list[dict[str, Any]]:
+def list_runs(store: StoreDep, runner: RunnerDep, settings: SettingsDep) -> list[dict[str, Any]]:
     """Every run with its settings, status and final accuracy, newest first."""
-    return [_summary(row, runner) for row in store.list_runs()]
+    return [_summary(row, runner, settings) for row in store.list_runs()]
 
 
 @router.get("/runs/{run_id}")
-def get_run(run_id: str, store: StoreDep, runner: RunnerDep) -> dict[str, Any]:
+def get_run(
+    run_id: str, store: StoreDep, runner: RunnerDep, settings: SettingsDep
+) -> dict[str, Any]:
     """One run: settings, status, the network spec and the final metrics."""
     row = _row(store, run_id)
-    out = _summary(row, runner)
+    out = _summary(row, runner, settings)
     out["spec"] = json.loads(row.spec_json)
     out["metrics"] = json.loads(row.metrics_json) if row.metrics_json else None
     out["has_weights"] = bool(row.weights_path) and Path(row.weights_path or "").is_file()
@@ -185,23 +202,149 @@ def get_run(run_id: str, store: StoreDep, runner: RunnerDep) -> dict[str, Any]:
 
 
 @router.post("/runs/{run_id}/cancel")
-def cancel_run(run_id: str, store: StoreDep, runner: RunnerDep) -> dict[str, Any]:
+def cancel_run(
+    run_id: str, store: StoreDep, runner: RunnerDep, settings: SettingsDep
+) -> dict[str, Any]:
     row = _row(store, run_id)
     if row.status in FINISHED:
         raise HTTPException(409, f"the run has already ended ({row.status})")
-    runner.cancel(run_id)
+    if row.status == "paused":  # no worker: it ends here, and will not be resumed
+        store.set_run_status(run_id, "cancelled", "cancelled while paused")
+        _checkpoint_path(settings, run_id).unlink(missing_ok=True)
+    else:
+        runner.cancel(run_id)
     return {"id": run_id, "status": runner.status(run_id)}
 
 
-@router.delete("/runs/{run_id}", status_code=204)
-def delete_run(run_id: str, store: StoreDep) -> Response:
+@router.post("/runs/{run_id}/pause")
+def pause_run(run_id: str, store: StoreDep, runner: RunnerDep) -> dict[str, Any]:
+    """A running run checkpoints before its next batch and ends as "paused" (its slot is
+    freed); a queued one pauses at once. Answers at once: `pausing` is true until then."""
     row = _row(store, run_id)
-    if row.status not in FINISHED:
+    if row.status not in ("queued", "running") or not runner.pause(run_id):
+        raise HTTPException(409, f"only a queued or running run can pause; it is {row.status}")
+    status = runner.status(run_id)
+    return {"id": run_id, "status": status, "pausing": status == "running"}
+
+
+@router.post("/runs/{run_id}/resume")
+def resume_run(
+    run_id: str, store: StoreDep, runner: RunnerDep, settings: SettingsDep
+) -> dict[str, Any]:
+    """Queue a paused run (or a failed one with a checkpoint) again; it carries on from its
+    checkpoint and its event stream goes on numbering from the last seq."""
+    row = _row(store, run_id)
+    if not _resumable(row, settings):
+        why = "" if row.status != "failed" else " without a checkpoint"
+        raise HTTPException(
+            409,
+            f"only a paused run, or a failed one with a checkpoint, can resume; "
+            f"it is {row.status}{why}",
+        )
+    job = _job(
+        run_id,
+        json.loads(row.spec_json),
+        json.loads(row.config_json),
+        settings,
+        resume=_checkpoint_path(settings, run_id).is_file(),
+    )
+    try:
+        runner.resume(job)
+    except QueueFull as exc:
+        raise HTTPException(429, str(exc)) from exc
+    return {"id": run_id, "status": runner.status(run_id), "position": runner.position(run_id)}
+
+
+@router.delete("/runs/{run_id}", status_code=204)
+def delete_run(run_id: str, store: StoreDep, settings: SettingsDep) -> Response:
+    row = _row(store, run_id)
+    if row.status not in STOPPED:
         raise HTTPException(409, f"the run is {row.status}; cancel it before deleting it")
     store.delete_run(run_id)
     if row.weights_path:
         Path(row.weights_path).unlink(missing_ok=True)
+    _checkpoint_path(settings, run_id).unlink(missing_ok=True)
     return Response(status_code=204)
+
+
+@lru_cache(maxsize=1)  # one run paged at a time; CIFAR-10 held out is ~120 MB
+def _heldout(spec_json: str, config_json: str, data_dir: str | None = None) -> tuple[Any, Any]:
+    """The run's held-out images (M, C, H, W) in [0, 1] and labels, as its worker saw them."""
+    spec = NetworkSpec.model_validate_json(spec_json)
+    config = TrainConfig.model_validate_json(config_json)
+    channels, height, width = spec.input.shape
+    data = run_data(config, channels, height, width, data_dir)
+    return data.x_val, data.y_val
+
+
+@router.get("/runs/{run_id}/misclassified")
+def misclassified(
+    run_id: str,
+    store: StoreDep,
+    settings: SettingsDep,
+    true: int | None = None,
+    pred: int | None = None,
+    offset: int = 0,
+    limit: int = 24,
+) -> dict[str, Any]:
+    """Held-out samples a finished run got wrong, the most confident first, optionally only
+    one (true, pred) cell of the confusion matrix: image (PNG data URL), labels, confidence.
+    `total` counts every wrong sample; the run keeps at most CNNPLAY_MAX_MISCLASSIFIED."""
+    row = _row(store, run_id)
+    if not row.metrics_json:
+        raise HTTPException(409, f"the run has no results yet ({row.status})")
+    metrics = json.loads(row.metrics_json)
+    k = len(metrics["confusion"])
+    labels = metrics.get("labels") or class_labels(
+        TrainConfig.model_validate_json(row.config_json), k
+    )
+    for name, value in (("true", true), ("pred", pred)):
+        if value is not None and not 0 <= value < k:
+            raise HTTPException(422, f"{name} must be a class index 0..{k - 1}, got {value}")
+    if offset < 0:
+        raise HTTPException(422, f"offset must be >= 0, got {offset}")
+    if not 1 <= limit <= settings.max_misclassified_page:
+        raise HTTPException(
+            422,
+            f"limit must be 1..{settings.max_misclassified_page} "
+            f"(CNNPLAY_MAX_MISCLASSIFIED_PAGE), got {limit}",
+        )
+    kept = metrics.get("misclassified", {"total": 0, "items": []})
+    rows = [
+        r
+        for r in kept["items"]
+        if (true is None or r[1] == true) and (pred is None or r[2] == pred)
+    ]
+    page = rows[offset : offset + limit]
+    items = []
+    if page:
+        try:
+            x_val, y_val = _heldout(row.spec_json, row.config_json, str(settings.data_dir))
+        except ValueError as exc:  # its dataset was deleted (an upload, a download's cache)
+            raise HTTPException(409, f"the run's held-out images are gone: {exc}") from None
+        for index, t, p, conf in page:
+            image = x_val[index]  # (C, H, W)
+            url, _, _ = png_data_url(image[0] if image.shape[0] == 1 else image)
+            items.append(
+                {
+                    "index": index,
+                    "true": t,
+                    "pred": p,
+                    "true_label": labels[t],
+                    "pred_label": labels[p],
+                    "confidence": conf,
+                    "image": url,
+                }
+            )
+    return {
+        "total": kept["total"],
+        "kept": len(kept["items"]),
+        "matching": len(rows),
+        "offset": offset,
+        "limit": limit,
+        "labels": labels,
+        "items": items,
+    }
 
 
 def _resume_point(last_event_id: str | None, after: int | None) -> int:
@@ -242,7 +385,7 @@ async def run_events(
                 yield f"id: {s}\ndata: {text}\n\n"
             if rows:
                 continue  # maybe more than one page
-            if status in FINISHED:
+            if status in STOPPED:  # paused too: a resumed run is followed from its seq
                 yield f"event: end\ndata: {json.dumps({'status': status})}\n\n"
                 return
             if await request.is_disconnected():

@@ -1,7 +1,8 @@
 """The narrow executor interface a training backend serves (local processes now, Ray later).
 
-A job spec is plain JSON-able data: {"spec": NetworkSpec as dict, "config": TrainConfig as
-dict, "weights_path": str, "max_params": int}. Nothing in it is a file, socket or lock.
+A job spec is plain JSON-able data: {"id": str, "spec": NetworkSpec as dict, "config":
+TrainConfig as dict, "weights_path": str, "checkpoint_path": str, "resume": bool,
+"max_params": int, "max_misclassified": int}. Nothing in it is a file, socket or lock.
 """
 
 from __future__ import annotations
@@ -24,6 +25,16 @@ class Executor(Protocol):
 
     def cancel(self, run_id: str) -> bool:
         """Stop a queued or running job; False when it had already finished."""
+        ...
+
+    def pause(self, run_id: str) -> bool:
+        """Ask a running job to checkpoint and end as "paused" (a queued one pauses at
+        once); False when it is neither queued nor running."""
+        ...
+
+    def resume(self, job: dict[str, Any]) -> None:
+        """Queue an existing paused (or failed) run again; with job["resume"] it carries
+        on from its checkpoint. Its events keep their numbering (raises QueueFull)."""
         ...
 
     def position(self, run_id: str) -> int | None:

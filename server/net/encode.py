@@ -48,33 +48,56 @@ def _range(a: np.ndarray) -> tuple[float, float]:
     return float(finite.min()), float(finite.max())
 
 
+def channel_ranges(channels: np.ndarray) -> np.ndarray:
+    """(n, ...) float32 -> (n, 2) float32 [min, max] of each channel's finite values,
+    [0, 0] for a channel with none; one pass over all channels at once."""
+    flat = channels.reshape(channels.shape[0], -1)
+    if flat.shape[1] == 0:
+        return np.zeros((flat.shape[0], 2), dtype=np.float32)
+    finite = np.isfinite(flat)
+    if finite.all():
+        return np.stack([flat.min(axis=1), flat.max(axis=1)], axis=1)
+    lo = np.where(finite, flat, np.inf).min(axis=1)
+    hi = np.where(finite, flat, -np.inf).max(axis=1)
+    none = ~finite.any(axis=1)
+    lo[none], hi[none] = 0.0, 0.0
+    return np.stack([lo, hi], axis=1).astype(np.float32)
+
+
 def quantize(channels: np.ndarray, scale: Scale) -> tuple[np.ndarray, list[list[float]]]:
     """(n, H, W) float -> (n, H, W) uint8 and each channel's [lo, hi] used.
-    value ~= lo + q / 255 * (hi - lo); NaN padding -> 0."""
-    ranges = [_range(c) for c in channels]
-    if scale == "shared" and ranges:
-        lo, hi = min(r[0] for r in ranges), max(r[1] for r in ranges)
-        ranges = [(lo, hi)] * len(ranges)
-    out = np.zeros(channels.shape, dtype=np.uint8)
-    for i, (c, (lo, hi)) in enumerate(zip(channels, ranges)):
-        if hi > lo:
-            q = np.rint((np.nan_to_num(c, nan=lo) - lo) * (255.0 / (hi - lo)))
-            out[i] = np.clip(q, 0, 255).astype(np.uint8)
-    return out, [[lo, hi] for lo, hi in ranges]
+    value ~= lo + q / 255 * (hi - lo); NaN padding -> 0. Vectorised over channels, with
+    float32 arithmetic as a per-channel loop would do it."""
+    c = np.asarray(channels, dtype=np.float32)
+    ranges = channel_ranges(c)  # (n, 2)
+    if scale == "shared" and len(ranges):
+        ranges = np.tile([ranges[:, 0].min(), ranges[:, 1].max()], (len(ranges), 1))
+    lo, hi = ranges[:, 0].astype(np.float64), ranges[:, 1].astype(np.float64)
+    live = hi > lo
+    # 255 / (hi - lo) in float64 from the float32 ends, then used in float32.
+    factor = np.where(live, 255.0 / np.where(live, hi - lo, 1.0), 0.0).astype(np.float32)
+    shape = (-1,) + (1,) * (c.ndim - 1)
+    lo32 = ranges[:, 0].reshape(shape)
+    filled = np.where(np.isnan(c), lo32, c)
+    q = np.rint((filled - lo32) * factor.reshape(shape))
+    out = np.clip(q, 0, 255).astype(np.uint8)
+    out[~live] = 0
+    return out, ranges.astype(np.float64).tolist()
 
 
-def atlas(tiles: np.ndarray) -> tuple[bytes, int]:
+def atlas(tiles: np.ndarray, compress_level: int = 3) -> tuple[bytes, int]:
     """(n, H, W) uint8 -> a grayscale PNG with the tiles in rows of `cols`; returns
-    (png bytes, cols). Tile i sits at column i % cols, row i // cols."""
+    (png bytes, cols). Tile i sits at column i % cols, row i // cols. zlib level 3: half
+    the time of level 6 on big pages for about 5-10% more bytes."""
     n, h, w = tiles.shape
     cols = max(1, min(n, math.ceil(math.sqrt(n * h / max(w, 1)))))
     rows = math.ceil(n / cols)
-    sheet = np.zeros((rows * h, cols * w), dtype=np.uint8)
-    for i in range(n):
-        r, c = divmod(i, cols)
-        sheet[r * h : (r + 1) * h, c * w : (c + 1) * w] = tiles[i]
+    padded = np.zeros((rows * cols, h, w), dtype=np.uint8)
+    padded[:n] = tiles
+    # (rows, cols, h, w) -> (rows, h, cols, w): one copy instead of a loop over tiles
+    sheet = padded.reshape(rows, cols, h, w).transpose(0, 2, 1, 3).reshape(rows * h, cols * w)
     buf = io.BytesIO()
-    Image.fromarray(sheet, mode="L").save(buf, format="PNG", compress_level=6)
+    Image.fromarray(sheet, mode="L").save(buf, format="PNG", compress_level=compress_level)
     return buf.getvalue(), cols
 
 
@@ -97,7 +120,11 @@ def layer_page(
     total = chans.shape[0]
     start = max(0, min(start, total))
     page = chans[start : start + max(0, count)]
-    lo_all, hi_all = _range(chans)
+    per = channel_ranges(chans)  # (C, 2)
+    if len(per) and np.isfinite(chans).all():  # the layer's range from its channels' ranges
+        lo_all, hi_all = float(per[:, 0].min()), float(per[:, 1].max())
+    else:
+        lo_all, hi_all = _range(chans)
     if page.shape[0] == 0:
         return {"shape": list(t.shape), "channels": total, "start": start, "count": 0}, b""
     q, ranges = quantize(page, scale)
@@ -114,7 +141,9 @@ def layer_page(
         "max": hi_all,
         "ranges": ranges,  # per tile: [lo, hi] of the colour scale
         # per tile: its own min, max (with a per-channel scale that is `ranges` itself)
-        "actual": [list(_range(c)) for c in page] if scale == "shared" else None,
+        "actual": per[start : start + len(page)].astype(np.float64).tolist()
+        if scale == "shared"
+        else None,
         "vector": t.dim() == 1,
         "length": int(t.numel()) if t.dim() == 1 else None,
     }

@@ -20,6 +20,7 @@ NORMALIZE: dict[str, tuple[tuple[float, ...], tuple[float, ...]]] = {
     "mnist": ((0.1307,), (0.3081,)),
     "imagenet": ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225)),
 }
+Stats = tuple[tuple[float, ...], tuple[float, ...]]  # per-channel (mean, std)
 
 
 @dataclass
@@ -69,13 +70,18 @@ def prepare(
     shape: tuple[int, int, int],
     normalize: str = "none",
     invert: bool = False,
+    stats: Stats | None = None,
 ) -> torch.Tensor:
     """A PIL image -> the network's input (C, H, W): grayscale for C = 1, RGB for C = 3,
-    resized (stretched) to H x W, pixels in [0, 1], optionally inverted, normalised."""
+    resized (stretched) to H x W, pixels in [0, 1], optionally inverted, normalised.
+    normalize="trained" uses `stats`, the (mean, std) the weights were trained with."""
     channels, height, width = shape
     if channels not in (1, 3):
         raise ValueError(f"images can feed a network with 1 or 3 input channels, not {channels}")
-    if normalize not in NORMALIZE:
+    if normalize == "trained":
+        if stats is None:
+            raise ValueError("normalize 'trained' needs weights whose training data is known")
+    elif normalize not in NORMALIZE:
         raise ValueError(f"normalize must be one of {', '.join(NORMALIZE)}, not {normalize!r}")
     img = img.convert("L" if channels == 1 else "RGB")
     if img.size != (width, height):
@@ -84,7 +90,7 @@ def prepare(
     x = x.view(height, width, channels).permute(2, 0, 1).contiguous()  # (C, H, W)
     if invert:
         x = 1.0 - x
-    mean, std = NORMALIZE[normalize]
+    mean, std = stats if normalize == "trained" and stats else NORMALIZE[normalize]
     if len(mean) != channels:  # a 3-channel normalisation on gray: use its average
         mean, std = (sum(mean) / len(mean),) * channels, (sum(std) / len(std),) * channels
     m = torch.tensor(mean).view(-1, 1, 1)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from math import prod
+from typing import NamedTuple
 
 from server.net import spec as S
 from server.net.formula import Axis, conv_out, formula_2d
@@ -53,33 +54,50 @@ class ShapeReport:
     error: dict[str, str] | None = None
 
 
-@dataclass(frozen=True)
-class _Field:
-    """Receptive field per spatial axis: its size and the jump between outputs."""
-
-    size: tuple[int, int] = (1, 1)
-    jump: tuple[int, int] = (1, 1)
-
-    def through(self, kernel: tuple[int, int], stride: tuple[int, int]) -> _Field:
-        size = tuple(r + (k - 1) * j for r, k, j in zip(self.size, kernel, self.jump))
-        jump = tuple(j * s for j, s in zip(self.jump, stride))
-        return _Field(size, jump)  # type: ignore[arg-type]
-
-    @staticmethod
-    def widest(fields: Iterable[_Field]) -> _Field:
-        fields = list(fields)
-        return _Field(
-            tuple(max(f.size[i] for f in fields) for i in range(2)),  # type: ignore[arg-type]
-            tuple(max(f.jump[i] for f in fields) for i in range(2)),  # type: ignore[arg-type]
-        )
+# A receptive field per spatial axis: its size and the jump between neighbouring
+# outputs, as (size_h, size_w, jump_h, jump_w). Plain tuples: a frozen dataclass
+# per layer cost more than the arithmetic (benchmarks/shapes.py, ResNet-152).
+ReceptiveField = tuple[int, int, int, int]
+Window = tuple[int, int, int, int]  # a layer's (kernel_h, kernel_w, stride_h, stride_w)
+FIRST_FIELD: ReceptiveField = (1, 1, 1, 1)
 
 
-@dataclass
-class _Out:
+def through(rf: ReceptiveField, window: Window) -> ReceptiveField:
+    """The receptive field after a layer that slides `window` over its input."""
+    size_h, size_w, jump_h, jump_w = rf
+    kernel_h, kernel_w, stride_h, stride_w = window
+    return (
+        size_h + (kernel_h - 1) * jump_h,
+        size_w + (kernel_w - 1) * jump_w,
+        jump_h * stride_h,
+        jump_w * stride_w,
+    )
+
+
+def widest(fields: list[ReceptiveField]) -> ReceptiveField:
+    """The receptive field of merged paths: the widest size and jump per axis."""
+    return tuple(max(column) for column in zip(*fields))  # type: ignore[return-value]
+
+
+class _Geometry(NamedTuple):
+    """What a conv or pool does to an h x w input."""
+
+    height: int
+    width: int
+    window: Window
+    formula: str
+
+
+# Geometry already worked out in this walk, keyed by the numbers it depends on:
+# ResNet-152 has 155 convs of a few distinct shapes, each with its formula text.
+Memo = dict[tuple[object, ...], _Geometry]
+
+
+class _Out(NamedTuple):
     shape: Shape
     params: int = 0
     macs: int = 0
-    field: _Field | None = None  # None: unchanged
+    window: Window | None = None  # None: the receptive field is unchanged
     formula: str | None = None
 
 
@@ -88,7 +106,8 @@ def pair(value: int | tuple[int, int]) -> tuple[int, int]:
 
 
 def _fmt(shape: Shape) -> str:
-    return "(" + ", ".join(str(x) for x in shape) + ("," if len(shape) == 1 else "") + ")"
+    """(64, 56, 56), and (10,) for one axis: Python's own way of writing a tuple."""
+    return str(tuple(shape))
 
 
 def _need_image(shape: Shape, what: str) -> tuple[int, int, int]:
@@ -100,47 +119,55 @@ def _need_image(shape: Shape, what: str) -> tuple[int, int, int]:
 
 
 # --- leaf layers ------------------------------------------------------------------
+# Each rule maps (layer, input shape, memo) to an _Out or raises ValueError.
 
 
-def _conv2d(layer: S.Conv2d, shape: Shape, rf: _Field) -> _Out:
-    c, h, w = _need_image(shape, "conv2d")
+def _conv_geometry(layer: S.Conv2d, h: int, w: int) -> _Geometry:
+    """Output height and width, window and formula of a conv on an h x w input."""
     (fh, fw), (sh, sw), (dh, dw) = map(pair, (layer.kernel_size, layer.stride, layer.dilation))
+    window = (dh * (fh - 1) + 1, dw * (fw - 1) + 1, sh, sw)
+    if layer.padding == "same":
+        if (sh, sw) != (1, 1):
+            raise ValueError("padding='same' needs stride 1; set padding to a number")
+        return _Geometry(h, w, window, f"padding 'same' keeps the size: {h} x {w}")
+    ph, pw = (0, 0) if layer.padding == "valid" else pair(layer.padding)
+    ah, aw = Axis(h, fh, ph, sh, dh), Axis(w, fw, pw, sw, dw)
+    for a, name in ((ah, "height"), (aw, "width")):
+        if a.effective_kernel > a.padded:
+            kernel = f"{a.f}" if a.d == 1 else f"{a.effective_kernel} (dilated)"
+            raise ValueError(
+                f"kernel {kernel} is larger than the padded input {name} "
+                f"{a.padded} = {a.n} + 2*{a.p}; lower kernel_size or add padding"
+            )
+    return _Geometry(conv_out(ah), conv_out(aw), window, formula_2d(ah, aw))
+
+
+def _conv2d(layer: S.Conv2d, shape: Shape, memo: Memo) -> _Out:
+    c, h, w = _need_image(shape, "conv2d")
     g = layer.groups
     if c % g or layer.out_channels % g:
         raise ValueError(
             f"groups={g} must divide both the input channels ({c}) and "
             f"out_channels ({layer.out_channels})"
         )
-    if layer.padding == "same":
-        if (sh, sw) != (1, 1):
-            raise ValueError("padding='same' needs stride 1; set padding to a number")
-        oh, ow = h, w
-        formula = f"padding 'same' keeps the size: {h} x {w}"
-    else:
-        ph, pw = (0, 0) if layer.padding == "valid" else pair(layer.padding)
-        ah, aw = Axis(h, fh, ph, sh, dh), Axis(w, fw, pw, sw, dw)
-        for a, name in ((ah, "height"), (aw, "width")):
-            if a.effective_kernel > a.padded:
-                kernel = f"{a.f}" if a.d == 1 else f"{a.effective_kernel} (dilated)"
-                raise ValueError(
-                    f"kernel {kernel} is larger than the padded input {name} "
-                    f"{a.padded} = {a.n} + 2*{a.p}; lower kernel_size or add padding"
-                )
-        oh, ow = conv_out(ah), conv_out(aw)
-        formula = formula_2d(ah, aw)
+    key = ("conv2d", h, w, layer.kernel_size, layer.stride, layer.padding, layer.dilation)
+    geometry = memo.get(key)
+    if geometry is None:
+        geometry = memo[key] = _conv_geometry(layer, h, w)
+    oh, ow, window, formula = geometry
+    fh, fw = pair(layer.kernel_size)
     per_out = (c // g) * fh * fw
     params = layer.out_channels * per_out + (layer.out_channels if layer.bias else 0)
     return _Out(
         (layer.out_channels, oh, ow),
-        params=params,
-        macs=layer.out_channels * oh * ow * per_out,
-        field=rf.through((dh * (fh - 1) + 1, dw * (fw - 1) + 1), (sh, sw)),
-        formula=formula,
+        params,
+        layer.out_channels * oh * ow * per_out,
+        window,
+        formula,
     )
 
 
-def _pool2d(layer: S.MaxPool2d | S.AvgPool2d, shape: Shape, rf: _Field) -> _Out:
-    c, h, w = _need_image(shape, layer.type)
+def _pool_geometry(layer: S.MaxPool2d | S.AvgPool2d, h: int, w: int) -> _Geometry:
     f = pair(layer.kernel_size)
     s = pair(layer.stride) if layer.stride is not None else f
     p = pair(layer.padding)
@@ -158,64 +185,73 @@ def _pool2d(layer: S.MaxPool2d | S.AvgPool2d, shape: Shape, rf: _Field) -> _Out:
             f"window {a.effective_kernel} is larger than the padded input {a.padded} "
             f"= {a.n} + 2*{a.p}; lower kernel_size or pool earlier"
         )
-    kernel = tuple(a.effective_kernel for a in axes)
+    window = (axes[0].effective_kernel, axes[1].effective_kernel, s[0], s[1])
+    return _Geometry(oh, ow, window, formula_2d(axes[0], axes[1]))
+
+
+def _pool2d(layer: S.MaxPool2d | S.AvgPool2d, shape: Shape, memo: Memo) -> _Out:
+    c, h, w = _need_image(shape, layer.type)
+    dilation = layer.dilation if isinstance(layer, S.MaxPool2d) else 1
+    key = ("pool", h, w, layer.kernel_size, layer.stride, layer.padding, dilation, layer.ceil_mode)
+    geometry = memo.get(key)
+    if geometry is None:
+        geometry = memo[key] = _pool_geometry(layer, h, w)
     return _Out(
-        (c, oh, ow),
-        field=rf.through(kernel, s),  # type: ignore[arg-type]
-        formula=formula_2d(axes[0], axes[1]),
+        (c, geometry.height, geometry.width), window=geometry.window, formula=geometry.formula
     )
 
 
-def _adaptive(layer: S.AdaptiveAvgPool2d, shape: Shape, rf: _Field) -> _Out:
+def _adaptive(layer: S.AdaptiveAvgPool2d, shape: Shape, memo: Memo) -> _Out:
     c, h, w = _need_image(shape, "adaptive_avgpool2d")
     oh, ow = pair(layer.output_size)
-    kernel = (-(-h // oh), -(-w // ow))  # the widest window
-    stride = (max(h // oh, 1), max(w // ow, 1))
-    return _Out(
-        (c, oh, ow),
-        field=rf.through(kernel, stride),
-        formula=f"adaptive: any {h} x {w} -> {oh} x {ow}",
-    )
+    # The widest window, and the stride between windows.
+    window = (-(-h // oh), -(-w // ow), max(h // oh, 1), max(w // ow, 1))
+    return _Out((c, oh, ow), window=window, formula=f"adaptive: any {h} x {w} -> {oh} x {ow}")
 
 
-def _global_pool(layer: S.GlobalAvgPool2d, shape: Shape, rf: _Field) -> _Out:
+def _global_pool(layer: S.GlobalAvgPool2d, shape: Shape, memo: Memo) -> _Out:
     c, h, w = _need_image(shape, "global_avgpool2d")
-    return _Out((c, 1, 1), field=rf.through((h, w), (h, w)), formula=f"mean over {h} x {w}")
+    return _Out((c, 1, 1), window=(h, w, h, w), formula=f"mean over {h} x {w}")
 
 
-def _batchnorm2d(layer: S.BatchNorm2d, shape: Shape, rf: _Field) -> _Out:
+def _batchnorm2d(layer: S.BatchNorm2d, shape: Shape, memo: Memo) -> _Out:
     c, _, _ = _need_image(shape, "batchnorm2d")
-    return _Out(shape, params=2 * c if layer.affine else 0)
+    return _Out(shape, 2 * c if layer.affine else 0)
 
 
-def _batchnorm1d(layer: S.BatchNorm1d, shape: Shape, rf: _Field) -> _Out:
+def _batchnorm1d(layer: S.BatchNorm1d, shape: Shape, memo: Memo) -> _Out:
     if len(shape) not in (1, 2):
         raise ValueError(
             f"batchnorm1d needs features (F,) or (C, L) but gets {_fmt(shape)}; "
             "use batchnorm2d on images"
         )
-    return _Out(shape, params=2 * shape[0] if layer.affine else 0)
+    return _Out(shape, 2 * shape[0] if layer.affine else 0)
 
 
-def _dropout2d(layer: S.Dropout2d, shape: Shape, rf: _Field) -> _Out:
+def _dropout2d(layer: S.Dropout2d, shape: Shape, memo: Memo) -> _Out:
     _need_image(shape, "dropout2d")
     return _Out(shape)
 
 
-def _flatten(layer: S.Flatten, shape: Shape, rf: _Field) -> _Out:
+def _whole(shape: Shape) -> Window | None:
+    """The window of a layer that sees the whole image at once (flatten, LSTM)."""
     if len(shape) == 3:
-        return _Out((prod(shape),), field=rf.through(shape[1:], shape[1:]))  # type: ignore[arg-type]
-    return _Out((prod(shape),))
+        return (shape[1], shape[2], shape[1], shape[2])
+    return None
 
 
-def _linear(layer: S.Linear, shape: Shape, rf: _Field) -> _Out:
+def _flatten(layer: S.Flatten, shape: Shape, memo: Memo) -> _Out:
+    return _Out((prod(shape),), window=_whole(shape))
+
+
+def _linear(layer: S.Linear, shape: Shape, memo: Memo) -> _Out:
     n_in, rows = shape[-1], prod(shape[:-1])
     params = n_in * layer.out_features + (layer.out_features if layer.bias else 0)
     return _Out(
         (*shape[:-1], layer.out_features),
         params=params,
         macs=rows * n_in * layer.out_features,
-        field=rf.through((1, shape[-1]), (1, 1)) if len(shape) == 3 else None,
+        window=(1, shape[-1], 1, 1) if len(shape) == 3 else None,
         formula=f"{n_in} inputs x {layer.out_features} outputs"
         + (f" + {layer.out_features} biases" if layer.bias else ""),
     )
@@ -233,7 +269,7 @@ def sequence_shape(shape: Shape) -> tuple[int, int]:
     )
 
 
-def _recurrent(layer: S.LSTM | S.GRU, shape: Shape, rf: _Field) -> _Out:
+def _recurrent(layer: S.LSTM | S.GRU, shape: Shape, memo: Memo) -> _Out:
     steps, features = sequence_shape(shape)
     gates = 4 if isinstance(layer, S.LSTM) else 3
     hidden, dirs = layer.hidden_size, 2 if layer.bidirectional else 1
@@ -249,11 +285,10 @@ def _recurrent(layer: S.LSTM | S.GRU, shape: Shape, rf: _Field) -> _Out:
         f"{steps} steps of {features}; {gates} gates x {hidden} units x "
         f"({features} inputs + {hidden} hidden + 2 biases)"
     )
-    full = rf.through(shape[1:], shape[1:]) if len(shape) == 3 else None  # type: ignore[arg-type]
-    return _Out(out, params=params, macs=macs, field=full, formula=formula)
+    return _Out(out, params=params, macs=macs, window=_whole(shape), formula=formula)
 
 
-def _same(layer: S._Layer, shape: Shape, rf: _Field) -> _Out:
+def _same(layer: S._Layer, shape: Shape, memo: Memo) -> _Out:
     return _Out(shape)
 
 
@@ -305,10 +340,14 @@ def _merge(path: str, merge: str, shapes: list[Shape], names: list[str]) -> Shap
     return (sum(s[0] for s in shapes), *first[1:])
 
 
+BLOCK_NAMES = frozenset(t.model_fields["type"].default for t in S.BLOCK_TYPES)
+
+
 class _Walker:
     def __init__(self, frozen: frozenset[str]) -> None:
         self.frozen = frozen
         self.rows: list[LayerInfo] = []
+        self.memo: Memo = {}
 
     def is_frozen(self, path: str) -> bool:
         if not self.frozen:  # the usual case: skip the prefix scan
@@ -316,43 +355,46 @@ class _Walker:
         return any(path == f or path.startswith(f + ".") for f in self.frozen)
 
     def stack(
-        self, layers: list[S.Layer], prefix: str, shape: Shape, rf: _Field, depth: int
-    ) -> tuple[Shape, _Field, int, int]:
+        self, layers: list[S.Layer], prefix: str, shape: Shape, rf: ReceptiveField, depth: int
+    ) -> tuple[Shape, ReceptiveField, int, int]:
         params = macs = 0
         for i, layer in enumerate(layers):
             shape, rf, p, m = self.layer(layer, f"{prefix}.{i}", shape, rf, depth)
-            params, macs = params + p, macs + m
+            params += p
+            macs += m
         return shape, rf, params, macs
 
     def layer(
-        self, layer: S.Layer, path: str, shape: Shape, rf: _Field, depth: int
-    ) -> tuple[Shape, _Field, int, int]:
+        self, layer: S.Layer, path: str, shape: Shape, rf: ReceptiveField, depth: int
+    ) -> tuple[Shape, ReceptiveField, int, int]:
         if isinstance(layer, S.BLOCK_TYPES):
             return self.block(layer, path, shape, rf, depth)
+        kind = layer.type
         try:
-            out = LEAF_RULES[layer.type](layer, shape, rf)
+            out, params, macs, window, formula = LEAF_RULES[kind](layer, shape, self.memo)
         except ValueError as exc:
-            raise ShapeError(path, f"layer {path} ({layer.type}): {exc}") from None
-        new_rf = out.field or rf
+            raise ShapeError(path, f"layer {path} ({kind}): {exc}") from None
+        if window is not None:
+            rf = through(rf, window)
         self.rows.append(
-            LayerInfo(
-                path=path,
-                type=layer.type,
-                depth=depth,
-                input_shape=list(shape),
-                output_shape=list(out.shape),
-                params=out.params,
-                trainable=not self.is_frozen(path),
-                macs=out.macs,
-                receptive_field=list(new_rf.size),
-                formula=out.formula,
+            LayerInfo(  # by position: keywords cost twice as much, 520 times for ResNet-152
+                path,
+                kind,
+                depth,
+                list(shape),
+                list(out),
+                params,
+                not self.is_frozen(path),
+                macs,
+                [rf[0], rf[1]],
+                formula,
             )
         )
-        return out.shape, new_rf, out.params, out.macs
+        return out, rf, params, macs
 
     def block(
-        self, layer: S.Layer, path: str, shape: Shape, rf: _Field, depth: int
-    ) -> tuple[Shape, _Field, int, int]:
+        self, layer: S.Layer, path: str, shape: Shape, rf: ReceptiveField, depth: int
+    ) -> tuple[Shape, ReceptiveField, int, int]:
         at = len(self.rows)  # the block's row goes before its children
         if isinstance(layer, S.Sequential):
             out, new_rf, params, macs = self.stack(
@@ -374,7 +416,7 @@ class _Walker:
                 out = _merge(path, layer.merge, outs, names)
             except ShapeError as exc:
                 raise ShapeError(path, f"layer {path} ({layer.type}): {exc.message}") from None
-            new_rf = _Field.widest(fields)
+            new_rf = widest(fields)
             formula = f"{layer.merge} of " + " and ".join(_fmt(o) for o in outs)
         self.rows.insert(
             at,
@@ -387,7 +429,7 @@ class _Walker:
                 params=params,
                 trainable=not self.is_frozen(path),
                 macs=macs,
-                receptive_field=list(new_rf.size),
+                receptive_field=[new_rf[0], new_rf[1]],
                 formula=formula,
             ),
         )
@@ -399,20 +441,26 @@ def infer(spec: S.NetworkSpec, frozen: Iterable[str] = ()) -> ShapeReport:
     walker = _Walker(frozenset(frozen))
     input_shape = spec.input.shape
     try:
-        out, _, params, macs = walker.stack(spec.layers, "layers", input_shape, _Field(), 0)
+        out, _, _, _ = walker.stack(spec.layers, "layers", input_shape, FIRST_FIELD, 0)
         error = None
     except ShapeError as exc:
         out, error = None, {"layer": exc.path, "message": exc.message}
-    leaves = [r for r in walker.rows if r.type not in ("sequential", "residual", "parallel")]
-    total = sum(r.params for r in leaves)
+    total = trainable = macs = activations = 0
+    for row in walker.rows:  # totals over leaves: a block's row repeats its children's
+        if row.type in BLOCK_NAMES:
+            continue
+        total += row.params
+        trainable += row.params if row.trainable else 0
+        macs += row.macs
+        activations += prod(row.output_shape)
     return ShapeReport(
         valid=error is None,
         input_shape=list(input_shape),
         output_shape=list(out) if out is not None else None,
         total_params=total,
-        trainable_params=sum(r.params for r in leaves if r.trainable),
-        macs=sum(r.macs for r in leaves),
-        activations=sum(prod(r.output_shape) for r in leaves),
+        trainable_params=trainable,
+        macs=macs,
+        activations=activations,
         layers=walker.rows,
         error=error,
     )

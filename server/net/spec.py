@@ -367,13 +367,34 @@ def children(layer: _Layer) -> list[tuple[str, list[Layer]]]:
     return []
 
 
+def measure(layers: list[Layer]) -> tuple[int, int]:
+    """(every layer, nested ones included; how deep blocks nest) in one walk.
+
+    A loop over a to-do list, not recursion: cheap enough to run before anything
+    else on every request (ResNet-152's 520 layers), and safe at any depth."""
+    count = depth = 0
+    todo: list[tuple[list[Layer], int]] = [(layers, 1)]
+    while todo:
+        stack, level = todo.pop()
+        if not stack:
+            continue
+        count += len(stack)
+        depth = max(depth, level)
+        for layer in stack:
+            if isinstance(layer, Sequential):
+                todo.append((layer.layers, level + 1))
+            elif isinstance(layer, Residual):
+                todo += ((layer.body, level + 1), (layer.shortcut, level + 1))
+            elif isinstance(layer, Parallel):
+                todo += ((branch, level + 1) for branch in layer.branches)
+    return count, depth
+
+
 def count_layers(layers: list[Layer]) -> int:
     """Every layer, nested ones included."""
-    return sum(1 + sum(count_layers(stack) for _, stack in children(layer)) for layer in layers)
+    return measure(layers)[0]
 
 
 def nesting_depth(layers: list[Layer]) -> int:
-    return max(
-        (1 + max((nesting_depth(s) for _, s in children(x)), default=0) for x in layers),
-        default=0,
-    )
+    """1 for a flat stack, 2 when a block holds layers, and so on; 0 when empty."""
+    return measure(layers)[1]

@@ -7,8 +7,9 @@ The pieces `train()` uses:
   freeze(module, paths)            requires_grad False under each path
   keep_frozen_norms_eval(...)      frozen batch norms stay in eval mode (stats do not move)
   param_groups(...)                new layers at `lr`, pretrained unfrozen ones at `pretrained_lr`
-and `compare()`, the one-click experiment: a frozen feature extractor against training
-from scratch on a few target images, same steps and seeds.
+and `compare()`, the one-click experiment: a transfer mode (frozen feature extractor,
+later layers fine-tuned, everything at lr / 10) against training from scratch on a few
+target images, same steps and seeds.
 """
 
 from __future__ import annotations
@@ -145,6 +146,38 @@ def feature_extractor_paths(spec: NetworkSpec) -> list[str]:
     return [f"layers.{i}" for i in range(end)]
 
 
+STAGE_ENDS = ("maxpool2d", "avgpool2d", "residual", "parallel", "sequential")
+ACTIVATIONS = ("relu", "leaky_relu", "gelu")
+
+
+def first_stage_paths(spec: NetworkSpec) -> list[str]:
+    """The first conv stage, the default of "fine-tune the later layers": from the input
+    through the first pooling layer or block after the first conv, and the activation right
+    after it (mnist_cnn: conv, relu, pool; tiny_resnet: the stem and its first residual
+    block). The Train view computes the same (frontend/js/views/train/transfer.js)."""
+    types = [layer.type for layer in spec.layers]
+    convs = [i for i, t in enumerate(types) if t.startswith("conv")]
+    if not convs:
+        return []
+    ends = [i for i, t in enumerate(types) if i > convs[0] and t in STAGE_ENDS]
+    end = ends[0] if ends else convs[0]
+    if end + 1 < len(types) and types[end + 1] in ACTIVATIONS:
+        end += 1
+    return [f"layers.{i}" for i in range(end + 1)]
+
+
+def mode_config(mode: str, spec: NetworkSpec, source: str, lr: float) -> dict[str, Any]:
+    """The TrainConfig fields of a transfer mode: "frozen" (feature extractor), "later"
+    (first stage frozen) or "all" (nothing frozen, pretrained layers at lr / 10)."""
+    if mode == "frozen":
+        return {"init_from": source, "frozen": feature_extractor_paths(spec)}
+    if mode == "later":
+        return {"init_from": source, "frozen": first_stage_paths(spec)}
+    if mode == "all":
+        return {"init_from": source, "pretrained_lr": lr / 10}
+    raise ValueError(f"mode: {mode!r} is not one of frozen, later, all")
+
+
 def compare(
     target_classes: tuple[int, ...] = (5, 6, 7, 8, 9),
     per_class: int = 50,
@@ -153,11 +186,12 @@ def compare(
     seed: int = 0,
     lr: float = 1e-2,
     source: str = "mnist_cnn_digits04",
+    mode: str = "frozen",
 ) -> dict[str, Any]:
-    """Frozen pretrained feature extractor (only the classifier trains, its last layer
-    fresh) against the same
-    network trained from scratch, both on `per_class` MNIST images of each target digit
-    for the same number of steps and seed. Returns both held-out accuracies and curves."""
+    """A transfer mode (default: the frozen pretrained feature extractor, only the
+    classifier trains, its last layer fresh) against the same network trained from
+    scratch, both on `per_class` MNIST images of each target digit for the same number of
+    steps and seed. Returns both held-out accuracies and curves."""
     import models
     from models.train_source import with_head
     from server.net.train import TrainConfig, train  # train imports this module
@@ -178,10 +212,15 @@ def compare(
         seed=seed,
     )
     runs = {
-        "transfer": TrainConfig(**common, init_from=source, frozen=feature_extractor_paths(spec)),
+        "transfer": TrainConfig(**common, **mode_config(mode, spec, source, lr)),
         "scratch": TrainConfig(**common),
     }
-    out: dict[str, Any] = {"steps": per_epoch * epochs, "epochs": epochs, "source": source}
+    out: dict[str, Any] = {
+        "steps": per_epoch * epochs,
+        "epochs": epochs,
+        "source": source,
+        "mode": mode,
+    }
     for key, config in runs.items():
         curve: list[dict[str, float]] = []
         losses: list[float] = []

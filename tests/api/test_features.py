@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import io
+import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from fastapi.testclient import TestClient
 from PIL import Image
+from safetensors.torch import save
 
 import models
+from models.train_source import with_head
 from server.config import Settings
+from server.jobs.worker import save_weights
 from server.main import create_app
 from server.net import encode, mnist
 from server.net import features as F
 from server.net.build import build_module
+from server.net.transfer import feature_extractor_paths, load_pretrained, under
+from server.store import new_id
 
 MNIST = {"net": {"weights": "mnist_cnn"}, "image": "mnist-7"}
 
@@ -146,3 +153,131 @@ def test_seeded_random_weights_are_reproducible(client: TestClient) -> None:
     with torch.no_grad():
         want = net.layers[0](F.prepare(img, (1, 28, 28), "mnist")[None])[0, 0]
     assert np.array_equal(got, want.numpy())
+
+
+# --- weights from the library: runs, fine-tuned runs, imported files (issues 5, 7) -----------
+
+
+def run_with(client: TestClient, data_dir: Path, spec, module: torch.nn.Module, config) -> str:
+    """A finished run row whose weights are `module`'s (nothing is trained)."""
+    run_id = new_id()
+    store = client.app.state.store
+    store.create_run(run_id, spec.model_dump_json(), json.dumps(config))
+    path = data_dir / "runs" / f"{run_id}.safetensors"
+    save_weights(module, path)
+    store.set_run_status(run_id, "done", "", json.dumps({"accuracy": 0.5}), str(path))
+    return f"run-{run_id}"
+
+
+def test_run_weights_give_torchs_activations(client: TestClient, settings: Settings) -> None:
+    spec = with_head(models.get("mnist_cnn"), 5)
+    torch.manual_seed(7)
+    module = build_module(spec).eval()
+    config = {"dataset": "mnist", "classes": [5, 6, 7, 8, 9], "normalize": "scale"}
+    wid = run_with(client, settings.data_dir, spec, module, config)
+    body = {"net": {"weights": wid}, "image": "mnist-6"}
+    data = client.post("/api/features/overview", json=body).json()
+    assert data["network"]["trained"] and data["network"]["kind"] == "run"
+    assert data["input"]["normalize"] == "trained" and data["input"]["stats"] == [[0.0], [1.0]]
+    img = Image.fromarray(mnist.load().images[mnist.digit_examples()[6]], mode="L")
+    x = F.prepare(img, (1, 28, 28), "none")  # "scale": pixels in [0, 1] as they are
+    with torch.no_grad():
+        logits = module(x[None])[0]
+        want = module.layers[:4](x[None])[0, 3]
+    top = [int(i) for i in torch.softmax(logits, 0).argsort(descending=True)]
+    assert [p["label"] for p in data["predictions"]] == [str(5 + i) for i in top]
+    r = client.post("/api/features/channel", json={**body, "layer": "layers.3", "channel": 3})
+    assert np.array_equal(encode.decode_exact(r.json()["values"]), want.numpy())
+    assert data["finetune"] is None
+
+
+def test_fine_tuned_run_shows_pretrained_filters(client: TestClient, settings: Settings) -> None:
+    spec = with_head(models.get("mnist_cnn"), 5)
+    frozen = feature_extractor_paths(spec)
+    module = build_module(spec)
+    load_pretrained(module, "mnist_cnn_digits04", new_head=False)
+    start = {k: v.clone() for k, v in module.state_dict().items()}
+    with torch.no_grad():  # "fine-tune" only what is not frozen, as training would
+        for name, p in module.named_parameters():
+            if not under(name, frozen):
+                p.add_(0.1 * torch.randn_like(p))
+    config = {"dataset": "mnist", "init_from": "mnist_cnn_digits04", "frozen": frozen}
+    wid = run_with(client, settings.data_dir, spec, module, config)
+    data = client.post("/api/features/overview", json={"net": {"weights": wid}, "image": "mnist-3"})
+    ft = data.json()["finetune"]
+    assert ft["source"] == "mnist_cnn_digits04"
+    f = ft["filters"]
+    assert f["layer"] == "layers.0" and f["frozen"] and f["identical"]
+    assert (
+        encode.decode_exact(f["pretrained"]).tobytes() == start["layers.0.weight"].numpy().tobytes()
+    )
+    assert f["change"] == [0.0] * 16
+    moved = {d["path"]: d for d in ft["layers"]}
+    assert all(moved[p]["change"] == 0.0 for p in moved if under(p, frozen))
+    assert all(moved[p]["change"] > 0 for p in moved if not under(p, frozen))
+    # unfrozen first layer: the change is each filter's relative L2 distance
+    with torch.no_grad():
+        module.layers[0].weight.mul_(1.5)
+    wid2 = run_with(client, settings.data_dir, spec, module, {**config, "frozen": []})
+    ft2 = client.post(
+        "/api/features/overview", json={"net": {"weights": wid2}, "image": "mnist-3"}
+    ).json()["finetune"]
+    assert not ft2["filters"]["identical"] and not ft2["filters"]["frozen"]
+    assert ft2["filters"]["change"] == pytest.approx([0.5] * 16)
+
+
+def test_imported_weights_in_features(client: TestClient) -> None:
+    spec = models.get("mnist_cnn")
+    torch.manual_seed(3)
+    module = build_module(spec).eval()
+    data = save({k: v.contiguous() for k, v in module.state_dict().items()})
+    up = client.post(
+        "/api/weights",
+        files={"file": ("w.safetensors", data)},
+        data={"spec": spec.model_dump_json()},
+    )
+    body = {"net": {"weights": up.json()["id"]}, "image": "mnist-2"}
+    over = client.post("/api/features/overview", json=body).json()
+    assert over["network"]["kind"] == "upload" and over["input"]["normalize"] == "mnist"
+    got = client.post("/api/features/channel", json={**body, "layer": "layers.0", "channel": 1})
+    img = Image.fromarray(mnist.load().images[mnist.digit_examples()[2]], mode="L")
+    with torch.no_grad():
+        want = module.layers[0](F.prepare(img, (1, 28, 28), "mnist")[None])[0, 1]
+    assert np.array_equal(encode.decode_exact(got.json()["values"]), want.numpy())
+    r = client.post("/api/features/overview", json={**body, "normalize": "trained"})
+    assert r.status_code == 422 and "trained" in r.json()["detail"]
+    r = client.post("/api/features/overview", json={**body, "net": {"weights": "run-" + "0" * 32}})
+    assert r.status_code == 404 and "net.weights" in r.json()["detail"]
+
+
+def test_shipped_digits04_uses_its_head_and_stats(client: TestClient) -> None:
+    body = {"net": {"weights": "mnist_cnn_digits04"}, "image": "mnist-4"}
+    data = client.post("/api/features/overview", json=body).json()
+    assert data["input"]["normalize"] == "trained"
+    assert [p["label"] for p in data["predictions"]][0] == "4"
+    assert sorted(p["label"] for p in data["predictions"]) == ["0", "1", "2", "3", "4"]
+
+
+def test_pages_after_an_overview_reuse_its_activations(client: TestClient) -> None:
+    body = {"net": {"zoo": "tiny_resnet"}, "image": "mnist-5"}
+    page = {**body, "layer": "layers.3.body.0", "count": 8}
+    cold = client.post("/api/features/layer", json=page).content
+    chan = {**body, "layer": "layers.3.body.0", "channel": 2}
+    cold_values = client.post("/api/features/channel", json=chan).json()["values"]
+    cache = client.app.state.feature_activations
+    assert cache.hits == 0
+    client.post("/api/features/overview", json=body)
+    assert client.post("/api/features/layer", json=page).content == cold
+    assert client.post("/api/features/channel", json=chan).json()["values"] == cold_values
+    assert cache.hits == 2
+    other = {**page, "image": "mnist-6"}  # another input is not served from the cache
+    assert client.post("/api/features/layer", json=other).content != cold
+    assert cache.hits == 2
+
+
+def test_activation_cache_keeps_to_its_budget(settings: Settings) -> None:
+    settings.feature_cache_bytes = 1000  # smaller than one overview
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as c:
+        c.post("/api/features/overview", json=MNIST)
+        c.post("/api/features/layer", json={**MNIST, "layer": "layers.0"})
+        assert c.app.state.feature_activations.hits == 0

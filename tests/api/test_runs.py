@@ -10,6 +10,8 @@ from fastapi.testclient import TestClient
 import models
 from server.config import Settings
 from server.main import create_app
+from server.net import datasets
+from server.net.images import png_data_url
 from server.store import Store
 
 TINY = {"dataset": "digits", "epochs": 1, "batch_size": 64, "train_limit": 320}
@@ -63,9 +65,10 @@ def test_output_must_match_the_classes(client: TestClient) -> None:
     assert "(7,)" in r.json()["detail"] and "(10,)" in r.json()["detail"]
 
 
-def test_colour_input_is_refused(client: TestClient) -> None:
+def test_input_channels_must_convert(client: TestClient) -> None:
+    # 1 and 3 channels convert into each other (grey <-> RGB, issue 6); 2 do not.
     spec = mlp()
-    spec["input"]["channels"] = 3
+    spec["input"]["channels"] = 2
     r = client.post("/api/runs", json={"spec": spec, "config": TINY})
     assert r.status_code == 422 and "channels" in r.json()["detail"]
 
@@ -146,3 +149,113 @@ def test_an_unknown_frozen_path_is_named(client: TestClient) -> None:
     response = client.post("/api/runs", json=body)
     assert response.status_code == 422
     assert "layers.99" in response.json()["detail"]
+
+
+def _finished_run(settings: Settings, items: list[list], total: int) -> str:
+    """A done run stored directly (no worker): digits classes 5-9 on the mlp (28x28 input)."""
+    store = Store(settings.db_path)
+    spec = mlp()
+    spec["layers"][-1]["out_features"] = 5
+    config = {**TINY, "classes": [5, 6, 7, 8, 9]}
+    run_id = "c" * 32
+    store.create_run(run_id, json.dumps(spec), json.dumps(config))
+    confusion = [[10 if i == j else 1 for j in range(5)] for i in range(5)]
+    metrics = {
+        "accuracy": 0.5,
+        "per_class": [],
+        "confusion": confusion,
+        "labels": ["5", "6", "7", "8", "9"],
+        "misclassified": {"total": total, "items": items},
+    }
+    store.set_run_status(run_id, "done", "", json.dumps(metrics))
+    return run_id
+
+
+def test_misclassified_pages_filters_and_labels(settings: Settings) -> None:
+    items = [[0, 1, 2, 0.9], [3, 1, 2, 0.8], [5, 0, 4, 0.7], [7, 1, 2, 0.6]]
+    run_id = _finished_run(settings, items, total=20)
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as c:
+        url = f"/api/runs/{run_id}/misclassified"
+        page = c.get(url, params={"limit": 2}).json()
+        assert (page["total"], page["kept"], page["matching"]) == (20, 4, 4)
+        assert [i["index"] for i in page["items"]] == [0, 3]
+        first = page["items"][0]
+        assert (first["true_label"], first["pred_label"], first["confidence"]) == ("6", "7", 0.9)
+        assert first["image"].startswith("data:image/png;base64,")
+        nxt = c.get(url, params={"limit": 2, "offset": 2}).json()
+        assert [i["index"] for i in nxt["items"]] == [5, 7]
+        cell = c.get(url, params={"true": 1, "pred": 2}).json()
+        assert cell["matching"] == 3 and {i["index"] for i in cell["items"]} == {0, 3, 7}
+        assert c.get(url, params={"true": 0, "pred": 1}).json()["items"] == []
+        # The image is the run's own held-out sample 0 of digits 5-9 at the spec's size.
+        data = datasets.load("digits", 28, 28, classes=[5, 6, 7, 8, 9])
+        assert first["image"] == png_data_url(data.x_val[0][0])[0]
+        bad = c.get(url, params={"true": 5})
+        assert bad.status_code == 422 and "0..4" in bad.json()["detail"]
+        bad = c.get(url, params={"limit": 1000})
+        assert bad.status_code == 422 and "CNNPLAY_MAX_MISCLASSIFIED_PAGE" in bad.json()["detail"]
+        assert c.get(url, params={"offset": -1}).status_code == 422
+
+
+def test_pause_resume_and_misclassified_refusals(settings: Settings) -> None:
+    store = Store(settings.db_path)
+    store.create_run("d" * 32, json.dumps(mlp()), json.dumps(TINY))
+    store.set_run_status("d" * 32, "done")
+    store.create_run("e" * 32, json.dumps(mlp()), json.dumps(TINY))
+    store.set_run_status("e" * 32, "failed", "boom")
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as c:
+        r = c.post("/api/runs/" + "d" * 32 + "/pause")
+        assert r.status_code == 409 and "it is done" in r.json()["detail"]
+        r = c.post("/api/runs/" + "d" * 32 + "/resume")
+        assert r.status_code == 409 and "paused" in r.json()["detail"]
+        r = c.post("/api/runs/" + "e" * 32 + "/resume")
+        assert r.status_code == 409 and "without a checkpoint" in r.json()["detail"]
+        assert c.get("/api/runs/" + "e" * 32).json()["resumable"] is False
+        r = c.get("/api/runs/" + "d" * 32 + "/misclassified")
+        assert r.status_code == 409 and "no results" in r.json()["detail"]
+        assert c.post("/api/runs/" + "0" * 32 + "/pause").status_code == 404
+
+
+def _sse_ids(messages: list[dict]) -> list[int]:
+    return [int(m["id"]) for m in messages if "id" in m]
+
+
+@pytest.mark.slow
+def test_pause_survives_a_restart_and_resumes(settings: Settings) -> None:
+    config = {**TINY, "epochs": 20, "batch_size": 16, "train_limit": 480}  # 600 iterations
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as c:
+        run_id = c.post("/api/runs", json={"spec": mlp(), "config": config}).json()["id"]
+        deadline = time.monotonic() + 60
+        while Store(settings.db_path).last_seq(run_id) < 5:  # "start" and a few points
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        r = c.post(f"/api/runs/{run_id}/pause")
+        assert r.status_code == 200 and r.json()["pausing"] is True
+        first = read_sse(c, run_id)  # ends once the worker has checkpointed and stopped
+        assert first[-1] == {"event": "end", "data": {"status": "paused"}}
+        run = c.get(f"/api/runs/{run_id}").json()
+        assert run["status"] == "paused" and run["resumable"]
+        assert c.post(f"/api/runs/{run_id}/pause").status_code == 409
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as c:
+        run = c.get(f"/api/runs/{run_id}").json()
+        assert run["status"] == "paused" and run["resumable"]  # the restart kept it
+        last = _sse_ids(first)[-1]
+        r = c.post(f"/api/runs/{run_id}/resume")
+        assert r.status_code == 200 and r.json()["status"] in ("queued", "running")
+        # EventSource reconnecting with the last id it saw: the rest, no repeats, no gaps.
+        rest = read_sse(c, run_id, {"Last-Event-ID": str(last)})
+        assert rest[-1]["event"] == "end" and rest[-1]["data"]["status"] == "done"
+        assert _sse_ids(rest) == list(range(last + 1, last + 1 + len(_sse_ids(rest))))
+        kinds = [m["data"]["kind"] for m in first + rest if "id" in m]
+        assert kinds.count("start") == 1 and kinds.count("resume") == 1
+        its = [m["data"]["iter"] for m in first + rest if "id" in m and m["data"]["kind"] == "iter"]
+        assert its == list(range(1, 601))
+        run = wait_done(c, run_id)
+        assert run["status"] == "done" and not run["resumable"] and run["has_weights"]
+        cm = run["metrics"]["confusion"]
+        wrong = sum(cm[i][j] for i in range(10) for j in range(10) if i != j)
+        page = c.get(f"/api/runs/{run_id}/misclassified", params={"limit": 5}).json()
+        assert page["total"] == run["metrics"]["misclassified"]["total"] == wrong
+        assert len(page["items"]) == min(5, wrong)
+        assert c.delete(f"/api/runs/{run_id}").status_code == 204
+        assert not (settings.data_dir / "runs" / f"{run_id}.ckpt.safetensors").exists()

@@ -7,7 +7,9 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+import models
 from server.config import Settings
+from server.net.shapes import infer
 
 LENET5 = {
     "name": "LeNet-5",
@@ -218,3 +220,53 @@ def test_no_spec_of_odd_shapes_gives_a_500(client: TestClient) -> None:
         assert r.status_code in (200, 422), (body, r.status_code)
         if r.status_code == 200 and not r.json()["valid"]:
             assert r.json()["error"]["layer"].startswith("layers.")
+
+
+def test_malformed_json_says_where(client: TestClient) -> None:
+    r = raw(client, '{"layers": [{"type": "relu"}] x}')
+    assert r.status_code == 422
+    error = r.json()["detail"][0]
+    assert error["type"] == "json_invalid" and error["field"] == "body"
+    assert "line 1 column" in error["msg"]
+    bad_utf8 = client.post(
+        "/api/shapes", content=b'{"name": "\xff"}', headers={"content-type": "application/json"}
+    )
+    assert bad_utf8.status_code == 422
+
+
+def test_body_must_be_json(client: TestClient) -> None:
+    body = b'{"layers": []}'
+    r = client.post("/api/shapes", content=body, headers={"content-type": "text/plain"})
+    assert r.status_code == 422 and "application/json" in r.json()["detail"][0]["msg"]
+    r = client.post("/api/shapes", content=b"", headers={"content-type": "application/json"})
+    assert r.status_code == 422 and r.json()["detail"][0]["type"] == "missing"
+    kind = {"content-type": "application/json; charset=utf-8"}
+    assert client.post("/api/shapes", content=body, headers=kind).json()["valid"] is True
+
+
+def test_docs_show_the_networkspec_body(client: TestClient) -> None:
+    doc = client.get("/openapi.json").json()
+    body = doc["paths"]["/api/shapes"]["post"]["requestBody"]
+    ref = body["content"]["application/json"]["schema"]["$ref"]
+    schema = doc["components"]["schemas"][ref.removeprefix("#/components/schemas/")]
+    assert body["required"] is True
+    assert {"name", "input", "layers"} <= set(schema["properties"])
+    params = doc["paths"]["/api/shapes"]["post"]["parameters"]
+    assert [p["name"] for p in params] == ["frozen"]
+
+
+def test_a_resnet_152_reply_matches_infer(client: TestClient) -> None:
+    spec = models.get("resnet152")
+    r = client.post(
+        "/api/shapes",
+        content=spec.model_dump_json().encode(),
+        headers={"content-type": "application/json"},
+    )
+    assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+    body = r.json()
+    report = infer(spec)
+    assert body["total_params"] == report.total_params == 60_192_808
+    assert body["layers"] == [dict(vars(row)) for row in report.layers]
+    assert {k: v for k, v in body.items() if k != "layers"} == {
+        k: v for k, v in vars(report).items() if k != "layers"
+    }

@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -37,12 +38,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = _free_port()
-    settings = Settings(data_dir=tmp_path_factory.mktemp("data"), port=port)
+@contextmanager
+def serve(settings: Settings) -> Iterator[str]:
+    """create_app(settings) under uvicorn in a thread, on settings.port; yields its URL."""
     server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(
+            create_app(settings), host="127.0.0.1", port=settings.port, log_level="warning"
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -51,9 +53,22 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         if time.monotonic() > deadline:
             raise RuntimeError("the test server did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{settings.port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def fresh_settings(tmp_path_factory: pytest.TempPathFactory, name: str) -> Settings:
+    """Settings for a server of a test module's own: an empty data dir, a free port."""
+    return Settings(data_dir=tmp_path_factory.mktemp(name), port=_free_port())
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with serve(fresh_settings(tmp_path_factory, "data")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -311,3 +311,67 @@ def test_typing_is_debounced_and_only_the_last_answer_counts(page: Page, live_se
     # 80 + 1,168 + 784 * 12,345 + 12,345
     expect(page.get_by_test_id("total-params")).to_have_text("9,692,073")
     assert 1 <= len(sent) <= 3, f"{len(sent)} shape requests for 5 keystrokes"
+
+
+def lock(page: Page, path: str):
+    return row(page, path).locator(":scope > .row-main [data-testid=lock]")
+
+
+def test_locks_freeze_layers_and_the_train_view_uses_them(page: Page, live_server: str) -> None:
+    open_designer(page, live_server)
+    start_from(page, "zoo:mnist_cnn")
+    expect(page.get_by_test_id("total-params")).to_have_text("105,866")
+    expect(page.get_by_test_id("frozen-params")).to_have_text("0")
+    expect(lock(page, "layers.1")).to_have_count(0)  # a relu has nothing to freeze
+    lock(page, "layers.0").click()  # conv 1 -> 16, 3x3: 16*9 + 16 = 160
+    expect(page.get_by_test_id("frozen-params")).to_have_text("160")
+    expect(page.get_by_test_id("trainable-params")).to_have_text("105,706")
+    lock(page, "layers.3").click()  # conv 16 -> 32, 3x3: 32*16*9 + 32 = 4,640
+    expect(page.get_by_test_id("frozen-params")).to_have_text("4,800")
+    expect(lock(page, "layers.3")).to_have_attribute("aria-pressed", "true")
+    expect(row(page, "layers.3")).to_have_class(re.compile(r"\blocked\b"))
+    expect(page.get_by_test_id("frozen-note")).to_contain_text("keep their weights")
+    assert page.evaluate("location.hash").endswith("~layers.0,layers.3")
+    shot(page, "design-locks")
+    # Locks survive a reload (hash) and unlocking gives the parameters back.
+    page.reload()
+    expect(page.get_by_test_id("frozen-params")).to_have_text("4,800")
+    lock(page, "layers.0").click()
+    expect(page.get_by_test_id("frozen-params")).to_have_text("4,640")
+
+    # The Train view's "fine-tune the later layers" uses the designer's locks and says so.
+    page.goto(f"{live_server}/#train")
+    section = page.get_by_test_id("transfer")
+    # The shipped tiny ResNet is not this design: its default (first stage) is used.
+    expect(section.get_by_test_id("pretrained")).to_have_value("tiny_resnet_digits04")
+    expect(section.get_by_test_id("locks-from")).to_contain_text("The default")
+    section.get_by_test_id("pretrained").select_option("mnist_cnn_digits04")
+    section.locator(".mode", has_text="Fine-tune the later layers").click()
+    expect(section.get_by_test_id("locks-from")).to_contain_text(
+        "Your locks from the designer: layers.3"
+    )
+    expect(section.locator(".frozen-paths .chip")).to_have_text(["layers.3 conv2d"])
+    expect(section.locator(".count.frozen .value")).to_have_text("4,640")
+    section.get_by_test_id("locks-from").scroll_into_view_if_needed()
+    shot(page, "transfer-designer-locks")
+
+
+def test_a_locked_block_freezes_its_layers_and_batch_norms(page: Page, live_server: str) -> None:
+    open_designer(page, live_server)
+    start_from(page, "zoo:tiny_resnet")
+    expect(page.get_by_test_id("output-shape")).to_have_text("10")
+    lock(page, "layers.3").click()  # the first residual block: 2 x (16*16*9 + bn 32) = 4,672
+    expect(page.get_by_test_id("frozen-params")).to_have_text("4,672")
+    inner = lock(page, "layers.3.body.0")
+    expect(inner).to_be_disabled()
+    expect(inner).to_have_attribute("title", re.compile("Frozen with layers.3"))
+    note = page.get_by_test_id("frozen-note")
+    expect(note).to_contain_text("layers.3.body.1")
+    expect(note).to_contain_text("running statistics")
+    shot(page, "design-locks-block")
+    # The lock follows its block when an earlier layer goes (layers.3 -> layers.2).
+    row(page, "layers.2").locator(":scope > .row-main [aria-label=Remove]").click()
+    expect(lock(page, "layers.2")).to_have_attribute("aria-pressed", "true")
+    expect(row(page, "layers.2")).to_have_attribute("data-type", "residual")
+    expect(page.get_by_test_id("frozen-params")).to_have_text("4,672")
+    assert page.evaluate("location.hash").endswith("~layers.2")

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -9,11 +15,17 @@ from PIL import Image
 from playwright.sync_api import Page, expect
 
 import models
+from models.train_source import with_head
+from server.config import Settings
+from server.jobs.worker import save_weights
 from server.net import features as F
 from server.net import mnist
+from server.net import weight_library as lib
 from server.net.build import build_module
 from server.net.shapes import infer
-from tests.browser.conftest import shot
+from server.net.transfer import feature_extractor_paths, load_pretrained, under
+from server.store import Store, new_id
+from tests.browser.conftest import fresh_settings, serve, shot
 
 pytestmark = pytest.mark.browser
 
@@ -105,3 +117,90 @@ def test_open_channel_reads_torch_value(page: Page, live_server: str):
     assert np.float32(shown) == np.float32(want)
     expect(page.locator(".fm-made-by")).to_contain_text("filter")
     shot(page, "features-channel-detail")
+
+
+# --- the weights library in the picker (issues 5, 7) -----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def library_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Settings]]:
+    """A server of its own, so the test can put a run row in its store."""
+    settings = fresh_settings(tmp_path_factory, "library")
+    with serve(settings) as url:
+        yield url, settings
+
+
+def _fine_tuned_run(settings: Settings) -> str:
+    """A run 'fine-tuned' from the shipped digits 0-4 weights with the feature extractor
+    frozen: only the classifier moved (a little). Nothing is trained."""
+    spec = with_head(models.get("mnist_cnn"), 5)
+    frozen = feature_extractor_paths(spec)
+    module = build_module(spec)
+    load_pretrained(module, "mnist_cnn_digits04", new_head=False)
+    torch.manual_seed(0)
+    with torch.no_grad():
+        for name, p in module.named_parameters():
+            if not under(name, frozen):
+                p.mul_(1 + 0.05 * torch.randn_like(p))
+    config = {"dataset": "mnist", "classes": [0, 1, 2, 3, 4], "epochs": 1}
+    config |= {"init_from": "mnist_cnn_digits04", "frozen": frozen}
+    store = Store(settings.db_path)
+    run_id = new_id()
+    store.create_run(run_id, spec.model_dump_json(), json.dumps(config))
+    path = settings.data_dir / "runs" / f"{run_id}.safetensors"
+    save_weights(module, path)
+    store.set_run_status(run_id, "done", "", json.dumps({"accuracy": 0.987}), str(path))
+    return f"run-{run_id}"
+
+
+def test_pick_a_run_then_import_weights(page: Page, library_server, tmp_path: Path):
+    url, settings = library_server
+    wid = _fine_tuned_run(settings)
+    page.goto(f"{url}/#features/net=zoo:lenet5_mnist&img=mnist-3")
+    expect(page.locator("#fm-note")).to_contain_text("random weights")
+    group = page.locator('#fm-net optgroup[data-kind="run"] option')
+    expect(group).to_have_count(1)
+    assert "98.7%" in group.inner_text()
+    page.select_option("#fm-net", f"weights:{wid}")
+    expect(page.locator("#fm-preds")).to_have_attribute("data-top", "3", timeout=30_000)
+    assert f"net=weights%3A{wid}" in page.url or f"net=weights:{wid}" in page.url
+    expect(page.locator("#fm-note")).not_to_contain_text("random")
+    expect(page.locator("#fm-note")).to_contain_text("your run")
+    expect(page.locator("#fm-ft-verdict")).to_contain_text("frozen")
+    expect(page.locator('#fm-moved tr[data-path="layers.0"]')).to_have_attribute("data-change", "0")
+    head = page.locator('#fm-moved tr[data-path="layers.10"]')
+    assert float(head.get_attribute("data-change")) > 0
+    expect(page.locator("#fm-download")).to_have_attribute("href", f"/api/weights/{wid}/file")
+    page.evaluate("window.scrollTo(0, 0)")
+    shot(page, "features-run-finetuned")
+
+    # Import: the shipped MNIST weights as a file of our own, for the picked spec.
+    page.select_option("#fm-net", "weights:mnist_cnn")
+    expect(page.locator("#fm-preds")).to_have_attribute("data-top", "3", timeout=30_000)
+    mine = tmp_path / "my_mnist.safetensors"
+    shutil.copy(lib.SHIPPED_DIR / "mnist_cnn.safetensors", mine)
+    page.set_input_files("#fm-import-file", str(mine))
+    imported = page.locator('#fm-net optgroup[data-kind="upload"] option')
+    expect(imported).to_have_count(1, timeout=30_000)
+    expect(page.locator("#fm-net")).to_have_value(re.compile(r"weights:upload-[0-9a-f]{32}"))
+    expect(page.locator("#fm-note")).to_contain_text("imported weights: my_mnist")
+    expect(page.locator("#fm-preds")).to_have_attribute("data-top", "3", timeout=30_000)
+    href = page.locator("#fm-download").get_attribute("href")
+    assert page.request.get(f"{url}{href}").body() == mine.read_bytes()
+    page.evaluate("window.scrollTo(0, 0)")
+    shot(page, "features-imported")
+
+    # A file for another network is refused, naming a key.
+    lenet = tmp_path / "lenet.safetensors"
+    save_weights(build_module(models.get("lenet5_mnist")), lenet)
+    page.set_input_files("#fm-import-file", str(lenet))
+    refused = page.locator("#fm-import-error")
+    expect(refused).to_contain_text("Import refused (lenet.safetensors)", timeout=30_000)
+    expect(refused.locator("li", has_text="layers.0.weight")).to_contain_text("shape [6, 1, 5, 5]")
+    expect(imported).to_have_count(1)
+    shot(page, "features-import-refused")
+
+    page.click("#fm-delete-weights")
+    expect(imported).to_have_count(0)
+    expect(page.locator("#fm-net")).to_have_value("weights:mnist_cnn")
+    assert page.request.get(f"{url}{href}").status == 404

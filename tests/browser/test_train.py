@@ -1,11 +1,21 @@
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import shot
+from tests.browser.conftest import fresh_settings, serve, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def train_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server of this module's own: its runs table starts empty, whatever ran before."""
+    with serve(fresh_settings(tmp_path_factory, "train")) as url:
+        yield url
 
 
 def start_run(page: Page, epochs: str = "1", lr: str = "0.001") -> None:
@@ -16,8 +26,8 @@ def start_run(page: Page, epochs: str = "1", lr: str = "0.001") -> None:
     page.get_by_test_id("start").click()
 
 
-def test_train_a_run_live_and_compare_two(live_server: str, page: Page) -> None:
-    page.goto(f"{live_server}/#train")
+def test_train_a_run_live_and_compare_two(train_server: str, page: Page) -> None:
+    page.goto(f"{train_server}/#train")
     iters = page.get_by_test_id("iters-per-epoch")
     page.select_option("select[name=dataset]", "digits")
     page.fill("input[name=batch_size]", "64")
@@ -60,3 +70,49 @@ def test_train_a_run_live_and_compare_two(live_server: str, page: Page) -> None:
     shot(page, "train_compare")
     page.set_viewport_size({"width": 390, "height": 844})
     shot(page, "train_phone")
+
+
+def test_pause_resume_and_the_misclassified_grid(train_server: str, page: Page) -> None:
+    page.goto(f"{train_server}/#train")
+    page.fill("input[name=batch_size]", "8")
+    start_run(page, epochs="3")  # 180 batches an epoch, 540 in all
+    status = page.get_by_test_id("run-status")
+    # Pause at once: queued (it pauses on the spot) or running (the worker checkpoints before
+    # its next batch); tests/jobs and tests/api pause mid-epoch and check the numbers.
+    page.get_by_test_id("pause").click()
+    expect(status).to_contain_text("paused", timeout=60_000)
+    expect(status).to_have_attribute("data-status", "paused")
+    expect(page.locator(".run-message")).to_contain_text("paused")
+    expect(page.get_by_test_id("resume")).to_be_enabled()
+    expect(page.get_by_test_id("pause")).to_be_disabled()
+    row = page.locator(".runs-table tbody tr").first
+    expect(row.locator(".badge")).to_have_text("paused")
+    expect(row.get_by_role("button", name="resume run")).to_be_visible()
+    shot(page, "train_paused")
+
+    page.get_by_test_id("resume").click()
+    expect(status).to_contain_text("done", timeout=180_000)
+    expect(page.locator(".progress-text")).to_contain_text("iteration 540 of 540")
+    expect(row.locator(".badge")).to_have_text("done")
+
+    # The misclassified grid under the confusion matrix, and one cell of it.
+    summary = page.get_by_test_id("wrong-summary")
+    expect(summary).to_contain_text("of the held-out examples were wrong")
+    cards = page.locator(".wrong-card")
+    assert cards.count() > 0
+    expect(cards.first.locator("img")).to_have_attribute("src", re.compile(r"^data:image/png"))
+    cell = page.locator(".confusion .cell.pick").first
+    n = int(cell.text_content() or "0")
+    true, pred = cell.get_attribute("data-true"), cell.get_attribute("data-pred")
+    cell.click()
+    expect(summary).to_contain_text(f"True {true}, predicted {pred}: {n} example")
+    expect(cards).to_have_count(min(n, 24))
+    expect(cards.first.locator(".pred")).to_have_text(f"pred {pred}")
+    shot(page, "train_misclassified")
+    page.get_by_role("button", name="show all").click()
+    expect(summary).to_contain_text("of the held-out examples were wrong")
+    # A finished run opened again from the list shows its results and mistakes too.
+    row.get_by_role("button", name="view run").click()
+    expect(status).to_contain_text("done")
+    expect(summary).to_contain_text("of the held-out examples were wrong")
+    expect(page.locator(".progress-text")).to_contain_text("iteration 540 of 540")

@@ -45,7 +45,15 @@ def count(module: nn.Module) -> int:
 
 
 def test_the_zoo_lists_small_and_classic_nets() -> None:
-    assert set(SMALL) == {"mnist_cnn", "mlp", "tiny_resnet", "tiny_inception", "tiny_densenet"}
+    assert set(SMALL) == {
+        "mnist_cnn",
+        "mlp",
+        "tiny_resnet",
+        "tiny_inception",
+        "tiny_densenet",
+        "rnn_mnist_lstm",
+        "rnn_mnist_gru",
+    }
     assert set(TORCHVISION_PARAMS) == set(CLASSIC)
     assert len(NAMES) == len(set(NAMES))
 

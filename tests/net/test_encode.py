@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
+import pytest
 import torch
 from PIL import Image
 
@@ -69,3 +70,46 @@ def test_constant_and_empty_pages() -> None:
     assert meta["ranges"] == [[5.0, 5.0], [5.0, 5.0]] and _tiles(meta, png).max() == 0
     meta, png = encode.layer_page(torch.zeros(2, 3, 3), 5, 2, "channel")
     assert meta["count"] == 0 and png == b""
+
+
+def _quantize_loop(channels: np.ndarray, scale: str) -> tuple[np.ndarray, list[list[float]]]:
+    """The plain per-channel reference the vectorised quantize must equal bit for bit."""
+
+    def rng(a: np.ndarray) -> tuple[float, float]:
+        finite = a[np.isfinite(a)]
+        return (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
+
+    ranges = [rng(c) for c in channels]
+    if scale == "shared":
+        ranges = [(min(r[0] for r in ranges), max(r[1] for r in ranges))] * len(ranges)
+    out = np.zeros(channels.shape, dtype=np.uint8)
+    for i, (c, (lo, hi)) in enumerate(zip(channels, ranges)):
+        if hi > lo:
+            with np.errstate(over="ignore"):  # an inf value: nan_to_num made it float32 max
+                q = np.rint((np.nan_to_num(c, nan=lo) - lo) * (255.0 / (hi - lo)))
+            out[i] = np.clip(q, 0, 255).astype(np.uint8)
+    return out, [[lo, hi] for lo, hi in ranges]
+
+
+@pytest.mark.parametrize("scale", ["channel", "shared"])
+def test_vectorised_quantize_equals_the_loop(scale: str) -> None:
+    gen = np.random.default_rng(0)
+    a = (gen.standard_normal((9, 13, 11)) * gen.uniform(0.01, 100, (9, 1, 1))).astype(np.float32)
+    a[1] = 3.0  # constant
+    a[2, 0, :5] = np.nan  # padding
+    a[3] = np.nan  # nothing finite
+    a[4, 2, 2] = np.inf
+    a[5] = np.maximum(a[5], 0)  # ReLU zeros
+    got_q, got_r = encode.quantize(a, scale)  # type: ignore[arg-type]
+    want_q, want_r = _quantize_loop(a, scale)
+    assert np.array_equal(got_q, want_q) and got_r == want_r
+    assert encode.channel_ranges(a).tolist() == [list(r) for r in _quantize_loop(a, "channel")[1]]
+
+
+def test_atlas_places_tile_i_at_row_col() -> None:
+    tiles = np.arange(7 * 3 * 2, dtype=np.uint8).reshape(7, 3, 2)
+    png, cols = encode.atlas(tiles)
+    sheet = np.asarray(Image.open(io.BytesIO(png)))
+    for i in range(7):
+        r, c = divmod(i, cols)
+        assert np.array_equal(sheet[r * 3 : (r + 1) * 3, c * 2 : (c + 1) * 2], tiles[i])

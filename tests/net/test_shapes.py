@@ -378,3 +378,49 @@ def test_absurd_sizes_answer_analytically() -> None:
     assert report.valid
     assert report.layers[0].params == 65536 * 65536 * 9 + 65536
     assert report.output_shape == [65536 * 65534 * 65534]
+
+
+# Convs and pools that meet the same 12 x 12 input and differ from the first in one
+# number each: infer works each geometry out once per walk, so a number the memo's key
+# left out would give a later layer an earlier layer's shape or formula.
+SAME_INPUT_VARIANTS = [
+    conv(3, padding=1),
+    conv(3, 2, padding=1),
+    conv(3),
+    conv(3, padding=1, dilation=2),
+    conv(5, padding=1),
+    conv([3, 5], padding=1),
+    conv(3, padding="same"),
+    conv(3, padding="valid"),
+    conv(3, padding=[1, 0]),
+    conv(3, [2, 1], padding=1),
+    conv(3, padding=1) | {"out_channels": 4, "groups": 2},
+    {"type": "maxpool2d", "kernel_size": 3, "stride": 1, "padding": 1},
+    {"type": "maxpool2d", "kernel_size": 3, "padding": 1},
+    {"type": "maxpool2d", "kernel_size": 3, "stride": 2, "padding": 1},
+    {"type": "maxpool2d", "kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True},
+    {"type": "maxpool2d", "kernel_size": 3, "stride": 1, "padding": 1, "dilation": 2},
+    {"type": "maxpool2d", "kernel_size": 3, "stride": 1},
+    {"type": "avgpool2d", "kernel_size": 3, "stride": 1, "padding": 1},
+    {"type": "avgpool2d", "kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True},
+    {"type": "avgpool2d", "kernel_size": [3, 2], "stride": 1},
+]
+
+
+def test_repeated_geometry_is_worked_out_per_layer() -> None:
+    reset = {"type": "adaptive_avgpool2d", "output_size": 12}
+    layers = [x for variant in SAME_INPUT_VARIANTS for x in (reset, variant)]
+    report = check_against_torch(spec_of(layers, (2, 12, 12)))
+    for variant, row in zip(SAME_INPUT_VARIANTS, report.layers[1::2]):
+        alone = infer(spec_of([variant], tuple(row.input_shape))).layers[0]  # a fresh memo
+        assert (row.output_shape, row.formula) == (alone.output_shape, alone.formula), variant
+    assert len({row.formula for row in report.layers[1::2]}) > 10
+
+
+def test_memo_does_not_outlive_a_walk() -> None:
+    layers = [conv(3), conv(3)]
+    small = infer(spec_of(layers, (1, 8, 8)))
+    large = infer(spec_of(layers, (1, 9, 9)))
+    assert [r.output_shape for r in small.layers] == [[2, 6, 6], [2, 4, 4]]
+    assert [r.output_shape for r in large.layers] == [[2, 7, 7], [2, 5, 5]]
+    assert large.layers[1].formula == "floor((7 + 2*0 - 3)/1) + 1 = 5"

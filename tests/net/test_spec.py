@@ -5,7 +5,17 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from server.net.spec import MAX_UNITS, NetworkSpec, children, count_layers, nesting_depth
+from server.net.spec import (
+    MAX_UNITS,
+    NetworkSpec,
+    ReLU,
+    Residual,
+    Sequential,
+    children,
+    count_layers,
+    measure,
+    nesting_depth,
+)
 
 
 def test_lenet_spec_parses_with_torch_defaults() -> None:
@@ -49,3 +59,14 @@ def test_counting_and_depth_of_nested_blocks() -> None:
     assert count_layers(spec.layers) == 5
     assert nesting_depth(spec.layers) == 3
     assert [seg for seg, _ in children(spec.layers[1])] == ["branches.0", "branches.1"]
+    assert measure(spec.layers) == (5, 3)
+    assert measure([]) == (0, 0)
+    assert measure([Residual()]) == (1, 1)  # an empty block is one level
+
+
+def test_measure_walks_any_depth_without_recursion() -> None:
+    # model_construct skips validation (whose own limit is tested in tests/api).
+    layers: list = [ReLU()]
+    for _ in range(10_000):
+        layers = [Sequential.model_construct(layers=layers)]
+    assert measure(layers) == (10_001, 10_001)

@@ -132,15 +132,21 @@ def test_pretrained_lr_group_used_in_training() -> None:
 
 
 @pytest.mark.slow
-def test_frozen_extractor_beats_scratch_on_few_images() -> None:
+def test_fine_tuned_tiny_resnet_beats_scratch_on_few_images() -> None:
+    """Issue 7's race on digits 5-9, 50 images each, 40 steps at lr 3e-3: the tiny ResNet
+    from digits 0-4 with its first stage frozen against the same net from scratch.
+    Measured: seed 0 91.0% vs 81.4%, seed 1 92.4% vs 71.4%. (mnist_cnn's frozen extractor
+    shows no such gap over seeds: scratch learns these digits as fast; see the issue.)"""
     torch.set_num_threads(2)
-    out = transfer.compare(target_classes=(5, 6, 7, 8, 9), per_class=50, steps=20, seed=0)
-    assert out["steps"] == 20
+    out = transfer.compare(
+        per_class=50, steps=40, lr=3e-3, seed=0, source="tiny_resnet_digits04", mode="later"
+    )
+    assert out["steps"] == 40 and out["mode"] == "later"
     t, s = out["transfer"], out["scratch"]
     assert t["status"] == s["status"] == "done"
     assert t["heldout_accuracy"] >= s["heldout_accuracy"] + 0.05
     assert t["trainable_params"] < s["trainable_params"]
-    assert len(t["curve"]) == len(s["curve"]) == 2 and len(t["loss"]) == 20
+    assert len(t["curve"]) == len(s["curve"]) == 4 and len(t["loss"]) == 40
 
 
 def test_feature_extractor_paths_stop_at_flatten() -> None:
@@ -176,3 +182,38 @@ def test_bad_classes_are_refused() -> None:
         TrainConfig(classes=[1, 1])
     with pytest.raises(ValueError, match=r"\[12\]"):
         datasets.load("digits", 8, 8, classes=[1, 12])
+
+
+# The default of "fine-tune the later layers", and each mode's config.
+
+
+def test_first_stage_is_conv_to_first_pool_or_block() -> None:
+    assert transfer.first_stage_paths(models.get("mnist_cnn")) == [
+        "layers.0",
+        "layers.1",
+        "layers.2",
+    ]
+    # tiny_resnet: conv, bn, relu (stem), residual block, relu
+    assert transfer.first_stage_paths(models.get("tiny_resnet")) == [
+        f"layers.{i}" for i in range(5)
+    ]
+    assert transfer.first_stage_paths(models.get("mlp")) == []
+    assert transfer.first_stage_paths(bn_spec()) == ["layers.0"]  # no pooling: the conv
+
+
+def test_mode_configs() -> None:
+    spec = with_head(models.get("tiny_resnet"), 5)
+    src = "tiny_resnet_digits04"
+    frozen = transfer.mode_config("frozen", spec, src, 0.01)
+    assert frozen["frozen"] == [f"layers.{i}" for i in range(11)]  # through the flatten
+    assert transfer.mode_config("later", spec, src, 0.01)["frozen"][-1] == "layers.4"
+    assert transfer.mode_config("all", spec, src, 0.01) == {"init_from": src, "pretrained_lr": 1e-3}
+    with pytest.raises(ValueError, match="'some'"):
+        transfer.mode_config("some", spec, src, 0.01)
+
+
+def test_tiny_resnet_weights_load_with_a_new_head() -> None:
+    module = build_module(with_head(models.get("tiny_resnet"), 4))
+    loaded = transfer.load_pretrained(module, "tiny_resnet_digits04")
+    assert "layers.11.weight" not in loaded and "layers.3.body.1.running_mean" in loaded
+    assert module.layers[11].out_features == 4

@@ -6,6 +6,7 @@ import * as api from "../api.js";
 import { decodeSpec, encodeSpec } from "../lib/hash_codec.js";
 import { compact } from "../lib/format.js";
 import { History } from "../lib/history.js";
+import * as L from "../lib/locks.js";
 import * as E from "../lib/spec_edit.js";
 import { h, download } from "./design/dom.js";
 import { downloadPng, downloadSvg, renderDiagram } from "./design/diagram.js";
@@ -88,6 +89,7 @@ export async function mount(el, hashRest) {
     savedId: null,
     lastHash: null,
     collapsed: new Set(), // paths of folded blocks
+    locked: new Set(), // layer paths frozen for transfer learning (lib/locks.js)
   };
   document.addEventListener("keydown", onKey);
   const me = st;
@@ -103,7 +105,9 @@ export async function mount(el, hashRest) {
   renderPalette(ui.palette, st.types, addLayer);
   fillStartMenu(ui.start);
   mountFormulaLab(ui.lab);
-  const fromHash = hashRest ? decodeSpec(hashRest) : null;
+  const [specText, hashLocks] = L.splitHash(hashRest ?? "");
+  const fromHash = specText ? decodeSpec(specText) : null;
+  st.locked = new Set(fromHash ? hashLocks : L.storedLocks());
   st.history.reset(fromHash ?? kept ?? storedDesign() ?? structuredClone(BLANK));
   st.collapsed = foldDeep(spec());
   refresh();
@@ -120,8 +124,10 @@ export function unmount() {
 
 export function onHash(rest) {
   if (!st || rest === st.lastHash) return;
-  const spec = decodeSpec(rest);
+  const [specText, locks] = L.splitHash(rest);
+  const spec = decodeSpec(specText);
   if (spec) {
+    st.locked = new Set(locks);
     st.history.reset(spec);
     st.collapsed = foldDeep(spec);
     st.selected = null;
@@ -153,6 +159,7 @@ function addLayer(type) {
     stack = at.stack;
     index = at.index + 1;
   }
+  relock(L.afterInsert([...st.locked], stack, index));
   commit(E.insertAt(spec(), stack, index, layer), { select: `${stack}.${index}` });
 }
 
@@ -168,21 +175,29 @@ const handlers = {
   },
   move(path, delta) {
     const [next, to] = E.moveBy(spec(), path, delta);
-    if (to !== path) commit(next, { select: to });
+    if (to !== path) {
+      relock(L.afterMove([...st.locked], path, to));
+      commit(next, { select: to });
+    }
     focusRow(to);
   },
   moveTo(from, stack, index) {
     if (!from) return;
     const [next, to] = E.moveTo(spec(), from, stack, index);
-    if (next !== spec()) commit(next, { select: to });
+    if (next !== spec()) {
+      relock(L.afterMove([...st.locked], from, to));
+      commit(next, { select: to });
+    }
   },
   duplicate(path) {
     const { stack, index } = E.splitPath(path);
+    relock(L.afterInsert([...st.locked], stack, index + 1));
     commit(E.duplicateAt(spec(), path), { select: `${stack}.${index + 1}` });
   },
   remove(path) {
     const { stack, index } = E.splitPath(path);
     const next = E.removeAt(spec(), path);
+    relock(L.afterRemove([...st.locked], path));
     const list = E.getAt(next, stack) ?? [];
     const sel = list.length ? `${stack}.${Math.min(index, list.length - 1)}` : null;
     commit(next, { select: sel });
@@ -200,9 +215,19 @@ const handlers = {
     commit(E.addBranch(spec(), path));
   },
   removeBranch(path, i) {
+    relock(L.afterRemove([...st.locked], `${path}.branches.${i}`));
     commit(E.removeBranch(spec(), path, i));
   },
+  lock(path) {
+    if (!st.locked.delete(path)) st.locked.add(path);
+    refresh({ keepForm: true });
+  },
 };
+
+/** Locks follow their layers when an edit shifts paths (lib/locks.js). */
+function relock(paths) {
+  st.locked = new Set(paths);
+}
 
 function focusRow(path) {
   requestAnimationFrame(() =>
@@ -229,6 +254,7 @@ function load(next, { undoable = true } = {}) {
   st.selected = null;
   st.insertStack = null;
   st.savedId = null;
+  st.locked = new Set();
   if (undoable) commit(next);
   else {
     st.history.reset(next);
@@ -251,6 +277,7 @@ function onKey(e) {
 function refresh({ keepForm = false, keepInput = false, noShapes = false, focus = false } = {}) {
   const s = spec();
   if (st.selected && !E.exists(s, st.selected)) st.selected = null;
+  st.locked = new Set(L.pruneLocks([...st.locked], (p) => E.exists(s, p)));
   writeHash(s);
   const { ui } = st;
   if (document.activeElement !== ui.name) ui.name.value = s.name ?? "";
@@ -275,6 +302,7 @@ function renderShapes(focus = false) {
     selected: st.selected,
     insertStack: st.insertStack,
     collapsed: st.collapsed,
+    locked: st.locked,
     types: st.types,
     on: handlers,
     focus,
@@ -311,9 +339,10 @@ function onInput(key, value) {
 }
 
 function writeHash(s) {
-  const enc = encodeSpec(s);
+  const enc = encodeSpec(s) + L.lockSuffix([...st.locked]);
   st.lastHash = enc;
   localStorage.setItem(DESIGN_KEY, JSON.stringify(s));
+  L.storeLocks([...st.locked]);
   const want = `#design/${enc}`;
   if (location.hash !== want) history.replaceState(null, "", want);
 }
@@ -327,7 +356,10 @@ function requestShapes() {
     st.ctl?.abort();
     st.ctl = new AbortController();
     try {
-      const r = await api.shapes(spec(), { signal: st.ctl.signal });
+      const opts = { signal: st.ctl.signal };
+      const r = st.locked.size
+        ? await api.shapesFrozen(spec(), [...st.locked], opts)
+        : await api.shapes(spec(), opts);
       if (!st || mine !== st.seq) return;
       st.report = r;
       st.problem = null;
@@ -433,7 +465,8 @@ function refreshSaved() {
 }
 
 async function share() {
-  const link = `${location.origin}${location.pathname}#design/${encodeSpec(spec())}`;
+  const locks = L.lockSuffix([...st.locked]);
+  const link = `${location.origin}${location.pathname}#design/${encodeSpec(spec())}${locks}`;
   st.ui.shareLink.value = link;
   st.ui.shareBox.hidden = false;
   try {

@@ -1,10 +1,14 @@
 // Feature maps (issue 5): pick a network and an image, see every layer's channels.
 // State lives in the hash: #features/net=zoo:resnet18&img=flower&scale=shared
+// (net=weights:<id> opens any entry of the weights library: shipped, a run, an import).
 import * as api from "../api.js";
 import { decodeSpec } from "../lib/hash_codec.js";
 import { shapeText } from "../lib/format.js";
+import { h } from "./features/dom.js";
 import { drawPad } from "./features/draw.js";
-import { atlasPixels, cssColor, floats, fmt, range, tileCanvas, valuesCanvas } from "./features/render.js";
+import { finetunePanel } from "./features/finetune.js";
+import { weightGroups, weightsControls } from "./features/library.js";
+import { atlasPixels, cssColor, filterCanvas, floats, fmt, range, tileCanvas, valuesCanvas } from "./features/render.js";
 
 const PAGE = 64; // channels per layer request
 const DESIGN_KEY = "cnnplay.design";
@@ -18,17 +22,8 @@ let pad = null;
 let drawTimer = null;
 let drawBusy = false;
 let drawAgain = false;
-
-const h = (tag, attrs = {}, ...kids) => {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "class") el.className = v;
-    else if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
-    else if (v !== false && v != null) el.setAttribute(k, v === true ? "" : v);
-  }
-  el.append(...kids.flat().filter((k) => k != null));
-  return el;
-};
+let entries = []; // GET /api/weights
+let zooList = []; // GET /api/zoo
 
 function parseHash(rest) {
   const p = new URLSearchParams(rest || "");
@@ -64,8 +59,19 @@ function writeHash() {
   history.replaceState(null, "", `#features/${p.toString()}`);
 }
 
+function splitNet(net = state.net) {
+  const i = net.indexOf(":");
+  return i < 0 ? [net, ""] : [net.slice(0, i), net.slice(i + 1)];
+}
+
+/** The library entry of the picked network, if it is one. */
+function pickedEntry() {
+  const [kind, id] = splitNet();
+  return kind === "weights" ? entries.find((e) => e.id === id) ?? null : null;
+}
+
 function netRef() {
-  const [kind, name] = state.net.split(":");
+  const [kind, name] = splitNet();
   if (kind === "weights") return { weights: name };
   if (kind === "zoo") return { zoo: name };
   if (kind === "design") return { spec: designSpec() };
@@ -94,8 +100,15 @@ export async function mount(el, rest) {
   root = el;
   state = parseHash(rest);
   root.replaceChildren(layout());
-  const [zoo, presets] = await Promise.all([api.zooList().catch(() => []), api.featurePresets()]);
-  fillNetworks(zoo);
+  const [zoo, presets, weights] = await Promise.all([
+    api.zooList().catch(() => []),
+    api.featurePresets(),
+    api.weightsList().catch(() => []),
+  ]);
+  if (!root) return;
+  zooList = zoo;
+  entries = weights;
+  fillNetworks();
   fillPresets(presets);
   if (!state.image) state.image = defaultImage();
   showSource(state.source || (state.image.startsWith("mnist") ? "presets" : "presets"));
@@ -112,7 +125,7 @@ export function onHash(rest) {
   const next = parseHash(rest);
   if (next.net !== state.net || next.image !== state.image) {
     state = { ...next, image: next.image || state.image };
-    syncControls();
+    fillNetworks(); // an id from a new link is listed too
     run();
   }
 }
@@ -131,6 +144,7 @@ function layout() {
         h("h2", {}, "Network"),
         h("select", { id: "fm-net", "aria-label": "Network", onchange: onNet }),
         h("p", { id: "fm-note", class: "fm-note" }),
+        h("div", { id: "fm-weights-box" }),
       ),
       h(
         "section",
@@ -181,7 +195,8 @@ function layout() {
             h("select", { id: "fm-norm", onchange: (e) => { state.normalize = e.target.value; run(); } },
               h("option", { value: "none" }, "none (0…1)"),
               h("option", { value: "mnist" }, "MNIST mean/std"),
-              h("option", { value: "imagenet" }, "ImageNet mean/std"))),
+              h("option", { value: "imagenet" }, "ImageNet mean/std"),
+              h("option", { value: "trained", id: "fm-norm-trained" }, "as the weights were trained"))),
           h("label", {}, h("input", { type: "checkbox", id: "fm-invert", onchange: (e) => { state.invert = e.target.checked; run(); } }), " Invert"),
         ),
       ),
@@ -210,18 +225,59 @@ function layout() {
 
 const $ = (sel) => root?.querySelector(sel);
 
-function fillNetworks(zoo) {
+function fillNetworks() {
   const sel = $("#fm-net");
-  const trained = h("optgroup", { label: "Trained" }, h("option", { value: "weights:mnist_cnn" }, "MNIST CNN (trained, shipped)"));
-  const yours = h("optgroup", { label: "Yours" });
+  const [kind, id] = splitNet();
+  const yours = h("optgroup", { label: "Your designs (random weights)" });
   if (designSpec()) yours.append(h("option", { value: "design" }, `Designer: ${designSpec().name ?? "current design"}`));
   if (state.spec) yours.append(h("option", { value: "spec" }, `From the link: ${state.spec.name ?? "spec"}`));
   const group = h("optgroup", { label: "Zoo (random weights)" },
-    zoo.map((z) => h("option", { value: `zoo:${z.name}` }, `${z.title ?? z.name}`)));
-  sel.append(trained);
+    zooList.map((z) => h("option", { value: `zoo:${z.name}` }, `${z.title ?? z.name}`)));
+  sel.replaceChildren(...weightGroups(entries, kind === "weights" ? id : null));
   if (yours.children.length) sel.append(yours);
   sel.append(group);
   syncControls();
+  renderWeights();
+}
+
+/** Import / Download / Delete for the picked network. */
+function renderWeights() {
+  const box = $("#fm-weights-box");
+  if (!box) return;
+  const entry = pickedEntry();
+  const [kind, name] = splitNet();
+  const specName = entry?.spec.name ?? view?.network.name ?? (kind === "zoo" ? name : kind === "design" ? designSpec()?.name : state.spec?.name) ?? "this network";
+  box.replaceChildren(weightsControls({
+    entry,
+    specName,
+    getSpec: currentSpec,
+    onImported: async (added) => {
+      entries = await api.weightsList();
+      state.net = `weights:${added.id}`;
+      state.normalize = null;
+      view = null;
+      fillNetworks();
+      run();
+    },
+    onDeleted: async () => {
+      entries = await api.weightsList();
+      state.net = "weights:mnist_cnn";
+      state.normalize = null;
+      view = null;
+      fillNetworks();
+      run();
+    },
+    onError: (text) => status(text, true),
+  }));
+}
+
+/** The spec of the picked network (what imported weights must fit). */
+async function currentSpec() {
+  const [kind, name] = splitNet();
+  if (kind === "weights") return pickedEntry()?.spec ?? null;
+  if (kind === "zoo") return api.zooSpec(name);
+  if (kind === "design") return designSpec();
+  return state.spec;
 }
 
 let presetList = [];
@@ -241,8 +297,17 @@ function syncControls() {
   $("#fm-invert").checked = state.invert;
 }
 
+/** Input channels of a picked network value, from what the lists say (before running it). */
+function channelsOf(net) {
+  const [kind, name] = splitNet(net);
+  if (kind === "weights") return entries.find((e) => e.id === name)?.spec.input.channels ?? 1;
+  if (kind === "zoo") return zooList.find((z) => z.name === name)?.input_shape?.[0] ?? (name.includes("mnist") ? 1 : 3);
+  if (kind === "design") return designSpec()?.input?.channels ?? 1;
+  return state.spec?.input?.channels ?? 1;
+}
+
 function inputChannels() {
-  return view?.network.input_shape[0] ?? (state.net.includes("mnist") || state.net.includes("lenet") ? 1 : 3);
+  return view?.network.input_shape[0] ?? channelsOf(state.net);
 }
 
 function defaultImage() {
@@ -263,10 +328,11 @@ function onNet(e) {
   view = null;
   if (presetList.some((p) => p.id === state.image)) {
     const photo = !state.image.startsWith("mnist");
-    const wantsGray = state.net.includes("mnist") || state.net.includes("lenet");
+    const wantsGray = channelsOf(state.net) === 1;
     if (photo === wantsGray) state.image = wantsGray ? "mnist-7" : "flower";
   }
   syncControls();
+  renderWeights();
   run();
 }
 
@@ -314,7 +380,7 @@ async function predictDrawing(final) {
   }
   drawBusy = true;
   try {
-    if (state.net !== "weights:mnist_cnn" && final === false) return;
+    if (!state.net.startsWith("weights:") && final === false) return; // live: trained nets only
     const res = await api.featureUpload(new File([await pad.toBlob()], "drawing.png", { type: "image/png" }));
     state.image = res.id;
     await run({ light: !final });
@@ -348,6 +414,7 @@ async function run({ light = false } = {}) {
     if (my !== seq || !root) return;
     view = res;
     renderNote();
+    renderWeights();
     renderPrep();
     renderPredictions();
     if (!light) {
@@ -365,7 +432,8 @@ function renderNote() {
   const net = view.network;
   const note = $("#fm-note");
   note.replaceChildren(
-    h("span", { class: `fm-badge ${net.trained ? "ok" : "warn"}` }, net.trained ? "Trained" : "Random weights"),
+    h("span", { class: `fm-badge ${net.trained ? "ok" : "warn"}` },
+      { shipped: "Trained", run: "Trained here", upload: "Imported" }[net.kind] ?? "Random weights"),
     " ",
     net.note,
   );
@@ -373,6 +441,11 @@ function renderNote() {
 
 function renderPrep() {
   const inp = view.input;
+  const trainedOpt = $("#fm-norm-trained");
+  trainedOpt.disabled = !inp.stats;
+  trainedOpt.textContent = inp.stats
+    ? `as trained (mean ${inp.stats[0].map((v) => v.toFixed(3)).join(",")}, std ${inp.stats[1].map((v) => v.toFixed(3)).join(",")})`
+    : "as trained (unknown for these weights)";
   $("#fm-norm").value = inp.normalize;
   $("#fm-invert").checked = inp.invert;
   const prev = h("div", { class: "fm-input-preview", id: "fm-input" });
@@ -388,7 +461,7 @@ function renderPredictions() {
   const list = $("#fm-preds");
   const card = $("#fm-pred-card");
   if (!view.predictions) {
-    list.replaceChildren(h("li", { class: "muted fm-nopred" }, "Predictions need trained weights: pick “MNIST CNN (trained)”."));
+    list.replaceChildren(h("li", { class: "muted fm-nopred" }, "Predictions need trained weights: pick shipped weights, one of your runs or imported weights."));
     card.classList.add("fm-dim");
     return;
   }
@@ -414,32 +487,14 @@ function renderFilters() {
   const [out, cin, kh, kw] = f.shape;
   const w = floats(f);
   const [lo, hi] = range(w);
-  const per = cin * kh * kw;
   const tiles = [];
   for (let o = 0; o < out; o++) {
-    const fig = h("figure", { class: "fm-filter", title: `filter ${o} of ${f.layer}` });
-    if (cin === 3) {
-      // An RGB filter as one colour image: each input channel is one colour.
-      const c = document.createElement("canvas");
-      c.width = kw;
-      c.height = kh;
-      const ctx = c.getContext("2d");
-      const img = ctx.createImageData(kw, kh);
-      const span = hi > lo ? hi - lo : 1;
-      for (let i = 0; i < kh * kw; i++) {
-        for (let ch = 0; ch < 3; ch++) img.data[i * 4 + ch] = ((w[o * per + ch * kh * kw + i] - lo) / span) * 255;
-        img.data[i * 4 + 3] = 255;
-      }
-      ctx.putImageData(img, 0, 0);
-      fig.append(c);
-    } else {
-      fig.append(valuesCanvas(w.subarray(o * per, o * per + kh * kw), kh, kw, lo, hi));
-    }
-    tiles.push(fig);
+    // An RGB filter is one colour image: each input channel is one colour.
+    tiles.push(h("figure", { class: "fm-filter", title: `filter ${o} of ${f.layer}` }, filterCanvas(w, o, cin, kh, kw, lo, hi)));
   }
   box.replaceChildren(
     h("p", { class: "muted" }, `${f.layer}: ${out} filters of ${cin}×${kh}×${kw}${cin === 3 ? " (shown as RGB)" : cin > 1 ? " (first input channel)" : ""}`),
-    h("div", { class: "fm-filter-grid" }, tiles),
+    view.finetune ? finetunePanel(view.finetune, f) : h("div", { class: "fm-filter-grid" }, tiles),
   );
 }
 

@@ -1,15 +1,19 @@
 // Train view (issue 6): pick a network, a dataset and hyperparameters, start a run and
-// watch its loss and accuracy live (Server-Sent Events); afterwards the per-class
-// metrics and a confusion matrix; tick runs in the list to overlay their curves.
+// watch its loss and accuracy live (Server-Sent Events); pause it (the worker checkpoints and
+// frees its slot) and resume it later, even after a server restart; afterwards the per-class
+// metrics, a confusion matrix and the misclassified examples; tick runs in the list to
+// overlay their curves.
 import * as api from "../api.js";
 import { COLORS, ema, lineChart } from "./train/charts.js";
 import { h } from "./train/dom.js";
+import { datasetPicker, fitHead } from "./train/datasets.js";
 import { results } from "./train/results.js";
 import { transferSection } from "./train/transfer.js";
 
 const DESIGN_KEY = "cnnplay.design";
 const MAX_PARAMS = 5_000_000; // the server's CNNPLAY_MAX_TRAIN_PARAMS default
 const FINISHED = ["done", "failed", "cancelled", "diverged"];
+const STOPPED = [...FINISHED, "paused"]; // no worker on it: deletable
 const OPTIONS = {
   optimizer: ["adam", "adamw", "sgd", "momentum", "rmsprop"],
   loss: ["cross_entropy", "mse"],
@@ -28,13 +32,14 @@ let datasets = [];
 export async function mount(el) {
   root = h("div", { class: "train" });
   el.append(root);
-  const [zoo, ds] = await Promise.all([api.zooList().catch(() => []), api.trainDatasets()]);
+  const [zoo, ds] = await Promise.all([api.zooList().catch(() => []), api.listDatasets()]);
   datasets = ds;
   build(zoo);
   await refreshRuns();
 }
 
 export function unmount() {
+  ui?.picker?.destroy();
   live?.follow?.close();
   live?.charts.forEach((c) => c.destroy());
   compare.follows.forEach((f) => f.close());
@@ -77,11 +82,13 @@ function build(zoo) {
       h("option", { value: `zoo:${z.name}`, selected: z.name === "mlp" && !design }, `${z.title} (${z.params.toLocaleString()} params)`),
     ),
   ]);
-  const dsSelect = select("dataset", datasets.map((d) => d.name), "digits", Object.fromEntries(datasets.map((d) => [d.name, d.title])));
+  // Every dataset with its status, Download and zip upload (issue 6).
+  const picker = datasetPicker(datasets, { onChange: (list) => { datasets = list; showIters(); } });
   const form = h("form", { class: "train-form", onsubmit: (e) => { e.preventDefault(); start(); } }, [
     h("h2", {}, "Set up a run"),
     field("Network", netSelect),
-    field("Dataset", dsSelect),
+    field("Dataset", picker.select),
+    picker.panel,
     h("div", { class: "row2" }, [
       field("Batch size", number("batch_size", DEFAULTS.batch_size, { min: 1, max: 4096 })),
       field("Epochs", number("epochs", DEFAULTS.epochs, { min: 1, max: 100 })),
@@ -117,6 +124,10 @@ function build(zoo) {
     h("div", { class: "live-head" }, [
       h("h2", {}, "Live"),
       h("span", { class: "badge", "data-testid": "run-status" }, "no run yet"),
+      h("span", { class: "run-controls" }, [
+        h("button", { type: "button", "data-testid": "pause", disabled: true, onclick: pause }, "Pause"),
+        h("button", { type: "button", "data-testid": "resume", disabled: true, onclick: () => live && resume(live.id, live.name) }, "Resume"),
+      ]),
       h("span", { class: "muted speed", "data-testid": "speed" }),
     ]),
     h("div", { class: "progress", role: "progressbar", "aria-valuemin": 0, "aria-valuemax": 100 }, h("div", { class: "bar" })),
@@ -138,7 +149,7 @@ function build(zoo) {
   ]);
   const transferPanel = transferSection({ follow, refreshRuns, compareRuns }); // issue 7
   root.append(h("aside", { class: "panel train-setup" }, form), livePanel, transferPanel, runsPanel);
-  ui = { form, livePanel, runsPanel, smooth, error: form.querySelector(".error") };
+  ui = { form, livePanel, runsPanel, smooth, picker, error: form.querySelector(".error") };
   showIters();
 }
 
@@ -176,7 +187,7 @@ function showIters() {
 async function chosenSpec() {
   const v = new FormData(ui.form).get("network");
   if (v.startsWith("design:")) return designSpec();
-  return api.zooSpec(v.slice(4));
+  return fitHead(await api.zooSpec(v.slice(4)), ui.picker.current()); // head = dataset's classes
 }
 
 function setError(text) {
@@ -199,7 +210,8 @@ async function start() {
 async function stop() {
   if (!live) return;
   try {
-    await api.cancelRun(live.id);
+    const r = await api.cancelRun(live.id);
+    if (live.status === "paused") finish(live, r.status); // its stream had already ended
   } catch (err) {
     setError(err.message);
   }
@@ -209,7 +221,7 @@ function emptyData() {
   return { iter: [], loss: [], acc: [], epoch: [], trLoss: [], vaLoss: [], trAcc: [], vaAcc: [], start: null, sps: null };
 }
 
-function follow(id, name) {
+function follow(id, name, status = "queued") {
   live?.follow?.close();
   live?.charts.forEach((c) => c.destroy());
   const q = (s) => ui.livePanel.querySelector(s);
@@ -220,15 +232,21 @@ function follow(id, name) {
     chart("epoch-loss", { title: "Loss per epoch", xLabel: "epoch", yLabel: "loss", integerX: true, series: [{ label: "train", color: COLORS[0], points: true }, { label: "held-out", color: COLORS[1], points: true }] }),
     chart("epoch-acc", { title: "Accuracy per epoch", xLabel: "epoch", yLabel: "accuracy", range: [0, 1], integerX: true, series: [{ label: "train", color: COLORS[0], points: true }, { label: "held-out", color: COLORS[1], points: true }] }),
   ];
-  live = { id, name, data: emptyData(), charts, follow: null, status: "queued" };
+  live = { id, name, data: emptyData(), charts, follow: null, status: "queued", seq: 0 };
+  listen(live, status);
+}
+
+// Follow the live run's events after the last seq it has seen (0: from the start).
+function listen(mine, status) {
+  const q = (s) => ui.livePanel.querySelector(s);
   q(".run-results").replaceChildren();
   q(".run-message").hidden = true;
-  setStatus("queued");
-  ui.form.querySelector('[data-testid="stop"]').disabled = false;
+  setStatus(status);
   let pending = false;
-  const mine = live;
-  live.follow = api.followRun(id, {
-    onEvent: (e) => {
+  mine.follow = api.followRun(mine.id, {
+    after: mine.seq,
+    onEvent: (e, seq) => {
+      mine.seq = seq;
       absorb(mine.data, e);
       if (e.kind === "end") return;
       if (mine.status === "queued") setStatus("running");
@@ -244,6 +262,32 @@ function follow(id, name) {
   });
 }
 
+async function pause() {
+  if (!live) return;
+  try {
+    const r = await api.pauseRun(live.id);
+    if (r.pausing) setStatus("pausing"); // the stream ends with "paused" once checkpointed
+  } catch (err) {
+    setError(err.message);
+  }
+}
+
+// Resume a paused (or failed, checkpointed) run: the followed one carries on from the last
+// event it saw; another one is followed from its first event.
+async function resume(id, name) {
+  setError(null);
+  try {
+    const r = await api.resumeRun(id);
+    if (live?.id === id) {
+      live.follow?.close();
+      listen(live, r.status);
+    } else follow(id, name);
+    await refreshRuns();
+  } catch (err) {
+    setError(err.message);
+  }
+}
+
 function absorb(d, e) {
   if (e.kind === "start") d.start = e;
   else if (e.kind === "iter") {
@@ -257,14 +301,26 @@ function absorb(d, e) {
     d.trAcc.push(e.train_acc);
     d.vaAcc.push(e.val_acc);
     d.sps = e.samples_per_s;
+  } else if (e.kind === "resume") {
+    // Carried on from a checkpoint: drop points past it (a killed worker's lost batches).
+    const cut = (keys, xs, past) => {
+      const n = xs.findIndex(past);
+      if (n >= 0) keys.forEach((k) => (d[k].length = n));
+    };
+    cut(["iter", "loss", "acc"], d.iter, (i) => i > e.iter);
+    cut(["epoch", "trLoss", "vaLoss", "trAcc", "vaAcc"], d.epoch, (x) => x >= e.epoch);
   } else if (e.kind === "end") d.end = e;
 }
 
-function setStatus(status) {
+function setStatus(status, resumable = status === "paused") {
   if (live) live.status = status;
   const b = ui.livePanel.querySelector('[data-testid="run-status"]');
   b.textContent = live ? `${live.name}: ${status}` : status;
   b.dataset.status = status;
+  const active = ["queued", "running"].includes(status);
+  ui.form.querySelector('[data-testid="stop"]').disabled = !(active || status === "paused" || status === "pausing");
+  ui.livePanel.querySelector('[data-testid="pause"]').disabled = !active;
+  ui.livePanel.querySelector('[data-testid="resume"]').disabled = !resumable;
 }
 
 function redrawLive() {
@@ -292,14 +348,14 @@ function redrawLive() {
 async function finish(run, status) {
   if (live !== run) return;
   redrawLive();
-  setStatus(status);
-  ui.form.querySelector('[data-testid="stop"]').disabled = true;
   const info = await api.getRun(run.id);
+  if (live !== run) return;
+  setStatus(status, info.resumable);
   const msg = ui.livePanel.querySelector(".run-message");
   msg.hidden = !info.message;
   msg.textContent = info.message;
-  msg.className = `run-message ${status === "done" ? "muted" : "error"}`;
-  if (info.metrics) ui.livePanel.querySelector(".run-results").replaceChildren(results(info.metrics));
+  msg.className = `run-message ${["done", "paused"].includes(status) ? "muted" : "error"}`;
+  if (info.metrics) ui.livePanel.querySelector(".run-results").replaceChildren(results(info.metrics, run.id));
   await refreshRuns();
 }
 
@@ -329,12 +385,16 @@ async function refreshRuns() {
     h("tr", { "data-run": r.id }, [
       h("td", {}, h("input", { type: "checkbox", value: r.id, checked: ticked.has(r.id), "aria-label": `compare ${r.network}`, onchange: () => showCompare(runs) })),
       h("td", {}, r.network),
-      h("td", {}, r.config.dataset),
+      h("td", { title: r.config.dataset }, r.config.dataset.startsWith("upload:") ? datasets.find((d) => d.name === r.config.dataset)?.title ?? "deleted upload" : r.config.dataset),
       h("td", {}, `${r.config.optimizer} ${r.config.lr}`),
       h("td", {}, `${r.config.batch_size} x ${r.config.epochs}`),
       h("td", {}, h("span", { class: "badge", "data-status": r.status }, r.position ? `queued #${r.position}` : r.status)),
       h("td", { class: "num" }, accText(r)),
-      h("td", {}, FINISHED.includes(r.status) ? h("button", { type: "button", class: "link", "aria-label": "delete run", onclick: async () => { await api.deleteRun(r.id); refreshRuns(); } }, "Delete") : ""),
+      h("td", { class: "run-actions" }, [
+        h("button", { type: "button", class: "link", "aria-label": "view run", onclick: () => follow(r.id, r.network, r.status) }, "View"),
+        r.resumable ? h("button", { type: "button", class: "link", "aria-label": "resume run", onclick: () => resume(r.id, r.network) }, "Resume") : null,
+        STOPPED.includes(r.status) ? h("button", { type: "button", class: "link", "aria-label": "delete run", onclick: async () => { await api.deleteRun(r.id); refreshRuns(); } }, "Delete") : null,
+      ]),
     ]),
   );
   wrap.replaceChildren(

@@ -1,10 +1,12 @@
 // The layer list: one row per layer (blocks hold their sub-stacks), with the
 // server's output shape, params and MACs, the engine's error where it happened,
 // move/duplicate/remove buttons, drag and drop, and keys (Alt+Up/Down moves,
-// Up/Down walks, Delete removes).
+// Up/Down walks, Delete removes). A lock on each layer that has parameters freezes it
+// for transfer learning (issue 7): locks are layer paths, a locked block freezes
+// everything inside it.
 import { compact, shapeText, thousands } from "../../lib/format.js";
 import { childStacks, isBlock, splitPath } from "../../lib/spec_edit.js";
-import { h } from "./dom.js";
+import { h, s } from "./dom.js";
 
 const SHORT = {
   out_channels: "out",
@@ -31,9 +33,59 @@ function args(layer, schema) {
     .join(", ");
 }
 
+/** The locked path that freezes `path`: itself or its nearest locked ancestor, else null. */
+export function lockedBy(path, locked) {
+  if (!locked?.size) return null;
+  if (locked.has(path)) return path;
+  let best = null;
+  for (const p of locked) if (path.startsWith(`${p}.`) && (!best || p.length > best.length)) best = p;
+  return best;
+}
+
+function lockIcon(closed) {
+  // a padlock: the shackle is drawn open (shifted up and right) when unlocked
+  return s(
+    "svg",
+    { viewBox: "0 0 16 16", width: "14", height: "14", "aria-hidden": "true" },
+    s("path", {
+      d: closed ? "M5 7V5a3 3 0 0 1 6 0v2" : "M5 7V4.5a3 3 0 0 1 6 0",
+      fill: "none",
+      stroke: "currentColor",
+      "stroke-width": "1.6",
+    }),
+    s("rect", { x: "3", y: "7", width: "10", height: "7.5", rx: "1.5", fill: "currentColor" }),
+  );
+}
+
+function lockButton(path, owner, ctx) {
+  const own = owner === path;
+  const inherited = owner && !own;
+  return h(
+    "button",
+    {
+      type: "button",
+      class: `lock${owner ? " on" : ""}`,
+      "data-testid": "lock",
+      "aria-pressed": String(Boolean(owner)),
+      "aria-label": own ? `Unfreeze ${path}` : `Freeze ${path}`,
+      title: inherited
+        ? `Frozen with ${owner}: unlock that block to train this layer`
+        : own
+          ? "Frozen: its weights stay as they are when fine-tuning. Click to unfreeze."
+          : "Freeze this layer when fine-tuning (transfer learning)",
+      disabled: Boolean(inherited),
+      onclick: (e) => {
+        e.stopPropagation();
+        ctx.on.lock(path);
+      },
+    },
+    lockIcon(Boolean(owner)),
+  );
+}
+
 /**
- * ctx: {spec, report, selected, insertStack, types, on: {select, move, moveTo,
- * duplicate, remove, target, addBranch, removeBranch}}
+ * ctx: {spec, report, selected, insertStack, types, locked (Set of paths), on: {select,
+ * move, moveTo, duplicate, remove, target, addBranch, removeBranch, lock}}
  */
 export function renderLayerList(el, ctx) {
   const rows = new Map((ctx.report?.layers ?? []).map((r) => [r.path, r]));
@@ -84,8 +136,11 @@ function rowEl(layer, path, rows, err, ctx) {
   const title = ctx.types[layer.type]?.title ?? layer.type;
   // an error inside a folded block unfolds it, so the message is always visible
   const collapsed = ctx.collapsed.has(path) && !(err?.layer ?? "").startsWith(`${path}.`);
+  const owner = lockedBy(path, ctx.locked);
+  // only layers with weights can be frozen (a block: when something inside has some)
+  const lockable = ctx.on.lock && (row ? row.params > 0 : owner !== null);
   const li = h("li", {
-    class: `row${isErr ? " has-error" : ""}${unknown ? " unknown" : ""}${isBlock(layer) ? " block" : ""}`,
+    class: `row${isErr ? " has-error" : ""}${unknown ? " unknown" : ""}${isBlock(layer) ? " block" : ""}${owner ? " locked" : ""}`,
     "data-path": path,
     "data-type": layer.type,
     "aria-selected": String(ctx.selected === path),
@@ -153,7 +208,11 @@ function rowEl(layer, path, rows, err, ctx) {
     h("span", { class: "shape", "data-testid": "shape" }, row ? shapeText(row.output_shape) : "–"),
     h(
       "span",
-      { class: "params", title: row ? `${thousands(row.params)} parameters` : "" },
+      {
+        class: "params",
+        title: row ? `${thousands(row.params)} parameters${owner ? ", frozen" : ""}` : "",
+      },
+      lockable ? lockButton(path, owner, ctx) : null,
       row ? thousands(row.params) : "",
     ),
     h("span", { class: "macs muted", title: "multiply-accumulates" }, row ? compact(row.macs) : ""),

@@ -36,6 +36,14 @@ export function renderInputEditor(el, spec, networkSchema, onChange) {
   );
 }
 
+/** What the locks freeze, from a report asked with ?frozen=: counts and a batch-norm note. */
+export function frozenSummary(report) {
+  const rows = report?.layers ?? [];
+  const frozen = report ? report.total_params - report.trainable_params : 0;
+  const norms = rows.filter((r) => !r.trainable && r.type.startsWith("batchnorm"));
+  return { frozen, norms: norms.map((r) => r.path) };
+}
+
 export function renderTotals(el, report, problem) {
   const stat = (label, value, testid, title) =>
     h(
@@ -59,6 +67,12 @@ export function renderTotals(el, report, problem) {
     stat("Total params", thousands(report?.total_params), "total-params"),
     stat("Trainable", thousands(report?.trainable_params), "trainable-params"),
     stat(
+      "Frozen",
+      report ? thousands(frozenSummary(report).frozen) : "–",
+      "frozen-params",
+      "parameters under a lock: they keep their values when fine-tuning",
+    ),
+    stat(
       "MACs",
       compact(report?.macs),
       "macs",
@@ -66,7 +80,20 @@ export function renderTotals(el, report, problem) {
     ),
     stat("Output", report?.output_shape ? shapeText(report.output_shape) : "–", "output-shape"),
     status,
+    ...[frozenNote(report)].filter(Boolean),
   );
+}
+
+function frozenNote(report) {
+  const { frozen, norms } = frozenSummary(report);
+  if (!frozen) return null;
+  const text = norms.length
+    ? `Locked layers keep their weights when fine-tuning. Frozen batch norms (${norms.join(", ")}) ` +
+      "also keep their running statistics: they normalise with the stored mean and variance " +
+      "(eval mode) and do not update them."
+    : "Locked layers keep their weights when fine-tuning; the Train view's " +
+      "“fine-tune the later layers” mode uses these locks.";
+  return h("p", { class: "frozen-note muted", "data-testid": "frozen-note" }, text);
 }
 
 /** The selected layer's numbers and its formula, worked with its values by the server. */

@@ -98,3 +98,22 @@ export function range(values) {
 
 export const fmt = (v) =>
   v == null ? "–" : Math.abs(v) >= 1000 || (Math.abs(v) < 0.001 && v !== 0) ? v.toExponential(3) : v.toFixed(4);
+
+/** Filter o of a (out, cin, kh, kw) weight array as a canvas on lo..hi: RGB when it has
+ * three input channels (one colour each), else its first input channel. */
+export function filterCanvas(w, o, cin, kh, kw, lo, hi) {
+  const per = cin * kh * kw;
+  if (cin !== 3) return valuesCanvas(w.subarray(o * per, o * per + kh * kw), kh, kw, lo, hi);
+  const c = document.createElement("canvas");
+  c.width = kw;
+  c.height = kh;
+  const ctx = c.getContext("2d");
+  const img = ctx.createImageData(kw, kh);
+  const span = hi > lo ? hi - lo : 1;
+  for (let i = 0; i < kh * kw; i++) {
+    for (let ch = 0; ch < 3; ch++) img.data[i * 4 + ch] = ((w[o * per + ch * kh * kw + i] - lo) / span) * 255;
+    img.data[i * 4 + 3] = 255;
+  }
+  ctx.putImageData(img, 0, 0);
+  return c;
+}

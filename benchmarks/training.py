@@ -1,0 +1,251 @@
+"""Benchmark: a training job through the real job runner against a plain PyTorch loop, and
+the web API's p99 latency while a job trains (issue 6).
+
+One run, one machine:
+  (a) samples/s of a job submitted to a real server (uvicorn in a subprocess, real HTTP,
+      the LocalExecutor's spawned worker, events through its queue into SQLite), taken from
+      the job's own "epoch" events, against a plain loop in this process on the same model,
+      data, normalization, optimizer, batch size and thread count (1, as the worker).
+      Target: job >= 0.9x the plain loop.
+  (b) p99 of POST /api/shapes (a ResNet-18 spec) over real HTTP, idle and while a job
+      trains. Target: p99 < 50 ms during training.
+
+    python benchmarks/training.py [--model lenet5_mnist] [--dataset mnist] [--epochs 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import math
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+import models
+from server.net.build import build_module
+from server.net.train import TrainConfig, make_optimizer, normalizer, run_data
+
+TARGET_RATIO = 0.9
+TARGET_P99_MS = 50.0
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def plain_loop(model: str, config: TrainConfig) -> list[float]:
+    """samples/s per epoch of the textbook loop: forward, loss, zero_grad, backward, step."""
+    torch.set_num_threads(1)
+    torch.manual_seed(config.seed)
+    spec = models.get(model)
+    module = build_module(spec)
+    _, height, width = spec.input.shape
+    data = run_data(config, spec.input.channels, height, width)
+    norm = normalizer(data.x_train, config)
+    x, y = norm(data.x_train), data.y_train
+    opt = make_optimizer(module, config)
+    gen = torch.Generator().manual_seed(config.seed)
+    module.train()
+    rates = []
+    for _ in range(config.epochs):
+        order = torch.randperm(len(x), generator=gen)
+        start = time.monotonic()
+        for i in range(0, len(x), config.batch_size):
+            batch = order[i : i + config.batch_size]
+            loss = F.cross_entropy(module(x[batch]), y[batch])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        rates.append(len(x) / (time.monotonic() - start))
+    return rates
+
+
+class Server:
+    """`cnnplay serve` in a subprocess on a free port with its own data dir."""
+
+    def __init__(self, data_dir: Path) -> None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        env = {**os.environ, "CNNPLAY_DATA_DIR": str(data_dir), "CNNPLAY_PORT": str(self.port)}
+        code = (
+            "import uvicorn; from server.main import create_app; "
+            f"uvicorn.run(create_app(), host='127.0.0.1', port={self.port}, log_level='warning')"
+        )
+        self.proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env)
+        self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                self.request("GET", "/api/health")
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                self.conn.close()
+                time.sleep(0.2)
+
+    def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, Any]:
+        """One request on the kept-alive connection (reopened once if the server closed it
+        while idle: uvicorn drops keep-alive connections after 5 s)."""
+        headers = {"content-type": "application/json"} if body is not None else {}
+        for attempt in (1, 2):
+            try:
+                self.conn.request(method, path, body=body, headers=headers)
+                r = self.conn.getresponse()
+                data = r.read()
+                return r.status, json.loads(data) if data else None
+            except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+                self.conn.close()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        self.conn.close()
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+def latencies_ms(server: Server, body: bytes, n: int, until: Any = None) -> list[float]:
+    """n sequential POST /api/shapes (or fewer, once until() is true), milliseconds each."""
+    out = []
+    for _ in range(n):
+        start = time.perf_counter()
+        status, reply = server.request("POST", "/api/shapes", body)
+        out.append((time.perf_counter() - start) * 1000)
+        assert status == 200 and reply["valid"], reply
+        if until is not None and until():
+            break
+    return out
+
+
+def p99(xs: list[float]) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, math.ceil(0.99 * len(xs)) - 1)]
+
+
+def run_job(server: Server, model: str, config: TrainConfig) -> str:
+    body = {"spec": models.get(model).model_dump(mode="json"), "config": config.model_dump()}
+    status, reply = server.request("POST", "/api/runs", json.dumps(body).encode())
+    assert status == 201, reply
+    return reply["id"]
+
+
+def wait_job(server: Server, run_id: str, timeout: float = 600) -> dict[str, Any]:
+    """Until the run is done and its worker process has exited (so that it takes no CPU
+    from what is measured next)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        _, run = server.request("GET", f"/api/runs/{run_id}")
+        if run["status"] not in ("queued", "running"):
+            assert run["status"] == "done", run
+            while workers(server.proc.pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            return run
+        time.sleep(0.2)
+    raise TimeoutError(run_id)
+
+
+def workers(pid: int) -> list[int]:
+    """Child processes of the server other than multiprocessing's resource tracker (Linux)."""
+    out = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        for child in (task / "children").read_text().split():
+            cmd = (
+                Path(f"/proc/{child}/cmdline").read_bytes()
+                if Path(f"/proc/{child}").exists()
+                else b""
+            )
+            if b"resource_tracker" not in cmd:
+                out.append(int(child))
+    return out
+
+
+def job_rates(data_dir: Path, run_id: str) -> list[float]:
+    """samples/s of each epoch, from the job's own events in the server's SQLite."""
+    from server.store import Store
+
+    store = Store(data_dir / "cnnplay.sqlite3")
+    rows, after = [], 0
+    while page := store.run_events(run_id, after):
+        rows += page
+        after = page[-1][0]
+    events = [json.loads(text) for _, text in rows]
+    return [e["samples_per_s"] for e in events if e["kind"] == "epoch"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="lenet5_mnist")
+    parser.add_argument("--dataset", default="mnist")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--requests", type=int, default=300, help="POST /api/shapes per phase")
+    parser.add_argument("--rounds", type=int, default=2, help="jobs, each after a plain loop")
+    args = parser.parse_args()
+    config = TrainConfig(dataset=args.dataset, batch_size=args.batch_size, epochs=args.epochs)
+    shapes_body = models.get("resnet18").model_dump_json().encode()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir = Path(tmp)
+        server = Server(data_dir)
+        try:
+            latencies_ms(server, shapes_body, 20)  # warm up
+            idle = latencies_ms(server, shapes_body, args.requests)
+            # (b) a job trains while the API is asked; (a) then one more job on its own.
+            busy_id = run_job(server, args.model, config)
+            while server.request("GET", f"/api/runs/{busy_id}")[1]["status"] != "running":
+                time.sleep(0.1)
+            time.sleep(3)  # the worker has imported torch and is in its loop
+
+            def finished() -> bool:
+                return server.request("GET", f"/api/runs/{busy_id}")[1]["status"] != "running"
+
+            busy = latencies_ms(server, shapes_body, args.requests, until=finished)
+            wait_job(server, busy_id)
+            # Alternate plain loop and job (neither runs while the other does), so that a
+            # slow or busy stretch of a shared machine hits both alike.
+            plain, job = plain_loop(args.model, config), []
+            for _ in range(args.rounds):
+                solo_id = run_job(server, args.model, config)
+                wait_job(server, solo_id)
+                job += job_rates(data_dir, solo_id)
+                plain += plain_loop(args.model, config)
+        finally:
+            server.close()
+
+    # Medians of the epochs; the best epochs for context (other work on a shared machine
+    # only ever slows a measurement down).
+    ratio = statistics.median(job) / statistics.median(plain)
+    print(f"model {args.model} on {args.dataset}, batch {args.batch_size}, 1 thread")
+    print(f"  plain PyTorch loop: {', '.join(f'{r:,.0f}' for r in plain)} samples/s per epoch")
+    print(f"  job (real runner):  {', '.join(f'{r:,.0f}' for r in job)} samples/s per epoch")
+    print(
+        f"  job / plain = {ratio:.3f} median epochs (target >= {TARGET_RATIO}); "
+        f"{max(job) / max(plain):.3f} best epochs"
+    )
+    print(
+        f"POST /api/shapes (resnet18): idle p50 {statistics.median(idle):.1f} ms, "
+        f"p99 {p99(idle):.1f} ms ({len(idle)} requests)"
+    )
+    print(
+        f"  while training: p50 {statistics.median(busy):.1f} ms, p99 {p99(busy):.1f} ms "
+        f"({len(busy)} requests); p99 ratio busy/idle {p99(busy) / p99(idle):.2f} "
+        f"(target p99 < {TARGET_P99_MS:.0f} ms)"
+    )
+    ok = ratio >= TARGET_RATIO and p99(busy) < TARGET_P99_MS
+    print("targets met" if ok else "targets NOT met")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,383 @@
+// Gradient flow (issue 8). Top: one MNIST batch through a freshly initialised network and
+// back (POST /api/learning/gradflow): per conv/linear layer ||dL/dW|| on a log bar, its ratio
+// to ||W||, and a histogram of the activation after it. Bottom: the classic comparison, four
+// real training runs (POST /api/runs with the specs of /api/learning/gradflow/comparison,
+// probe on) whose "gradflow" events are drawn live as per-layer gradient-norm curves.
+import uPlot from "uplot";
+import * as api from "../../api.js";
+import { h } from "../train/dom.js";
+import { fmt, histCanvas, layerColors } from "./histogram.js";
+
+const DESIGN_KEY = "cnnplay.design";
+const PRESETS = [
+  ["sigmoid", "Sigmoid, plain (Xavier init)"],
+  ["relu_he", "ReLU + He init"],
+  ["batchnorm", "Sigmoid + batch norm"],
+  ["residual", "Sigmoid + skip connections"],
+];
+const SMALL_ZOO = ["mlp", "mnist_cnn", "lenet5_mnist", "tiny_resnet"];
+const RUN_COLORS = { sigmoid: "#c92a2a", relu_he: "#0b63ce", batchnorm: "#2b8a3e", residual: "#9c36b5" };
+const LOG_MIN = -8; // gradient-norm bars: 1e-8 .. 1e2
+const LOG_MAX = 2;
+
+function designSpec() {
+  try {
+    return JSON.parse(localStorage.getItem(DESIGN_KEY) || "null");
+  } catch {
+    return null;
+  }
+}
+
+const pct = (v) => {
+  const lg = v > 0 ? Math.log10(v) : LOG_MIN;
+  return (100 * (Math.min(LOG_MAX, Math.max(LOG_MIN, lg)) - LOG_MIN)) / (LOG_MAX - LOG_MIN);
+};
+const pos = (v) => (v > 0 && Number.isFinite(v) ? v : null); // log scales cannot draw 0
+
+function numberField(name, label, value, min, max) {
+  const input = h("input", { type: "number", name, value: String(value), min: String(min), max: String(max), step: "1" });
+  return { input, el: h("label", { class: "opt-field" }, [h("span", {}, label), input]) };
+}
+
+/** A uPlot that follows its container's width; `destroy()` also stops observing. */
+function livePlot(el, opts, data) {
+  const width = () => Math.max(240, el.clientWidth || 480);
+  const plot = new uPlot({ ...opts, width: width() }, data, el);
+  const ro = new ResizeObserver(() => {
+    const w = width();
+    if (Math.abs(w - plot.width) > 4) plot.setSize({ width: w, height: opts.height });
+  });
+  ro.observe(el);
+  return {
+    plot,
+    destroy() {
+      ro.disconnect();
+      plot.destroy();
+    },
+  };
+}
+
+const INT_TICKS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000];
+
+function logOpts(height, xLabel, yLabel, series, yRange = null) {
+  return {
+    height,
+    scales: {
+      x: { time: false },
+      // yRange(): one shared [lo, hi] so that the four runs' charts compare by eye.
+      y: { distr: 3, range: yRange ? (_u, min, max) => yRange() ?? [min, max] : undefined },
+    },
+    axes: [{ label: xLabel, incrs: INT_TICKS }, { label: yLabel, size: 64, values: (_u, vals) => vals.map((v) => (v == null ? "" : fmt(v))) }],
+    legend: { live: false },
+    series: [{ label: xLabel }, ...series],
+  };
+}
+
+function flowRows(layers) {
+  return layers.map((l) =>
+    h("div", { class: "gf-row", "data-path": l.path }, [
+      h("span", { class: "gf-name", title: `histogram of ${l.act_path} (${l.act_type})` }, [
+        h("code", {}, l.path),
+        h("small", {}, ` ${l.type} → ${l.act_type}`),
+      ]),
+      h("span", { class: "gc-track gf-track" }, [h("span", { class: "gf-bar", style: `width:${pct(l.grad_norm)}%` })]),
+      h("span", { class: "gf-value", title: `‖W‖ = ${fmt(l.weight_norm)}` }, fmt(l.grad_norm)),
+      h("span", { class: "gf-value" }, fmt(l.ratio)),
+      histCanvas(l, { title: `${l.act_type} output, ${fmt(l.lo)} … ${fmt(l.hi)}` }),
+      h("span", { class: "gf-stats" }, [
+        `μ ${fmt(l.mean)}  σ ${fmt(l.std)}`,
+        h("br"),
+        `zeros ${(100 * l.zeros).toFixed(0)}%`,
+        ["sigmoid", "tanh"].includes(l.act_type) ? `  saturated ${(100 * l.saturated).toFixed(0)}%` : "",
+      ]),
+    ]),
+  );
+}
+
+function initSection(root) {
+  let seq = 0;
+  const design = designSpec();
+  const source = h("select", { name: "gf-net", "aria-label": "network" }, [
+    ...PRESETS.map(([k, t]) => h("option", { value: `preset:${k}` }, t)),
+    design ? h("option", { value: "design" }, "Your design") : null,
+    ...SMALL_ZOO.map((n) => h("option", { value: `zoo:${n}` }, `Zoo: ${n}`)),
+  ]);
+  const depth = numberField("gf-depth", "Linear layers", 10, 3, 20);
+  const init = h("select", { name: "gf-init", "aria-label": "initialization" }, [
+    h("option", { value: "" }, "the network's own"),
+    ...["default", "xavier", "kaiming", "normal", "zeros"].map((v) => h("option", { value: v }, v)),
+  ]);
+  const summary = h("p", { class: "gf-summary", "data-testid": "gf-summary" });
+  const rows = h("div", { class: "gf-rows", "data-testid": "gf-rows" });
+  const error = h("p", { class: "error", hidden: true });
+  const head = h("div", { class: "gf-row gf-head", "aria-hidden": "true" }, [
+    h("span", {}, "layer → activation"),
+    h("span", { class: "gf-ticks" }, [-8, -6, -4, -2, 0, 2].map((e) => h("span", { style: `left:${pct(10 ** e)}%` }, `1e${e}`))),
+    h("span", {}, "‖dL/dW‖"),
+    h("span", {}, "÷ ‖W‖"),
+    h("span", {}, "activations"),
+    h("span", {}, ""),
+  ]);
+  const el = h("div", { class: "gf-init" }, [
+    h("h3", {}, "At initialization"),
+    h("div", { class: "gc-controls" }, [
+      h("label", { class: "opt-field" }, [h("span", {}, "Network"), source]),
+      depth.el,
+      h("label", { class: "opt-field" }, [h("span", {}, "Initialization"), init]),
+    ]),
+    summary,
+    head,
+    rows,
+    error,
+  ]);
+  root.append(el);
+
+  async function refresh() {
+    const my = ++seq;
+    error.hidden = true;
+    depth.input.disabled = !source.value.startsWith("preset:");
+    try {
+      const body = { batch_size: 64, seed: 0 };
+      if (init.value) body.init = init.value;
+      if (source.value.startsWith("preset:")) {
+        body.preset = source.value.slice(7);
+        body.depth = Number(depth.input.value) || 10;
+      } else {
+        body.spec = source.value === "design" ? designSpec() : await api.zooSpec(source.value.slice(4));
+      }
+      const data = await api.learningGradflow(body);
+      if (my !== seq) return;
+      const first = data.layers[0];
+      const last = data.layers.at(-1);
+      const ratio = first && last && first.grad_norm > 0 ? last.grad_norm / first.grad_norm : null;
+      summary.replaceChildren(
+        h("strong", {}, data.name),
+        ` (init: ${data.init}), loss ${data.loss.toFixed(3)} on ${data.batch_size} MNIST images. `,
+        ratio === null
+          ? ""
+          : ratio >= 1
+            ? `The first layer's gradient is ${fmt(ratio)}× smaller than the last layer's.`
+            : `The first layer's gradient is ${fmt(1 / ratio)}× larger than the last layer's.`,
+      );
+      summary.dataset.ratio = ratio === null ? "" : String(ratio);
+      rows.replaceChildren(...flowRows(data.layers));
+    } catch (e) {
+      if (my !== seq) return;
+      error.textContent = e.message;
+      error.hidden = false;
+    }
+  }
+  source.addEventListener("change", refresh);
+  init.addEventListener("change", refresh);
+  depth.input.addEventListener("change", refresh);
+  refresh();
+  return { destroy: () => seq++ };
+}
+
+function comparisonSection(root) {
+  const fields = {
+    depth: numberField("cmp-depth", "Linear layers", 10, 3, 20),
+    width: numberField("cmp-width", "Units per layer", 64, 4, 256),
+    train_limit: numberField("cmp-images", "Training images", 4000, 64, 8000),
+    probe_every: numberField("cmp-every", "Probe every (iterations)", 4, 1, 1000),
+  };
+  const start = h("button", { class: "primary", "data-testid": "run-comparison" }, "Run the comparison");
+  const status = h("p", { class: "gf-cmp-status", "data-testid": "cmp-status" });
+  const cards = h("div", { class: "gf-cards" });
+  const firstHead = h("h4", { hidden: true }, "First layer's gradient norm, all four runs");
+  const firstEl = h("div", { class: "gf-first", "data-testid": "cmp-first" });
+  const overTime = h("div", { class: "gf-overtime" });
+  const error = h("p", { class: "error", hidden: true });
+  root.append(
+    h("div", { class: "gf-cmp" }, [
+      h("h3", {}, "The classic comparison, while training"),
+      h("p", { class: "muted" }, [
+        "Four real training runs on MNIST (plain SGD, one epoch): a deep sigmoid network, then the same network ",
+        "fixed three ways. Each run reports every layer's ‖dL/dW‖ every few iterations; curves use a log scale, ",
+        "first layer blue, last layer orange.",
+      ]),
+      h("div", { class: "gc-controls" }, [...Object.values(fields).map((f) => f.el), start]),
+      status,
+      error,
+      cards,
+      firstHead,
+      firstEl,
+      overTime,
+    ]),
+  );
+
+  let runs = [];
+  let plots = [];
+  let follows = [];
+  let firstPlot = null;
+
+  function clear() {
+    follows.forEach((f) => f.close());
+    plots.forEach((p) => p.destroy());
+    firstPlot?.destroy();
+    follows = [];
+    plots = [];
+    firstPlot = null;
+    firstHead.hidden = true;
+    runs = [];
+    cards.replaceChildren();
+    overTime.replaceChildren();
+  }
+
+  function drawFirst() {
+    const iters = [...new Set(runs.flatMap((r) => r.flows.map((f) => f.iter)))].sort((a, b) => a - b);
+    const data = [iters, ...runs.map((r) => {
+      const by = new Map(r.flows.map((f) => [f.iter, pos(f.layers[0].grad_norm)]));
+      return iters.map((i) => by.get(i) ?? null);
+    })];
+    if (!firstPlot) {
+      const series = runs.map((r) => ({ label: r.title, stroke: RUN_COLORS[r.key], width: 2, spanGaps: true }));
+      firstPlot = livePlot(firstEl, logOpts(240, "iteration", "‖dL/dW₁‖", series), data);
+      firstHead.hidden = false;
+    } else {
+      firstPlot.plot.setData(data);
+    }
+    firstEl.dataset.points = String(runs.reduce((n, r) => n + r.flows.length, 0));
+  }
+
+  // Decades spanning every gradient norm of every run so far.
+  const sharedRange = () => {
+    const all = runs.flatMap((r) => r.flows.flatMap((f) => f.layers.map((l) => l.grad_norm))).filter((v) => v > 0);
+    if (!all.length) return null;
+    const lo = Math.floor(Math.log10(Math.min(...all)));
+    const hi = Math.ceil(Math.log10(Math.max(...all)));
+    return [10 ** lo, 10 ** Math.max(hi, lo + 1)];
+  };
+
+  function drawRun(r) {
+    const n = r.flows[0].layers.length;
+    const data = [r.flows.map((f) => f.iter), ...Array.from({ length: n }, (_, j) => r.flows.map((f) => pos(f.layers[j]?.grad_norm)))];
+    if (!r.plot) {
+      const colors = layerColors(n);
+      const series = r.flows[0].layers.map((l, j) => ({ label: l.path, stroke: colors[j], width: j === 0 ? 2.5 : 1.5, spanGaps: true }));
+      r.plot = livePlot(r.chart, logOpts(220, "iteration", "‖dL/dW‖", series, sharedRange), data);
+      plots.push(r.plot);
+    } else {
+      r.plot.plot.setData(data);
+    }
+    r.chart.dataset.points = String(r.flows.length);
+    const f = r.flows.at(-1).layers;
+    r.note.textContent = `first layer ${fmt(f[0].grad_norm)}, last ${fmt(f.at(-1).grad_norm)} (iteration ${r.flows.at(-1).iter})`;
+  }
+
+  function setStatus(r, text, kind) {
+    r.card.dataset.status = kind;
+    r.status.textContent = text;
+    const done = runs.filter((x) => ["done", "failed", "diverged", "cancelled"].includes(x.card.dataset.status)).length;
+    status.textContent = `${done} of ${runs.length} runs finished.`;
+    if (done === runs.length) {
+      start.disabled = false;
+      drawOverTime();
+    }
+  }
+
+  function drawOverTime() {
+    // Histograms over time: the activations of one run at one probe iteration, per layer.
+    const pick = h("select", { name: "ot-run", "aria-label": "run" }, runs.map((r) => h("option", { value: r.key }, r.title)));
+    const slider = h("input", { type: "range", name: "ot-iter", min: "0", value: "0", step: "1", "aria-label": "probe" });
+    const label = h("output", {});
+    const strip = h("div", { class: "gf-strip", "data-testid": "ot-strip" });
+    const show = () => {
+      const r = runs.find((x) => x.key === pick.value);
+      if (!r || !r.flows.length) return strip.replaceChildren("No probes yet.");
+      slider.max = String(r.flows.length - 1);
+      const f = r.flows[Math.min(Number(slider.value), r.flows.length - 1)];
+      label.textContent = `iteration ${f.iter}`;
+      const colors = layerColors(f.layers.length);
+      strip.replaceChildren(
+        ...f.layers.map((l, j) =>
+          h("figure", { class: "gf-cell" }, [
+            histCanvas(l, { color: colors[j], width: 96, height: 40, title: `${l.act_path} (${l.act_type})` }),
+            h("figcaption", {}, [h("code", {}, l.path), h("br"), `σ ${fmt(l.std)}`]),
+          ]),
+        ),
+      );
+    };
+    pick.addEventListener("change", () => {
+      slider.value = "0";
+      show();
+    });
+    slider.addEventListener("input", show);
+    overTime.replaceChildren(
+      h("h4", {}, "Activations over time"),
+      h("div", { class: "gc-controls" }, [pick, h("label", { class: "slider" }, [h("span", {}, "probe"), slider, label])]),
+      strip,
+    );
+    show();
+  }
+
+  start.addEventListener("click", async () => {
+    clear();
+    error.hidden = true;
+    start.disabled = true;
+    status.textContent = "Starting four runs…";
+    const body = Object.fromEntries(Object.entries(fields).map(([k, f]) => [k, Number(f.input.value)]));
+    try {
+      const { runs: planned } = await api.learningGradflowComparison(body);
+      for (const p of planned) {
+        const r = { ...p, flows: [], plot: null, total: null };
+        r.status = h("span", { class: "gf-run-status" }, "queued");
+        r.chart = h("div", { class: "gf-chart" });
+        r.note = h("p", { class: "gf-note" });
+        r.card = h("article", { class: "gf-card", "data-run": p.key, "data-status": "queued" }, [
+          h("h4", { style: `color:${RUN_COLORS[p.key]}` }, [p.title, " ", r.status]),
+          h("p", { class: "muted gf-desc" }, p.description),
+          r.chart,
+          r.note,
+        ]);
+        cards.append(r.card);
+        runs.push(r);
+      }
+      for (const r of runs) {
+        const { id } = await api.startRun(r.spec, r.config);
+        r.id = id;
+        r.card.dataset.id = id;
+        follows.push(
+          api.followRun(id, {
+            onEvent: (e) => {
+              if (e.kind === "start") r.total = e.total_iters;
+              else if (e.kind === "iter" && (e.iter === 1 || e.iter % 5 === 0)) setStatus(r, `iteration ${e.iter}${r.total ? ` of ${r.total}` : ""}`, "running");
+              else if (e.kind === "gradflow") {
+                r.flows.push(e);
+                drawRun(r);
+                // The shared range may have grown: re-range the other charts too.
+                runs.forEach((o) => o !== r && o.plot && o.plot.plot.setData(o.plot.plot.data));
+                drawFirst();
+              } else if (e.kind === "end") {
+                const acc = e.metrics?.accuracy;
+                r.final = acc === undefined || acc === null ? e.status : `${e.status}, held-out accuracy ${(100 * acc).toFixed(1)}%`;
+              }
+            },
+            onEnd: (s) => setStatus(r, r.final || s, s),
+          }),
+        );
+      }
+      status.textContent = "Running (two at a time; the others wait in the queue)…";
+    } catch (e) {
+      error.textContent = e.message;
+      error.hidden = false;
+      start.disabled = false;
+      status.textContent = "";
+    }
+  });
+
+  return { destroy: clear };
+}
+
+export function gradflowPanel(root) {
+  root.append(
+    h("h2", {}, "Gradient flow"),
+    h("p", { class: "muted" }, [
+      "How big is each layer's gradient ‖dL/dW‖ when it reaches that layer? In a deep sigmoid network it shrinks ",
+      "on the way back (σ′ ≤ ¼ per layer), so the first layers barely learn: vanishing gradients. ",
+      "Next to each layer, the distribution of the activations that follow it.",
+    ]),
+  );
+  const parts = [initSection(root), comparisonSection(root)];
+  return { destroy: () => parts.forEach((p) => p.destroy()) };
+}

@@ -1,0 +1,116 @@
+"""Train the zoo's row-by-row MNIST recurrent nets and write their weights (issue 8).
+
+    python -m models.train_rnn                 # both: rnn_mnist_lstm and rnn_mnist_gru
+    python -m models.train_rnn --only rnn_mnist_gru --epochs 8
+
+Each image is read as 28 steps of 28 pixels (one row per step). CPU only, a fixed
+seed, Adam with a cosine schedule and gradient clipping. Writes
+models/weights/<name>.safetensors and adds (or replaces) the entry <name> in
+models/weights/manifest.json with the held-out accuracy and the file's sha256;
+every other entry of the manifest is kept as it is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from models.train_mnist import WEIGHTS_DIR, accuracy
+from server.net import mnist
+from server.net.build import build_module
+from server.net.weights import save
+
+NAMES = ("rnn_mnist_lstm", "rnn_mnist_gru")
+SEED = 0
+EPOCHS = 10
+BATCH = 64
+LR = 3e-3
+CLIP = 1.0  # max gradient norm: recurrent nets can take huge steps early on
+
+
+def train(
+    name: str,
+    epochs: int = EPOCHS,
+    seed: int = SEED,
+    out_dir: Path = WEIGHTS_DIR,
+    train_limit: int | None = None,
+    write: bool = True,
+    heldout_limit: int | None = None,
+) -> dict:
+    """Train `name` and (when `write`) ship its weights; returns its manifest entry.
+    `train_limit` / `heldout_limit` keep only the first images of each part (quick tests)."""
+    import models
+
+    torch.manual_seed(seed)
+    net_spec = models.get(name)
+    module = build_module(net_spec)
+    train_idx, held_idx = mnist.split()
+    if train_limit is not None:
+        train_idx = train_idx[:train_limit]
+    if heldout_limit is not None:
+        held_idx = held_idx[:heldout_limit]
+    x, y = mnist.tensors(train_idx)  # (8000, 1, 28, 28), normalised: 28 steps of 28 values
+    hx, hy = mnist.tensors(held_idx)
+    opt = torch.optim.Adam(module.parameters(), lr=LR)
+    steps = epochs * ((len(x) + BATCH - 1) // BATCH)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
+    gen = torch.Generator().manual_seed(seed)
+    start = time.monotonic()
+    for epoch in range(epochs):
+        module.train()
+        order = torch.randperm(len(x), generator=gen)
+        for i in range(0, len(x), BATCH):
+            batch = order[i : i + BATCH]
+            loss = nn.functional.cross_entropy(module(x[batch]), y[batch])
+            opt.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(module.parameters(), CLIP)
+            opt.step()
+            sched.step()
+        acc = accuracy(module, hx, hy)
+        print(f"{name} epoch {epoch + 1}/{epochs}: held-out accuracy {acc:.4f}", flush=True)
+    acc = accuracy(module, hx, hy)
+    entry = {
+        "file": f"{name}.safetensors",
+        "sha256": "",
+        "zoo": name,
+        "heldout_accuracy": round(acc, 4),
+        "heldout_size": len(held_idx),
+        "train_size": len(train_idx),
+        "data_source": mnist.SOURCE,
+        "split_seed": mnist.SPLIT_SEED,
+        "normalize": {"mean": [mnist.MEAN], "std": [mnist.STD]},
+        "sequence": "28 steps (image rows) of 28 pixels",
+        "epochs": epochs,
+        "seed": seed,
+        "optimizer": f"Adam lr={LR} cosine, batch {BATCH}, grad-norm clip {CLIP}",
+        "train_seconds": round(time.monotonic() - start, 1),
+        "torch": torch.__version__,
+    }
+    if write:
+        entry["sha256"] = save(net_spec, module, out_dir / entry["file"])
+        manifest_path = out_dir / "manifest.json"  # every other entry is kept
+        manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
+        manifest[name] = entry
+        manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+    return entry
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=NAMES, help="train just this one")
+    parser.add_argument("--epochs", type=int, default=EPOCHS)
+    parser.add_argument("--seed", type=int, default=SEED)
+    args = parser.parse_args()
+    torch.set_num_threads(1)  # reproducible, and the machine is shared
+    for name in [args.only] if args.only else NAMES:
+        print(json.dumps(train(name, args.epochs, args.seed), indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,282 @@
+"""Gradient flow and initialization panels (issue 8), under /api/learning:
+
+- POST /gradflow: one MNIST batch through a freshly initialised network (a comparison
+  network or the caller's spec) and back: per conv/linear layer ||dL/dW||, ||W|| and a
+  histogram of the activation after it.
+- POST /gradflow/comparison: the four networks of the classic comparison with their
+  training settings (probe on), ready to POST to /api/runs one by one.
+- POST /init: per-layer activation histograms of a deep linear stack under four inits.
+
+Thin: validate against the Settings limits, call server.net.gradflow / init_stats.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, ConfigDict, Field
+
+from server.api.deps import SettingsDep
+from server.api.shapes import checked_report
+from server.config import Settings
+from server.net import gradflow as GF
+from server.net import init_stats as IS
+from server.net import mnist
+from server.net.build import build_module
+from server.net.spec import NetworkSpec
+from server.net.train import TrainConfig, initialize
+
+router = APIRouter(prefix="/learning", tags=["learning"])
+
+Preset = Literal["sigmoid", "relu_he", "batchnorm", "residual"]
+InitName = Literal["default", "xavier", "kaiming", "normal", "zeros"]
+
+
+def _limit(field: str, value: int, limit: int, env: str, what: str = "") -> None:
+    if value > limit:
+        raise HTTPException(422, f"{field}: at most {limit:,}{what} (CNNPLAY_{env}), got {value:,}")
+
+
+def _check_stack(depth: int, width: int, settings: Settings) -> None:
+    _limit("depth", depth, settings.max_gradflow_depth, "MAX_GRADFLOW_DEPTH", " layers")
+    _limit("width", width, settings.max_gradflow_width, "MAX_GRADFLOW_WIDTH", " units")
+
+
+class GradflowRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    spec: NetworkSpec | None = Field(
+        None,
+        description="a network taking 1x28x28-like MNIST input with 10 outputs; "
+        "default: the comparison network `preset`",
+    )
+    preset: Preset = "sigmoid"
+    depth: int = Field(10, ge=3, description="linear layers of the preset network")
+    width: int = Field(64, ge=1, description="units per hidden layer of the preset network")
+    init: InitName | None = Field(
+        None, description="as TrainConfig.init; default: the preset's own, PyTorch's for a spec"
+    )
+    batch_size: int = Field(64, ge=2)  # batch norm needs two rows for a variance
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+    bins: int = Field(GF.BINS, ge=2, le=200)
+
+
+class LayerFlowOut(BaseModel):
+    path: str
+    type: str
+    grad_norm: float = Field(description="||dL/dW||, Frobenius norm of the weight's gradient")
+    weight_norm: float = Field(description="||W||")
+    ratio: float = Field(description="grad_norm / weight_norm")
+    act_path: str = Field(description="the layer whose output the histogram counts")
+    act_type: str
+    hist: list[int] = Field(description="counts in `bins` equal bins over [lo, hi]")
+    lo: float
+    hi: float
+    mean: float
+    std: float
+    zeros: float = Field(description="fraction of activations exactly 0")
+    saturated: float = Field(description="fraction in the flat tails of tanh / sigmoid")
+
+
+class GradflowResponse(BaseModel):
+    name: str
+    preset: Preset | None
+    init: str
+    loss: float
+    batch_size: int
+    layers: list[LayerFlowOut]
+
+
+def _check_fit(spec: NetworkSpec, settings: Settings) -> None:
+    report = checked_report(spec, settings)
+    if spec.input.channels != 1:
+        raise HTTPException(
+            422, f"spec.input.channels is {spec.input.channels}; MNIST images have 1 channel"
+        )
+    if list(report.output_shape) != [10]:
+        raise HTTPException(
+            422,
+            f"the network's output shape is {tuple(report.output_shape)}; MNIST needs (10,): "
+            "end with flatten and a linear layer of 10 units",
+        )
+    _limit(
+        "spec",
+        report.total_params,
+        settings.max_train_params,
+        "MAX_TRAIN_PARAMS",
+        " parameters",
+    )
+
+
+def mnist_batch(n: int, height: int, width: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first n images of the MNIST training part, standardised, (n, 1, H, W), resized
+    (bilinear) when the network's input is not 28x28; and their labels (n,)."""
+    train, _ = mnist.split()
+    x, y = mnist.tensors(train[:n])
+    if x.shape[-2:] != (height, width):
+        x = F.interpolate(x, size=(height, width), mode="bilinear", align_corners=False)
+    return x, y
+
+
+@router.post("/gradflow")
+def gradflow(req: GradflowRequest, settings: SettingsDep) -> GradflowResponse:
+    """Gradient norms and activation histograms at initialization, from one batch of the
+    MNIST training part (standardised) and its cross-entropy."""
+    _limit("batch_size", req.batch_size, settings.max_gradflow_batch, "MAX_GRADFLOW_BATCH")
+    if req.spec is None:
+        _check_stack(req.depth, req.width, settings)
+        spec, init = GF.comparison_spec(req.preset, req.depth, req.width), req.init
+        init = init or GF.comparison_init(req.preset)
+    else:
+        spec, init = req.spec, req.init or "default"
+    _check_fit(spec, settings)
+    _, height, width = spec.input.shape
+    x, y = mnist_batch(req.batch_size, height, width)
+    with torch.random.fork_rng(devices=[]):  # seeded weights; the global generator untouched
+        torch.manual_seed(req.seed)
+        module = build_module(spec)
+        initialize(module, init)
+        flow = GF.at_init(module, x, y, req.bins)
+    return GradflowResponse(
+        name=spec.name,
+        preset=req.preset if req.spec is None else None,
+        init=init,
+        loss=flow.loss,
+        batch_size=len(x),
+        layers=[LayerFlowOut(**vars(f)) for f in flow.layers],
+    )
+
+
+class ComparisonRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    depth: int = Field(10, ge=3, description="linear layers in each network")
+    width: int = Field(64, ge=1)
+    train_limit: int = Field(4000, ge=64, description="training images (the first n)")
+    epochs: int = Field(1, ge=1, le=20)
+    batch_size: int = Field(64, ge=2, le=1024)
+    optimizer: Literal["sgd", "momentum", "adam"] = "sgd"
+    lr: float = Field(0.1, gt=0, le=10)
+    probe_every: int = Field(4, ge=1, description="iterations between gradient-flow events")
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+
+
+class ComparisonRun(BaseModel):
+    key: Preset
+    title: str
+    description: str
+    spec: NetworkSpec
+    config: TrainConfig
+
+
+class ComparisonResponse(BaseModel):
+    runs: list[ComparisonRun]
+
+
+@router.post("/gradflow/comparison")
+def comparison(req: ComparisonRequest, settings: SettingsDep) -> ComparisonResponse:
+    """The classic comparison as four (spec, config) pairs; the client starts each with
+    POST /api/runs and reads the "gradflow" events of its stream."""
+    _check_stack(req.depth, req.width, settings)
+    runs = []
+    for key, (title, init, description) in GF.COMPARISON.items():
+        config = TrainConfig(
+            dataset="mnist",
+            epochs=req.epochs,
+            batch_size=req.batch_size,
+            optimizer=req.optimizer,
+            lr=req.lr,
+            init=init,
+            seed=req.seed,
+            train_limit=req.train_limit,
+            probe_every=req.probe_every,
+        )
+        spec = GF.comparison_spec(key, req.depth, req.width)  # type: ignore[arg-type]
+        runs.append(
+            ComparisonRun(key=key, title=title, description=description, spec=spec, config=config)
+        )
+    return ComparisonResponse(runs=runs)
+
+
+class InitRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    depth: int = Field(10, ge=1)
+    width: int = Field(128, ge=1)
+    activation: IS.Activation = "tanh"
+    inits: list[IS.Init] = Field(default_factory=lambda: list(IS.INITS), min_length=1)
+    batch: int = Field(256, ge=2, description="rows of N(0, 1) input")
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+    bins: int = Field(30, ge=2, le=200)
+
+
+class InitLayerOut(BaseModel):
+    layer: int = Field(description="1-based: h_k = act(W_k h_(k-1))")
+    hist: list[int]
+    lo: float
+    hi: float
+    mean: float
+    std: float
+    zeros: float
+    saturated: float
+    second_moment: float = Field(description="E[h^2]")
+    identical_units: bool = Field(description="every unit gives the same value on every input")
+
+
+class InitRunOut(BaseModel):
+    init: IS.Init
+    title: str
+    layers: list[InitLayerOut]
+
+
+class InitResponse(BaseModel):
+    depth: int
+    width: int
+    activation: str
+    batch: int
+    runs: list[InitRunOut]
+
+
+@router.post("/init")
+def init_stats(req: InitRequest, settings: SettingsDep) -> InitResponse:
+    """Activation statistics of `depth` layers h = act(W h), no bias, under each init."""
+    _limit("depth", req.depth, settings.max_init_depth, "MAX_INIT_DEPTH", " layers")
+    _limit("width", req.width, settings.max_init_width, "MAX_INIT_WIDTH", " units")
+    _limit("batch", req.batch, settings.max_init_batch, "MAX_INIT_BATCH", " rows")
+    inits = list(dict.fromkeys(req.inits))
+    cost = IS.macs(req.depth, req.width, req.batch, len(inits))
+    if cost > settings.max_init_macs:
+        raise HTTPException(
+            422,
+            f"depth x width^2 x batch x inits is {cost:,} multiply-adds; the limit is "
+            f"{settings.max_init_macs:,} (CNNPLAY_MAX_INIT_MACS): lower the width or batch",
+        )
+    runs = IS.run(req.depth, req.width, req.activation, inits, req.batch, req.seed, req.bins)
+    return InitResponse(
+        depth=req.depth,
+        width=req.width,
+        activation=req.activation,
+        batch=req.batch,
+        runs=[
+            InitRunOut(
+                init=r.init,
+                title=r.title,
+                layers=[
+                    InitLayerOut(
+                        layer=s.layer,
+                        hist=s.hist.counts,
+                        lo=s.hist.lo,
+                        hi=s.hist.hi,
+                        mean=s.hist.mean,
+                        std=s.hist.std,
+                        zeros=s.hist.zeros,
+                        saturated=s.hist.saturated,
+                        second_moment=s.second_moment,
+                        identical_units=s.identical_units,
+                    )
+                    for s in r.layers
+                ],
+            )
+            for r in runs
+        ],
+    )

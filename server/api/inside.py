@@ -1,0 +1,335 @@
+"""L1 vs L2 and recurrent gates, more "inside learning" panels (issue 8):
+
+GET  /api/learning/weights/{id}/histogram  the conv/linear weights of trained weights (a run
+                                           id, run-<id>, a shipped name): histogram, near-zero
+POST /api/learning/constraint              the L1 diamond / L2 circle picture for a budget
+GET  /api/learning/gates/presets           networks with an lstm/gru, and one digit per class
+POST /api/learning/gates                   one image's gate activations, step by step
+
+Thin: validate, call server.net.regularization / server.net.gates, return numbers to draw.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import torch
+from fastapi import APIRouter, HTTPException, Query
+from pydantic import BaseModel, Field, model_validator
+
+from server.api.deps import SettingsDep, StoreDep
+from server.api.shapes import checked_report
+from server.api.weights import LibraryDep
+from server.net import gates as G
+from server.net import mnist
+from server.net import regularization as R
+from server.net import weight_library as lib
+from server.net.build import TooLarge, build_module
+from server.net.spec import NetworkSpec
+from server.net.weights import WeightsMismatch, load_into
+from server.store import NotFound, valid_id
+
+router = APIRouter(prefix="/learning", tags=["learning"])
+RANDOM_SEED = 0  # untrained networks get the same random weights every time
+DIGITS = 4  # decimals sent for activations
+
+
+def _entry(weights_id: str, library: Any, store: Any) -> lib.Entry:
+    """A library entry; a bare run id means its run, and a run that has not finished
+    is a 409 rather than a 404."""
+    if valid_id(weights_id):
+        try:
+            row = store.get_run(weights_id)
+        except NotFound:
+            raise HTTPException(404, f"no run with id {weights_id!r}") from None
+        if row.status != "done":
+            raise HTTPException(
+                409, f"run {weights_id} is {row.status}; it has weights once it is done"
+            )
+        weights_id = lib.RUN_PREFIX + weights_id
+    return library.get(weights_id)
+
+
+def _load(entry: lib.Entry, settings: Any) -> torch.nn.Module:
+    try:
+        module = build_module(entry.spec, max_params=settings.max_params)
+        load_into(module, entry.path)
+    except TooLarge as exc:
+        raise HTTPException(413, f"weights {entry.id!r}: {exc}") from None
+    except (WeightsMismatch, OSError) as exc:
+        raise HTTPException(422, f"weights {entry.id!r}: {exc}") from None
+    return module.eval()
+
+
+# --- L1 vs L2 ------------------------------------------------------------------------
+
+
+class HistogramResponse(BaseModel):
+    weights: str
+    title: str
+    accuracy: float | None
+    regularization: dict[str, Any]  # {l1, l2, l2_mode} of a run; {} otherwise
+    edges: list[float]
+    counts: list[int]
+    total: int
+    near_zero: int
+    near_zero_share: float
+    threshold: float
+    max_abs: float
+    l1_norm: float
+    l2_norm: float
+    layers: list[dict[str, Any]]
+
+
+@router.get("/weights/{weights_id}/histogram")
+def weight_histogram(
+    weights_id: str,
+    settings: SettingsDep,
+    store: StoreDep,
+    library: LibraryDep,
+    bins: Annotated[int, Query(ge=1)] = 60,
+    limit: Annotated[float | None, Query(gt=0, le=1e6)] = None,
+    threshold: Annotated[float, Query(gt=0, le=1)] = R.NEAR_ZERO,
+) -> HistogramResponse:
+    """All conv and linear weights (not biases) in `bins` equal bins over [-limit, limit]
+    (default: the largest |w|), and how many have |w| < threshold, overall and per layer."""
+    if bins > settings.max_histogram_bins:
+        raise HTTPException(
+            422, f"bins: at most {settings.max_histogram_bins} (CNNPLAY_MAX_HISTOGRAM_BINS)"
+        )
+    entry = _entry(weights_id[:100], library, store)
+    tensors = R.weight_tensors(_load(entry, settings))
+    if not tensors:
+        raise HTTPException(422, f"weights {entry.id!r}: the network has no conv or linear layer")
+    hist = R.histogram(tensors, bins, limit, threshold)
+    config = entry.config or {}
+    reg = {k: config[k] for k in ("l1", "l2", "l2_mode") if k in config}
+    return HistogramResponse(
+        weights=entry.id,
+        title=entry.title,
+        accuracy=entry.accuracy,
+        regularization=reg,
+        near_zero_share=hist.near_zero / hist.total,
+        **vars(hist),
+    )
+
+
+class ConstraintRequest(BaseModel):
+    budget: float = Field(1.0, gt=0, le=10, description="t in ||w||_1 <= t and ||w||_2 <= t")
+
+
+class ConstraintResponse(BaseModel):
+    budget: float
+    center: list[float]  # w*, the unconstrained optimum
+    matrix: list[list[float]]  # A of 1/2 (w - w*)^T A (w - w*)
+    angle_deg: float
+    eigenvalues: list[float]
+    l1: list[float]
+    l2: list[float]
+    l1_loss: float
+    l2_loss: float
+    l1_lambda: float  # the penalty lambda*||w||_1 with the same optimum
+    l2_lambda: float  # the penalty lambda/2*||w||_2^2 with the same optimum
+    l1_zeros: int  # coordinates exactly zero
+    l2_zeros: int
+    path_budgets: list[float]
+    l1_path: list[list[float]]
+    l2_path: list[list[float]]
+
+
+@router.post("/constraint")
+def constraint(req: ConstraintRequest) -> ConstraintResponse:
+    """Where the L1 and L2 constrained optima of an elongated 2-D quadratic land."""
+    c = R.constraint(req.budget)
+    return ConstraintResponse(
+        **vars(c),
+        l1_zeros=sum(v == 0 for v in c.l1),
+        l2_zeros=sum(v == 0 for v in c.l2),
+    )
+
+
+# --- LSTM / GRU gates ----------------------------------------------------------------
+
+
+def _walk(layers: list[Any]) -> Any:
+    for layer in layers:
+        yield layer
+        for key in ("layers", "body", "shortcut"):
+            yield from _walk(getattr(layer, key, None) or [])
+        for branch in getattr(layer, "branches", None) or []:
+            yield from _walk(branch)
+
+
+def recurrent_kind(spec: NetworkSpec) -> str | None:
+    """The type of the spec's first lstm/gru layer, or None."""
+    return next((x.type for x in _walk(spec.layers) if x.type in ("lstm", "gru")), None)
+
+
+@router.get("/gates/presets")
+def gate_presets(library: LibraryDep) -> dict[str, Any]:
+    """Weights whose network has an lstm or gru (shipped, then finished runs), and the
+    index of one held-out MNIST image per digit."""
+    networks = [
+        {
+            "weights": e.id,
+            "title": e.title,
+            "kind": e.kind,
+            "layer": recurrent_kind(e.spec),
+            "accuracy": e.accuracy,
+            "input": list(e.spec.input.shape),
+        }
+        for e in library.list()
+        if recurrent_kind(e.spec) is not None
+    ]
+    digits = [{"digit": d, "index": i} for d, i in mnist.digit_examples().items()]
+    return {"networks": networks, "digits": digits}
+
+
+class GatesRequest(BaseModel):
+    weights: str | None = Field(
+        None, max_length=100, description="a weights id: rnn_mnist_lstm, run-<id>, ..."
+    )
+    zoo: str | None = Field(None, max_length=100, description="a zoo name, random weights")
+    spec: NetworkSpec | None = Field(None, description="a design, random weights")
+    mnist_index: int | None = Field(None, ge=0, lt=10_000)
+    pixels: list[list[float]] | None = Field(
+        None, description="H x W values in [0, 1], ink 1 (a drawn digit)"
+    )
+
+    @model_validator(mode="after")
+    def _one_each(self) -> GatesRequest:
+        if sum(x is not None for x in (self.weights, self.zoo, self.spec)) != 1:
+            raise ValueError("give exactly one of weights, zoo, spec")
+        if (self.mnist_index is None) == (self.pixels is None):
+            raise ValueError("give exactly one of mnist_index, pixels")
+        return self
+
+
+class GatesResponse(BaseModel):
+    network: str
+    weights: str | None
+    kind: Literal["lstm", "gru"]
+    path: str
+    steps: int
+    features: int
+    hidden: int
+    params: int
+    formula: str
+    notes: list[str]
+    gate_names: list[str]
+    gates: dict[str, list[list[float]]]  # name -> (T, H)
+    h: list[list[float]]  # (T, H)
+    c: list[list[float]] | None  # (T, H), LSTM only
+    image: list[list[float]]  # (H, W) in [0, 1]: what was read, row t at step t
+    label: int | None
+    logits: list[float]
+    probs: list[float] | None
+    prediction: int | None
+    labels: list[str]
+
+
+def _network(req: GatesRequest, settings: Any, library: Any, store: Any) -> tuple[Any, ...]:
+    """(spec, module, entry or None)."""
+    if req.weights is not None:
+        entry = _entry(req.weights, library, store)
+        return entry.spec, _load(entry, settings), entry
+    if req.zoo is not None:
+        import models
+
+        try:
+            spec = models.get(req.zoo)
+        except KeyError as exc:
+            raise HTTPException(404, str(exc.args[0])) from None
+    else:
+        assert req.spec is not None
+        spec = req.spec
+    checked_report(spec, settings)  # 422 naming the layer, 413 past a limit: before building
+    with torch.random.fork_rng():
+        torch.manual_seed(RANDOM_SEED)
+        module = build_module(spec, max_params=settings.max_params)
+    return spec, module.eval(), None
+
+
+def _image(req: GatesRequest, shape: tuple[int, int, int]) -> tuple[torch.Tensor, int | None]:
+    """(H, W) pixels in [0, 1] and the MNIST label, checked against the input shape."""
+    channels, height, width = shape
+    if channels != 1:
+        raise HTTPException(
+            422, f"the network reads {channels} channels; gates need a 1-channel input"
+        )
+    if req.mnist_index is not None:
+        if (height, width) != (28, 28):
+            raise HTTPException(
+                422,
+                f"mnist_index: the network's input is {height}x{width}, an MNIST digit 28x28",
+            )
+        data = mnist.load()
+        pixels = torch.from_numpy(data.images[req.mnist_index].astype("float32") / 255.0)
+        return pixels, int(data.labels[req.mnist_index])
+    assert req.pixels is not None
+    rows = req.pixels
+    if len(rows) != height or any(len(r) != width for r in rows):
+        raise HTTPException(422, f"pixels: the network's input needs {height} rows of {width}")
+    pixels = torch.tensor(rows, dtype=torch.float32)
+    if not bool(torch.isfinite(pixels).all()) or float(pixels.min()) < 0 or pixels.max() > 1:
+        raise HTTPException(422, "pixels: every value must be a number in [0, 1]")
+    return pixels, None
+
+
+def _rows(t: torch.Tensor) -> list[list[float]]:
+    return t.round(decimals=DIGITS).tolist()
+
+
+@router.post("/gates")
+def gates(
+    req: GatesRequest, settings: SettingsDep, store: StoreDep, library: LibraryDep
+) -> GatesResponse:
+    """The first lstm/gru layer's gates, cell state and hidden state at each of its steps,
+    unrolled with the layer's own weights, and the network's prediction."""
+    spec, module, entry = _network(req, settings, library, store)
+    report = checked_report(spec, settings)
+    try:
+        path, layer = G.first_recurrent(module)
+    except G.NoRecurrentLayer as exc:
+        raise HTTPException(422, f"{spec.name}: {exc}") from None
+    shape = next(info.input_shape for info in report.layers if info.path == path)
+    steps = shape[-2] if len(shape) == 3 else shape[0]  # (C, H, W): H rows; (T, F): T
+    kind = "lstm" if isinstance(layer.rnn, torch.nn.LSTM) else "gru"
+    values = steps * layer.rnn.hidden_size * (len(G.GATE_NAMES[kind]) + 2)
+    if values > settings.max_gate_values:
+        raise HTTPException(
+            413,
+            f"{path}: {steps} steps x {layer.rnn.hidden_size} units is {values:,} values; the "
+            f"limit is {settings.max_gate_values:,} (CNNPLAY_MAX_GATE_VALUES)",
+        )
+    pixels, label = _image(req, spec.input.shape)
+    stats = lib.input_stats(entry) if entry is not None else None
+    mean, std = (stats[0][0], stats[1][0]) if stats else (mnist.MEAN, mnist.STD)
+    x = ((pixels - mean) / std).unsqueeze(0)  # (1, H, W)
+    tr = G.trace(module, x)
+    logits = tr.output.reshape(-1)
+    is_class = tr.output.dim() == 1
+    probs = logits.softmax(0) if is_class else None
+    labels = entry.labels(len(logits)) if entry is not None else [str(i) for i in range(10)]
+    return GatesResponse(
+        network=spec.name,
+        weights=entry.id if entry is not None else None,
+        kind=tr.kind,
+        path=tr.path,
+        steps=tr.steps,
+        features=tr.features,
+        hidden=tr.hidden,
+        params=tr.params,
+        formula=tr.formula,
+        notes=tr.notes,
+        gate_names=list(tr.unrolled.gates),
+        gates={k: _rows(v) for k, v in tr.unrolled.gates.items()},
+        h=_rows(tr.unrolled.h),
+        c=_rows(tr.unrolled.c) if tr.unrolled.c is not None else None,
+        image=_rows(pixels),
+        label=label,
+        logits=logits.tolist(),
+        probs=probs.tolist() if probs is not None else None,
+        prediction=int(logits.argmax()) if is_class else None,
+        labels=labels if is_class and len(labels) == len(logits) else [],
+    )
