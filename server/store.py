@@ -62,6 +62,9 @@ _MIGRATIONS: list[tuple[str, ...]] = [
             PRIMARY KEY (run_id, seq)
         )""",
     ),
+    # What GET /api/networks shows of a design (params, valid, input shape), worked out
+    # once when it is saved instead of on every listing; NULL for older rows.
+    ("ALTER TABLE networks ADD COLUMN summary_json TEXT",),
 ]
 
 
@@ -84,7 +87,10 @@ class NetworkRow:
     spec_json: str
     created_at: str
     updated_at: str
+    summary_json: str | None = None
 
+
+_NETWORK_COLUMNS = "id, name, spec_json, created_at, updated_at, summary_json"
 
 FINISHED = ("done", "failed", "cancelled", "diverged")
 # No worker is on these runs: event streams end, the run can be deleted. A paused run (and
@@ -194,7 +200,13 @@ class Store:
         with self._connect() as conn:
             return conn.execute("SELECT COUNT(*) FROM networks").fetchone()[0]
 
-    def create_network(self, name: str, spec_json: str, max_rows: int | None = None) -> str:
+    def create_network(
+        self,
+        name: str,
+        spec_json: str,
+        max_rows: int | None = None,
+        summary_json: str | None = None,
+    ) -> str:
         """Insert a design; returns its new id. `max_rows` is checked in the same
         transaction, so two concurrent saves cannot both squeeze past the limit."""
         net_id, now = new_id(), _now()
@@ -204,9 +216,9 @@ class Store:
                 if count >= max_rows:
                     raise StoreFull(max_rows)
             conn.execute(
-                "INSERT INTO networks (id, name, spec_json, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (net_id, name, spec_json, now, now),
+                "INSERT INTO networks (id, name, spec_json, created_at, updated_at, "
+                "summary_json) VALUES (?, ?, ?, ?, ?, ?)",
+                (net_id, name, spec_json, now, now, summary_json),
             )
         return net_id
 
@@ -215,7 +227,7 @@ class Store:
             raise NotFound(net_id)
         with self._connect() as conn:
             row = conn.execute(
-                "SELECT id, name, spec_json, created_at, updated_at FROM networks WHERE id = ?",
+                f"SELECT {_NETWORK_COLUMNS} FROM networks WHERE id = ?",
                 (net_id,),
             ).fetchone()
         if row is None:
@@ -226,18 +238,20 @@ class Store:
         """Every saved design, most recently updated first."""
         with self._connect() as conn:
             rows = conn.execute(
-                "SELECT id, name, spec_json, created_at, updated_at FROM networks "
-                "ORDER BY updated_at DESC, rowid DESC"
+                f"SELECT {_NETWORK_COLUMNS} FROM networks ORDER BY updated_at DESC, rowid DESC"
             ).fetchall()
         return [NetworkRow(**dict(r)) for r in rows]
 
-    def update_network(self, net_id: str, name: str, spec_json: str) -> None:
+    def update_network(
+        self, net_id: str, name: str, spec_json: str, summary_json: str | None = None
+    ) -> None:
         if not valid_id(net_id):
             raise NotFound(net_id)
         with self._write() as conn:
             cur = conn.execute(
-                "UPDATE networks SET name = ?, spec_json = ?, updated_at = ? WHERE id = ?",
-                (name, spec_json, _now(), net_id),
+                "UPDATE networks SET name = ?, spec_json = ?, summary_json = ?, updated_at = ? "
+                "WHERE id = ?",
+                (name, spec_json, summary_json, _now(), net_id),
             )
             if cur.rowcount == 0:
                 raise NotFound(net_id)

@@ -6,6 +6,7 @@ stored as the JSON pydantic writes, so a stored design always validates again.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Response
@@ -19,6 +20,20 @@ from server.store import NotFound, StoreFull
 router = APIRouter(tags=["networks"])
 
 
+def _summary(spec: NetworkSpec) -> dict[str, Any]:
+    """What the list shows of a design; stored with it, so listing infers nothing."""
+    report = infer(spec)
+    return {
+        "total_params": report.total_params,
+        "valid": report.valid,
+        "input_shape": report.input_shape,
+    }
+
+
+def _summary_json(spec: NetworkSpec) -> str:
+    return json.dumps(_summary(spec))
+
+
 def _not_found(net_id: str) -> HTTPException:
     return HTTPException(404, f"no saved network with id {net_id[:64]!r}")
 
@@ -29,7 +44,10 @@ def create_network(spec: NetworkSpec, settings: SettingsDep, store: StoreDep) ->
     check_size(spec, settings)
     try:
         net_id = store.create_network(
-            spec.name, spec.model_dump_json(), max_rows=settings.max_saved_networks
+            spec.name,
+            spec.model_dump_json(),
+            max_rows=settings.max_saved_networks,
+            summary_json=_summary_json(spec),
         )
     except StoreFull as exc:
         raise HTTPException(
@@ -45,16 +63,18 @@ def list_networks(store: StoreDep) -> list[dict[str, Any]]:
     """Every saved design with its parameter count, most recently updated first."""
     out = []
     for row in store.list_networks():
-        report = infer(NetworkSpec.model_validate_json(row.spec_json))
+        summary = (
+            json.loads(row.summary_json)
+            if row.summary_json is not None  # saved before summaries were stored
+            else _summary(NetworkSpec.model_validate_json(row.spec_json))
+        )
         out.append(
             {
                 "id": row.id,
                 "name": row.name,
                 "created_at": row.created_at,
                 "updated_at": row.updated_at,
-                "total_params": report.total_params,
-                "valid": report.valid,
-                "input_shape": report.input_shape,
+                **summary,
             }
         )
     return out
@@ -82,7 +102,7 @@ def update_network(
     """Replace a saved design (its name comes from the spec)."""
     check_size(spec, settings)
     try:
-        store.update_network(net_id, spec.name, spec.model_dump_json())
+        store.update_network(net_id, spec.name, spec.model_dump_json(), _summary_json(spec))
     except NotFound as exc:
         raise _not_found(net_id) from exc
     return {"id": net_id}

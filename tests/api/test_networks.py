@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from server.api import networks as networks_api
 from server.config import Settings
 from server.main import create_app
 from server.net.shapes import infer
@@ -56,6 +57,24 @@ def test_list_newest_first_with_params(client: TestClient) -> None:
     assert set(lenet) == {
         "id", "name", "created_at", "updated_at", "total_params", "valid", "input_shape"
     }  # fmt: skip
+
+
+def test_list_reads_stored_summaries_and_works_out_older_rows(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client.post("/api/networks", json=LENET)
+    store = client.app.state.store  # type: ignore[attr-defined]
+    # A row saved before summaries were stored: the list works it out from the spec.
+    store.create_network("old", NetworkSpec.model_validate(LENET).model_dump_json())
+    old, new = store.list_networks()
+    assert old.summary_json is None and new.summary_json is not None
+
+    calls: list[str] = []
+    real = networks_api.infer
+    monkeypatch.setattr(networks_api, "infer", lambda spec: calls.append(spec.name) or real(spec))
+    rows = client.get("/api/networks").json()
+    assert calls == ["LeNet-5"]  # only the old row was inferred
+    assert rows[0]["total_params"] == rows[1]["total_params"] == 156 + 1176 * 10 + 10
 
 
 def test_put_replaces_and_moves_to_the_top(client: TestClient) -> None:
