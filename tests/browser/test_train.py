@@ -116,3 +116,14 @@ def test_pause_resume_and_the_misclassified_grid(train_server: str, page: Page) 
     expect(status).to_contain_text("done")
     expect(summary).to_contain_text("of the held-out examples were wrong")
     expect(page.locator(".progress-text")).to_contain_text("iteration 540 of 540")
+
+    # Its weights: a download, and the feature-map view opened on them.
+    href = page.get_by_test_id("download-weights").get_attribute("href") or ""
+    body = page.request.get(f"{train_server}{href}").body()
+    header_len = int.from_bytes(body[:8], "little")  # safetensors: a u64 header size, JSON
+    assert b'"layers.' in body[8 : 8 + header_len]
+    page.get_by_test_id("open-features").click()
+    expect(page.locator("#fm-net")).to_have_value(re.compile(r"weights:run-[0-9a-f]{32}"))
+    expect(page.locator("#fm-note")).to_contain_text("your run")
+    expect(page.locator("#fm-note")).not_to_contain_text("random")
+    expect(page.locator("#fm-preds li")).to_have_count(5, timeout=30_000)

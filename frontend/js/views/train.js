@@ -7,6 +7,7 @@ import * as api from "../api.js";
 import { COLORS, ema, lineChart } from "./train/charts.js";
 import { h } from "./train/dom.js";
 import { datasetPicker, fitHead } from "./train/datasets.js";
+import { flowCard, probeConfig, probeField } from "./train/gradflow.js";
 import { results } from "./train/results.js";
 import { transferSection } from "./train/transfer.js";
 
@@ -42,6 +43,7 @@ export function unmount() {
   ui?.picker?.destroy();
   live?.follow?.close();
   live?.charts.forEach((c) => c.destroy());
+  live?.flow.destroy();
   compare.follows.forEach((f) => f.close());
   compare.charts.forEach((c) => c.destroy());
   live = null;
@@ -111,6 +113,7 @@ function build(zoo) {
       field("Inputs", select("normalize", OPTIONS.normalize, "standardize", { standardize: "standardize", scale: "scale to [0, 1]", none: "raw pixels" })),
     ]),
     field("Seed", number("seed", DEFAULTS.seed, { min: 0 })),
+    probeField(), // issue 8: gradient flow
     h("div", { class: "actions" }, [
       h("button", { class: "primary", type: "submit", "data-testid": "start" }, "Start training"),
       h("button", { type: "button", "data-testid": "stop", disabled: true, onclick: stop }, "Stop"),
@@ -139,6 +142,7 @@ function build(zoo) {
       h("div", { class: "chart", "data-chart": "epoch-loss" }),
       h("div", { class: "chart", "data-chart": "epoch-acc" }),
     ]),
+    h("div", { class: "train-gradflow", "data-testid": "gradflow-card", hidden: true }),
     h("p", { class: "run-message", hidden: true }),
     h("div", { class: "run-results" }),
   ]);
@@ -169,6 +173,7 @@ function config() {
     l2_mode: f.get("l2_mode"),
     normalize: f.get("normalize"),
     seed: num("seed"),
+    ...probeConfig(f),
   };
 }
 
@@ -224,6 +229,7 @@ function emptyData() {
 function follow(id, name, status = "queued") {
   live?.follow?.close();
   live?.charts.forEach((c) => c.destroy());
+  live?.flow.destroy();
   const q = (s) => ui.livePanel.querySelector(s);
   const chart = (key, opts) => lineChart(q(`[data-chart="${key}"]`), opts);
   const charts = [
@@ -232,7 +238,8 @@ function follow(id, name, status = "queued") {
     chart("epoch-loss", { title: "Loss per epoch", xLabel: "epoch", yLabel: "loss", integerX: true, series: [{ label: "train", color: COLORS[0], points: true }, { label: "held-out", color: COLORS[1], points: true }] }),
     chart("epoch-acc", { title: "Accuracy per epoch", xLabel: "epoch", yLabel: "accuracy", range: [0, 1], integerX: true, series: [{ label: "train", color: COLORS[0], points: true }, { label: "held-out", color: COLORS[1], points: true }] }),
   ];
-  live = { id, name, data: emptyData(), charts, follow: null, status: "queued", seq: 0 };
+  const flow = flowCard(q(".train-gradflow"));
+  live = { id, name, data: emptyData(), charts, flow, follow: null, status: "queued", seq: 0 };
   listen(live, status);
 }
 
@@ -248,6 +255,7 @@ function listen(mine, status) {
     onEvent: (e, seq) => {
       mine.seq = seq;
       absorb(mine.data, e);
+      mine.flow.event(e);
       if (e.kind === "end") return;
       if (mine.status === "queued") setStatus("running");
       if (!pending) {

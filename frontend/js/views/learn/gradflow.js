@@ -3,10 +3,10 @@
 // to ||W||, and a histogram of the activation after it. Bottom: the classic comparison, four
 // real training runs (POST /api/runs with the specs of /api/learning/gradflow/comparison,
 // probe on) whose "gradflow" events are drawn live as per-layer gradient-norm curves.
-import uPlot from "uplot";
 import * as api from "../../api.js";
 import { h } from "../train/dom.js";
-import { fmt, histCanvas, layerColors } from "./histogram.js";
+import { histStrip, layerNormData, layerSeries, livePlot, logOpts, pos } from "./flow_charts.js";
+import { fmt, histCanvas } from "./histogram.js";
 
 const DESIGN_KEY = "cnnplay.design";
 const PRESETS = [
@@ -32,45 +32,10 @@ const pct = (v) => {
   const lg = v > 0 ? Math.log10(v) : LOG_MIN;
   return (100 * (Math.min(LOG_MAX, Math.max(LOG_MIN, lg)) - LOG_MIN)) / (LOG_MAX - LOG_MIN);
 };
-const pos = (v) => (v > 0 && Number.isFinite(v) ? v : null); // log scales cannot draw 0
 
 function numberField(name, label, value, min, max) {
   const input = h("input", { type: "number", name, value: String(value), min: String(min), max: String(max), step: "1" });
   return { input, el: h("label", { class: "opt-field" }, [h("span", {}, label), input]) };
-}
-
-/** A uPlot that follows its container's width; `destroy()` also stops observing. */
-function livePlot(el, opts, data) {
-  const width = () => Math.max(240, el.clientWidth || 480);
-  const plot = new uPlot({ ...opts, width: width() }, data, el);
-  const ro = new ResizeObserver(() => {
-    const w = width();
-    if (Math.abs(w - plot.width) > 4) plot.setSize({ width: w, height: opts.height });
-  });
-  ro.observe(el);
-  return {
-    plot,
-    destroy() {
-      ro.disconnect();
-      plot.destroy();
-    },
-  };
-}
-
-const INT_TICKS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000];
-
-function logOpts(height, xLabel, yLabel, series, yRange = null) {
-  return {
-    height,
-    scales: {
-      x: { time: false },
-      // yRange(): one shared [lo, hi] so that the four runs' charts compare by eye.
-      y: { distr: 3, range: yRange ? (_u, min, max) => yRange() ?? [min, max] : undefined },
-    },
-    axes: [{ label: xLabel, incrs: INT_TICKS }, { label: yLabel, size: 64, values: (_u, vals) => vals.map((v) => (v == null ? "" : fmt(v))) }],
-    legend: { live: false },
-    series: [{ label: xLabel }, ...series],
-  };
 }
 
 function flowRows(layers) {
@@ -250,11 +215,9 @@ function comparisonSection(root) {
   };
 
   function drawRun(r) {
-    const n = r.flows[0].layers.length;
-    const data = [r.flows.map((f) => f.iter), ...Array.from({ length: n }, (_, j) => r.flows.map((f) => pos(f.layers[j]?.grad_norm)))];
+    const data = layerNormData(r.flows);
     if (!r.plot) {
-      const colors = layerColors(n);
-      const series = r.flows[0].layers.map((l, j) => ({ label: l.path, stroke: colors[j], width: j === 0 ? 2.5 : 1.5, spanGaps: true }));
+      const series = layerSeries(r.flows[0].layers);
       r.plot = livePlot(r.chart, logOpts(220, "iteration", "‖dL/dW‖", series, sharedRange), data);
       plots.push(r.plot);
     } else {
@@ -288,15 +251,7 @@ function comparisonSection(root) {
       slider.max = String(r.flows.length - 1);
       const f = r.flows[Math.min(Number(slider.value), r.flows.length - 1)];
       label.textContent = `iteration ${f.iter}`;
-      const colors = layerColors(f.layers.length);
-      strip.replaceChildren(
-        ...f.layers.map((l, j) =>
-          h("figure", { class: "gf-cell" }, [
-            histCanvas(l, { color: colors[j], width: 96, height: 40, title: `${l.act_path} (${l.act_type})` }),
-            h("figcaption", {}, [h("code", {}, l.path), h("br"), `σ ${fmt(l.std)}`]),
-          ]),
-        ),
-      );
+      strip.replaceChildren(...histStrip(f.layers));
     };
     pick.addEventListener("change", () => {
       slider.value = "0";

@@ -29,6 +29,7 @@ export function results(metrics, runId) {
       h("span", { class: "value", "data-testid": "final-accuracy" }, pct(metrics.accuracy)),
       h("span", { class: "muted" }, " held-out accuracy"),
     ]),
+    runId ? weightLinks(runId) : null,
     h("div", { class: "results-grid" }, [
       h("section", {}, [h("h3", {}, "Per class"), table]),
       h("section", {}, [
@@ -38,6 +39,17 @@ export function results(metrics, runId) {
       ]),
     ]),
     wrong?.el,
+  ]);
+}
+
+// A finished run's weights are an entry of the weights library (GET /api/weights): open
+// them in the feature-map view, or download the .safetensors file.
+function weightLinks(runId) {
+  const id = `run-${runId}`;
+  return h("p", { class: "run-weights" }, [
+    h("a", { href: `#features/net=weights:${id}`, "data-testid": "open-features" }, "See its feature maps"),
+    " · ",
+    h("a", { href: api.weightsFileUrl(id), download: "", "data-testid": "download-weights" }, "Download weights (.safetensors)"),
   ]);
 }
 
