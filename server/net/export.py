@@ -14,6 +14,7 @@ axis, input "input" (N, C, H, W) and output "logits".
 
 from __future__ import annotations
 
+import inspect
 import io
 import json
 import keyword
@@ -25,6 +26,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from server.net import modules
 from server.net import spec as S
 from server.net.build import build_module
 from server.net.shapes import ShapeError, ShapeReport, infer, pair, sequence_shape
@@ -141,7 +143,7 @@ def _recurrent(x: S.LSTM | S.GRU, shape: Shape) -> str:
         "Recurrent",
         [_str(x.type), str(features), str(x.hidden_size)],
         {"num_layers": x.num_layers, "bidirectional": x.bidirectional, "output": _str(x.output)},
-        {"num_layers": 1, "bidirectional": False, "output": _str("last")},
+        {},  # modules.Recurrent has no defaults: every argument is written
     )
 
 
@@ -176,82 +178,19 @@ LEAVES: dict[str, Callable[[Any, Shape], str]] = {
 
 # --- helper blocks, written into the file only when used --------------------------
 
+# The very classes build_module uses (server/net/modules.py), their source copied into the
+# file, so the exported network computes exactly what cnnplay's does.
 _HELPER_SOURCE = {
-    "merge": '''
-def merge(outputs: list[torch.Tensor], how: str) -> torch.Tensor:
-    """'add' sums the outputs; 'concat' stacks their channels: (N, C1 + C2 + ..., H, W)."""
-    if how == "add":
-        total = outputs[0]
-        for out in outputs[1:]:
-            total = total + out
-        return total
-    return torch.cat(outputs, dim=1)
-''',
-    "Group": '''
-class Group(nn.Module):
-    """A named group of layers applied in order."""
-
-    def __init__(self, *layers: nn.Module) -> None:
-        super().__init__()
-        self.layers = nn.Sequential(*layers)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.layers(x)
-''',
-    "Residual": '''
-class Residual(nn.Module):
-    """merge(body(x), shortcut(x)); an empty shortcut is the identity."""
-
-    def __init__(self, body: list[nn.Module], shortcut: list[nn.Module], how: str) -> None:
-        super().__init__()
-        self.body = nn.Sequential(*body)
-        self.shortcut = nn.Sequential(*shortcut)
-        self.how = how
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return merge([self.body(x), self.shortcut(x)], self.how)
-''',
-    "Parallel": '''
-class Parallel(nn.Module):
-    """Branches run on the same input, then merged (an Inception module)."""
-
-    def __init__(self, branches: list[list[nn.Module]], how: str) -> None:
-        super().__init__()
-        self.branches = nn.ModuleList(nn.Sequential(*b) for b in branches)
-        self.how = how
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return merge([branch(x) for branch in self.branches], self.how)
-''',
-    "Recurrent": '''
-class Recurrent(nn.Module):
-    """An LSTM or GRU, batch first. An image (N, C, H, W) is read as H steps of C*W
-    values; returns the last step (N, hidden * directions) or every step (N, T, ...)."""
-
-    def __init__(
-        self,
-        kind: str,
-        features: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        bidirectional: bool = False,
-        output: str = "last",
-    ) -> None:
-        super().__init__()
-        rnn = nn.LSTM if kind == "lstm" else nn.GRU
-        self.rnn = rnn(
-            features, hidden_size, num_layers, batch_first=True, bidirectional=bidirectional
-        )
-        self.output = output
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.dim() == 4:
-            n, c, h, w = x.shape
-            x = x.permute(0, 2, 1, 3).reshape(n, h, c * w)  # rows become time steps
-        out, _ = self.rnn(x)  # (N, T, hidden * directions)
-        return out if self.output == "sequence" else out[:, -1]
-''',
+    "merge": modules._merge,
+    "Group": modules.Group,
+    "Residual": modules.Residual,
+    "Parallel": modules.Parallel,
+    "Recurrent": modules.Recurrent,
 }
+
+
+def _helper_source(key: str) -> str:
+    return inspect.getsource(_HELPER_SOURCE[key]).strip()
 
 
 # --- the whole file ----------------------------------------------------------------
@@ -285,15 +224,15 @@ class _Writer:
         pad = INDENT * depth
         if isinstance(layer, S.Sequential):
             self.used.add("Group")
-            head = f"{pad}Group({self._note(path, _plain(layer.name))}"
-            return [head] + self.stack(layer.layers, f"{path}.layers", depth + 1) + [f"{pad}),"]
+            head = f"{pad}Group([{self._note(path, _plain(layer.name))}"
+            return [head] + self.stack(layer.layers, f"{path}.layers", depth + 1) + [f"{pad}]),"]
         if isinstance(layer, S.Residual):
             self.used |= {"Residual", "merge"}
             return (
                 [f"{pad}Residual({self._note(path)}"]
                 + self._list(layer.body, f"{path}.body", depth + 1, "body=")
                 + self._list(layer.shortcut, f"{path}.shortcut", depth + 1, "shortcut=")
-                + [f"{pad}{INDENT}how={_str(layer.merge)},", f"{pad}),"]
+                + [f"{pad}{INDENT}merge={_str(layer.merge)},", f"{pad}),"]
             )
         if isinstance(layer, S.Parallel):
             self.used |= {"Parallel", "merge"}
@@ -302,7 +241,7 @@ class _Writer:
                 lines += self._list(branch, f"{path}.branches.{i}", depth + 2, "")
             return lines + [
                 f"{pad}{INDENT}],",
-                f"{pad}{INDENT}how={_str(layer.merge)},",
+                f"{pad}{INDENT}merge={_str(layer.merge)},",
                 f"{pad}),",
             ]
         if layer.type in ("lstm", "gru"):
@@ -325,8 +264,11 @@ def to_pytorch_code(spec: S.NetworkSpec) -> str:
     body = writer.stack(spec.layers, "layers", 1)
     name = class_name(spec.name)
     c, h, w = report.input_shape
-    used = [_HELPER_SOURCE[k].strip() for k in ("merge", *HELPERS) if k in writer.used]
+    used = [_helper_source(k) for k in ("merge", *HELPERS) if k in writer.used]
     helpers = "\n\n" + "\n\n\n".join(used) + "\n" if used else ""
+    imports = "import torch\nfrom torch import nn"
+    if used:  # the helper classes annotate with Literal
+        imports = "from typing import Literal\n\n" + imports
     layers = ["self.layers = nn.Sequential("] if body else ["self.layers = nn.Sequential()"]
     if body:
         layers += body + [")"]
@@ -343,8 +285,7 @@ def to_pytorch_code(spec: S.NetworkSpec) -> str:
 # Module names are the layer paths of the design (layers.0, layers.4.body.1, ...), so a
 # state_dict saved from cnnplay loads with model.load_state_dict(state_dict).
 
-import torch
-from torch import nn
+{imports}
 {helpers}
 
 class {name}(nn.Module):
