@@ -62,9 +62,13 @@ _MIGRATIONS: list[tuple[str, ...]] = [
             PRIMARY KEY (run_id, seq)
         )""",
     ),
-    # What GET /api/networks shows of a design (params, valid, input shape), worked out
-    # once when it is saved instead of on every listing; NULL for older rows.
-    ("ALTER TABLE networks ADD COLUMN summary_json TEXT",),
+    (
+        # What GET /api/networks shows of a design (params, valid, input shape), worked
+        # out once when it is saved instead of on every listing; NULL for older rows.
+        "ALTER TABLE networks ADD COLUMN summary_json TEXT",
+        # The designer's layer locks (issue 7): a JSON list of frozen layer paths.
+        "ALTER TABLE networks ADD COLUMN frozen_json TEXT",
+    ),
 ]
 
 
@@ -88,9 +92,10 @@ class NetworkRow:
     created_at: str
     updated_at: str
     summary_json: str | None = None
+    frozen_json: str | None = None
 
 
-_NETWORK_COLUMNS = "id, name, spec_json, created_at, updated_at, summary_json"
+_NETWORK_COLUMNS = "id, name, spec_json, created_at, updated_at, summary_json, frozen_json"
 
 FINISHED = ("done", "failed", "cancelled", "diverged")
 # No worker is on these runs: event streams end, the run can be deleted. A paused run (and
@@ -206,6 +211,7 @@ class Store:
         spec_json: str,
         max_rows: int | None = None,
         summary_json: str | None = None,
+        frozen_json: str | None = None,
     ) -> str:
         """Insert a design; returns its new id. `max_rows` is checked in the same
         transaction, so two concurrent saves cannot both squeeze past the limit."""
@@ -217,8 +223,8 @@ class Store:
                     raise StoreFull(max_rows)
             conn.execute(
                 "INSERT INTO networks (id, name, spec_json, created_at, updated_at, "
-                "summary_json) VALUES (?, ?, ?, ?, ?, ?)",
-                (net_id, name, spec_json, now, now, summary_json),
+                "summary_json, frozen_json) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (net_id, name, spec_json, now, now, summary_json, frozen_json),
             )
         return net_id
 
@@ -243,15 +249,20 @@ class Store:
         return [NetworkRow(**dict(r)) for r in rows]
 
     def update_network(
-        self, net_id: str, name: str, spec_json: str, summary_json: str | None = None
+        self,
+        net_id: str,
+        name: str,
+        spec_json: str,
+        summary_json: str | None = None,
+        frozen_json: str | None = None,
     ) -> None:
         if not valid_id(net_id):
             raise NotFound(net_id)
         with self._write() as conn:
             cur = conn.execute(
-                "UPDATE networks SET name = ?, spec_json = ?, summary_json = ?, updated_at = ? "
-                "WHERE id = ?",
-                (name, spec_json, summary_json, _now(), net_id),
+                "UPDATE networks SET name = ?, spec_json = ?, summary_json = ?, frozen_json = ?, "
+                "updated_at = ? WHERE id = ?",
+                (name, spec_json, summary_json, frozen_json, _now(), net_id),
             )
             if cur.rowcount == 0:
                 raise NotFound(net_id)

@@ -55,8 +55,12 @@ export const zooList = () => getJSON("/api/zoo");
 export const zooSpec = (name) => getJSON(`/api/zoo/${encodeURIComponent(name)}`);
 export const listNetworks = () => getJSON("/api/networks");
 export const getNetwork = (id) => getJSON(`/api/networks/${encodeURIComponent(id)}`);
-export const createNetwork = (spec) => postJSON("/api/networks", spec);
-export const updateNetwork = (id, spec) => putJSON(`/api/networks/${encodeURIComponent(id)}`, spec);
+// frozen: the designer's layer locks, saved beside the design (GET returns them as `frozen`).
+const frozenQuery = (frozen = []) =>
+  frozen.length ? "?" + frozen.map((p) => `frozen=${encodeURIComponent(p)}`).join("&") : "";
+export const createNetwork = (spec, frozen) => postJSON(`/api/networks${frozenQuery(frozen)}`, spec);
+export const updateNetwork = (id, spec, frozen) =>
+  putJSON(`/api/networks/${encodeURIComponent(id)}${frozenQuery(frozen)}`, spec);
 export const deleteNetwork = (id) => del(`/api/networks/${encodeURIComponent(id)}`);
 /** PyTorch source text of a spec. */
 export const exportPytorch = async (spec) => (await postRaw("/api/export/pytorch", spec)).text();

@@ -2,19 +2,21 @@
 
 The body of a save is a NetworkSpec; its `name` is the design's name. The spec is
 stored as the JSON pydantic writes, so a stored design always validates again.
+The designer's layer locks travel beside it as `?frozen=layers.0&frozen=layers.3`
+(the same query as POST /api/shapes) and come back as `frozen` from GET.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Response
+from fastapi import APIRouter, HTTPException, Query, Response
 
 from server.api.deps import SettingsDep, StoreDep
 from server.api.shapes import check_size
 from server.net.shapes import infer
-from server.net.spec import NetworkSpec
+from server.net.spec import NetworkSpec, layer_paths
 from server.store import NotFound, StoreFull
 
 router = APIRouter(tags=["networks"])
@@ -34,20 +36,40 @@ def _summary_json(spec: NetworkSpec) -> str:
     return json.dumps(_summary(spec))
 
 
+FrozenQuery = Annotated[list[str] | None, Query(max_length=2_000)]
+
+
+def _frozen_json(spec: NetworkSpec, frozen: list[str] | None) -> str | None:
+    """The locks as stored; a path that is no layer of the design is a 422 naming it."""
+    if not frozen:
+        return None
+    known = layer_paths(spec.layers)
+    for path in frozen:
+        if path not in known:
+            raise HTTPException(
+                422, f"frozen: {path[:100]!r} is not a layer path of this design (layers.N...)"
+            )
+    return json.dumps(sorted(set(frozen)))
+
+
 def _not_found(net_id: str) -> HTTPException:
     return HTTPException(404, f"no saved network with id {net_id[:64]!r}")
 
 
 @router.post("/networks", status_code=201)
-def create_network(spec: NetworkSpec, settings: SettingsDep, store: StoreDep) -> dict[str, str]:
-    """Save a design; returns its new id."""
+def create_network(
+    spec: NetworkSpec, settings: SettingsDep, store: StoreDep, frozen: FrozenQuery = None
+) -> dict[str, str]:
+    """Save a design (and its layer locks); returns its new id."""
     check_size(spec, settings)
+    frozen_json = _frozen_json(spec, frozen)
     try:
         net_id = store.create_network(
             spec.name,
             spec.model_dump_json(),
             max_rows=settings.max_saved_networks,
             summary_json=_summary_json(spec),
+            frozen_json=frozen_json,
         )
     except StoreFull as exc:
         raise HTTPException(
@@ -90,6 +112,7 @@ def get_network(net_id: str, store: StoreDep) -> dict[str, Any]:
         "id": row.id,
         "name": row.name,
         "spec": NetworkSpec.model_validate_json(row.spec_json).model_dump(mode="json"),
+        "frozen": json.loads(row.frozen_json) if row.frozen_json else [],
         "created_at": row.created_at,
         "updated_at": row.updated_at,
     }
@@ -97,12 +120,19 @@ def get_network(net_id: str, store: StoreDep) -> dict[str, Any]:
 
 @router.put("/networks/{net_id}")
 def update_network(
-    net_id: str, spec: NetworkSpec, settings: SettingsDep, store: StoreDep
+    net_id: str,
+    spec: NetworkSpec,
+    settings: SettingsDep,
+    store: StoreDep,
+    frozen: FrozenQuery = None,
 ) -> dict[str, str]:
-    """Replace a saved design (its name comes from the spec)."""
+    """Replace a saved design and its locks (its name comes from the spec)."""
     check_size(spec, settings)
+    frozen_json = _frozen_json(spec, frozen)
     try:
-        store.update_network(net_id, spec.name, spec.model_dump_json(), _summary_json(spec))
+        store.update_network(
+            net_id, spec.name, spec.model_dump_json(), _summary_json(spec), frozen_json
+        )
     except NotFound as exc:
         raise _not_found(net_id) from exc
     return {"id": net_id}

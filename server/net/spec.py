@@ -398,3 +398,17 @@ def count_layers(layers: list[Layer]) -> int:
 def nesting_depth(layers: list[Layer]) -> int:
     """1 for a flat stack, 2 when a block holds layers, and so on; 0 when empty."""
     return measure(layers)[1]
+
+
+def layer_paths(layers: list[Layer], prefix: str = "layers") -> set[str]:
+    """The path of every layer, nested ones included ("layers.3", "layers.4.body.1");
+    no shape is worked out, so a design whose shapes fail still has all its paths."""
+    paths: set[str] = set()
+    todo: list[tuple[list[Layer], str]] = [(layers, prefix)]
+    while todo:
+        stack, at = todo.pop()
+        for i, layer in enumerate(stack):
+            path = f"{at}.{i}"
+            paths.add(path)
+            todo += ((sub, f"{path}.{key}") for key, sub in children(layer))
+    return paths

@@ -77,6 +77,26 @@ def test_list_reads_stored_summaries_and_works_out_older_rows(
     assert rows[0]["total_params"] == rows[1]["total_params"] == 156 + 1176 * 10 + 10
 
 
+def test_layer_locks_are_saved_with_the_design(client: TestClient) -> None:
+    net_id = client.post("/api/networks?frozen=layers.0&frozen=layers.0", json=LENET).json()["id"]
+    assert client.get(f"/api/networks/{net_id}").json()["frozen"] == ["layers.0"]
+    r = client.put(f"/api/networks/{net_id}?frozen=layers.4&frozen=layers.0", json=LENET)
+    assert r.status_code == 200
+    assert client.get(f"/api/networks/{net_id}").json()["frozen"] == ["layers.0", "layers.4"]
+    client.put(f"/api/networks/{net_id}", json=LENET)  # no locks: none kept
+    assert client.get(f"/api/networks/{net_id}").json()["frozen"] == []
+    # A design whose shapes fail still has all its paths to lock.
+    broken = client.post("/api/networks?frozen=layers.0", json=BROKEN)
+    assert broken.status_code == 201
+
+
+def test_a_lock_on_no_layer_is_422_naming_it(client: TestClient) -> None:
+    r = client.post("/api/networks?frozen=layers.9", json=LENET)
+    assert r.status_code == 422
+    assert "layers.9" in r.json()["detail"] and "frozen" in r.json()["detail"]
+    assert client.get("/api/networks").json() == []  # nothing saved
+
+
 def test_put_replaces_and_moves_to_the_top(client: TestClient) -> None:
     first = client.post("/api/networks", json=LENET).json()["id"]
     client.post("/api/networks", json=BROKEN)

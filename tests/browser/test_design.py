@@ -375,3 +375,23 @@ def test_a_locked_block_freezes_its_layers_and_batch_norms(page: Page, live_serv
     expect(row(page, "layers.2")).to_have_attribute("data-type", "residual")
     expect(page.get_by_test_id("frozen-params")).to_have_text("4,672")
     assert page.evaluate("location.hash").endswith("~layers.2")
+
+
+def test_saved_designs_keep_their_locks(page: Page, live_server: str) -> None:
+    open_designer(page, live_server)
+    start_from(page, "zoo:mnist_cnn")
+    page.fill("[data-testid=net-name]", "Locked CNN 7")
+    lock(page, "layers.3").click()
+    expect(page.get_by_test_id("frozen-params")).to_have_text("4,640")
+    page.click("[data-testid=save]")
+    expect(page.get_by_test_id("toolbar-status")).to_contain_text("Saved")
+    # A fresh page without the hash or localStorage: the saved list brings the locks back.
+    page.evaluate("localStorage.clear()")
+    page.goto("about:blank")
+    page.goto(f"{live_server}/")
+    expect(page.get_by_test_id("frozen-params")).to_have_text("0")
+    entry = page.locator(".saved-list li", has_text="Locked CNN 7")
+    entry.locator("button.open").click()
+    expect(page.get_by_test_id("net-name")).to_have_value("Locked CNN 7")
+    expect(page.get_by_test_id("frozen-params")).to_have_text("4,640")
+    expect(lock(page, "layers.3")).to_have_attribute("aria-pressed", "true")

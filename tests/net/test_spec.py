@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from server.net.build import build_module
 from server.net.spec import (
     MAX_UNITS,
     NetworkSpec,
@@ -13,6 +14,7 @@ from server.net.spec import (
     Sequential,
     children,
     count_layers,
+    layer_paths,
     measure,
     nesting_depth,
 )
@@ -70,3 +72,24 @@ def test_measure_walks_any_depth_without_recursion() -> None:
     for _ in range(10_000):
         layers = [Sequential.model_construct(layers=layers)]
     assert measure(layers) == (10_001, 10_001)
+
+
+def test_layer_paths_name_every_nested_layer() -> None:
+    spec = NetworkSpec.model_validate(
+        {
+            "input": {"channels": 1, "height": 8, "width": 8},
+            "layers": [
+                {"type": "conv2d", "out_channels": 2, "kernel_size": 3},
+                {"type": "residual", "body": [{"type": "relu"}, {"type": "identity"}]},
+                {"type": "parallel", "branches": [[{"type": "relu"}], [{"type": "sequential",
+                 "layers": [{"type": "tanh"}]}]]},
+            ],
+        }
+    )  # fmt: skip
+    assert layer_paths(spec.layers) == {
+        "layers.0", "layers.1", "layers.1.body.0", "layers.1.body.1",
+        "layers.2", "layers.2.branches.0.0", "layers.2.branches.1.0",
+        "layers.2.branches.1.0.layers.0",
+    }  # fmt: skip
+    built = {name for name, _ in build_module(spec).named_modules()}
+    assert layer_paths(spec.layers) <= built  # the module names build_module gives them

@@ -434,10 +434,11 @@ function say(text, bad = false) {
 
 async function save() {
   try {
+    const locks = [...st.locked];
     if (st.savedId) {
-      await api.updateNetwork(st.savedId, spec());
+      await api.updateNetwork(st.savedId, spec(), locks);
     } else {
-      st.savedId = (await api.createNetwork(spec())).id;
+      st.savedId = (await api.createNetwork(spec(), locks)).id;
     }
     say(`Saved “${spec().name}”.`);
     refreshSaved();
@@ -454,6 +455,8 @@ function refreshSaved() {
       try {
         const net = await api.getNetwork(id);
         load(net.spec);
+        relock(net.frozen ?? []);
+        refresh();
         st.savedId = id;
         refreshSaved();
         say(`Opened “${net.name ?? net.spec.name}”.`);
