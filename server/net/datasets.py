@@ -14,6 +14,7 @@ three equal channels for a 3-channel one; other mismatches are refused.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -317,6 +318,49 @@ def cap_per_class(
     return x[keep], y[keep]
 
 
+VAL_SPLIT_MIN, VAL_SPLIT_MAX = 0.05, 0.5  # bounds of TrainConfig.val_split
+
+
+def held_count(total: int, fraction: float) -> int:
+    """How many of `total` samples a re-split holds out: fraction * total rounded half up
+    (the Train view's hint computes the same)."""
+    return math.floor(total * fraction + 0.5)
+
+
+def resplit(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    vx: torch.Tensor,
+    vy: torch.Tensor,
+    fraction: float,
+    seed: int,
+) -> Raw:
+    """Pool the train and held-out parts and split them again so `held_count(N, fraction)`
+    samples are held out, stratified: each class gives its share (largest remainders get
+    the extra ones, ties to the lower label), picked by a shuffle seeded by `seed`. Both new
+    parts keep the pooled order (train part first, then held-out)."""
+    if not 0 < fraction < 1:
+        raise ValueError(f"val_split must be between 0 and 1, got {fraction}")
+    px, py = torch.cat([x, vx]), torch.cat([y, vy])
+    labels, counts = torch.unique(py, return_counts=True)
+    quota = counts.double() * fraction
+    held = quota.floor().long()
+    extra = held_count(len(py), fraction) - int(held.sum())
+    if extra > 0:
+        # Largest fractional parts first; a stable sort breaks ties by label.
+        order = torch.sort(quota - held, descending=True, stable=True).indices
+        held[order[:extra]] += 1
+    gen = torch.Generator().manual_seed(seed)
+    picked = []
+    for label, k in zip(labels.tolist(), held.tolist(), strict=True):
+        idx = torch.nonzero(py == label).flatten()
+        picked.append(idx[torch.randperm(len(idx), generator=gen)[:k]])
+    is_held = torch.zeros(len(py), dtype=torch.bool)
+    if picked:
+        is_held[torch.cat(picked)] = True
+    return px[~is_held], py[~is_held], px[is_held], py[is_held]
+
+
 def load(
     name: str,
     height: int,
@@ -328,15 +372,20 @@ def load(
     *,
     channels: int | None = None,
     data_dir: Path | str | None = None,
+    val_split: float | None = None,
 ) -> Split:
     """The dataset at (channels, height, width) (channels: the dataset's own when None).
     `train_limit` keeps the first n training samples (a class-balanced prefix is not
     promised; it is for quick runs and tests). `classes` keeps only those labels in both
     parts (relabelled 0..k-1 in order); `per_class` caps each class of the training part
-    at n samples (seeded). `data_dir` is needed for downloaded and uploaded datasets."""
+    at n samples (seeded). `val_split`: pool both parts and hold out that fraction,
+    stratified and seeded (`resplit`), before the other options; None keeps the dataset's
+    own split. `data_dir` is needed for downloaded and uploaded datasets."""
     root = Path(data_dir) if data_dir is not None else None
     meta = info(name, root)
     x, y, vx, vy = _raw(name, height, width, root)
+    if val_split is not None:
+        x, y, vx, vy = resplit(x, y, vx, vy, val_split, seed)
     k = meta.num_classes
     names = meta.class_names
     if classes is not None:

@@ -71,6 +71,9 @@ class TrainConfig(BaseModel):
     pretrained_lr: float | None = Field(None, gt=0, le=1e7)
     # Gradient flow (issue 8): a {"kind": "gradflow"} event on iterations 1, k+1, 2k+1...
     probe_every: int | None = Field(None, ge=1, le=1_000_000)
+    # Hold out this fraction of the pooled train + held-out parts instead of the dataset's
+    # own split: stratified, seeded by `seed`, before classes/per_class/train_limit.
+    val_split: float | None = Field(None, ge=datasets.VAL_SPLIT_MIN, le=datasets.VAL_SPLIT_MAX)
 
     @field_validator("dataset")
     @classmethod
@@ -200,6 +203,7 @@ def run_data(
         seed=config.seed,
         channels=channels,
         data_dir=data_dir,
+        val_split=config.val_split,
     )
 
 

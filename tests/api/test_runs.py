@@ -259,3 +259,10 @@ def test_pause_survives_a_restart_and_resumes(settings: Settings) -> None:
         assert len(page["items"]) == min(5, wrong)
         assert c.delete(f"/api/runs/{run_id}").status_code == 204
         assert not (settings.data_dir / "runs" / f"{run_id}.ckpt.safetensors").exists()
+
+
+def test_val_split_out_of_range_names_the_field(client: TestClient) -> None:
+    r = client.post("/api/runs", json={"spec": mlp(), "config": {**TINY, "val_split": 0.9}})
+    assert r.status_code == 422
+    detail = r.json()["detail"][0]
+    assert detail["field"] == "config.val_split" and "0.5" in detail["msg"], detail

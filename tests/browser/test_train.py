@@ -34,6 +34,11 @@ def test_train_a_run_live_and_compare_two(train_server: str, page: Page) -> None
     expect(iters).to_contain_text("23 iterations per epoch")  # ceil(1438 / 64)
     page.fill("input[name=batch_size]", "16")
     expect(iters).to_contain_text("90 iterations per epoch")
+    page.fill("input[name=val_split]", "0.5")  # pooled 1,797, half held out (rounded up)
+    expect(page.get_by_test_id("split-sizes")).to_have_text("898 train / 899 held out")
+    expect(iters).to_contain_text("57 iterations per epoch")
+    page.fill("input[name=val_split]", "")
+    expect(page.get_by_test_id("split-sizes")).to_have_text("1,438 train / 359 held out")
     # Collect every progress line the page shows: the charts grow with them.
     page.evaluate(
         """() => {

@@ -80,6 +80,9 @@ def test_record_gradient_flow_and_view_it_again(flow_server: str, page: Page) ->
     expect(chart).to_have_attribute("data-points", "9")
     expect(chart.locator("canvas")).to_have_count(1)
     expect(strip.locator("canvas.act-hist")).to_have_count(3)
+    page.set_viewport_size({"width": 390, "height": 844})
+    card.scroll_into_view_if_needed()
+    shot(page, "train_gradflow_phone")
 
 
 def test_without_the_box_there_is_no_card(flow_server: str, page: Page) -> None:

@@ -111,3 +111,14 @@ def test_lenet5_reaches_95_percent_on_mnist() -> None:
     result, _ = _run("lenet5_mnist", dataset="mnist", epochs=3, batch_size=64, lr=2e-3)
     assert result.status == "done"
     assert result.metrics["accuracy"] >= 0.95, result.metrics["accuracy"]
+
+
+def test_val_split_sets_the_train_and_held_out_sizes() -> None:
+    result, events = _run("mlp", dataset="digits", epochs=1, batch_size=200, val_split=0.3)
+    start = events[0]
+    assert (start["train_size"], start["val_size"]) == (1797 - 539, 539)  # 0.3 * 1797 = 539.1
+    assert start["iters_per_epoch"] == 7
+    assert result.status == "done"
+    assert sum(map(sum, result.metrics["confusion"])) == 539
+    with pytest.raises(ValueError, match="val_split"):
+        TrainConfig(val_split=0.01)

@@ -4,6 +4,7 @@
 // metrics, a confusion matrix and the misclassified examples; tick runs in the list to
 // overlay their curves.
 import * as api from "../api.js";
+import { duration, pace } from "../lib/pace.js";
 import { COLORS, ema, lineChart } from "./train/charts.js";
 import { h } from "./train/dom.js";
 import { datasetPicker, fitHead } from "./train/datasets.js";
@@ -95,6 +96,7 @@ function build(zoo) {
       field("Batch size", number("batch_size", DEFAULTS.batch_size, { min: 1, max: 4096 })),
       field("Epochs", number("epochs", DEFAULTS.epochs, { min: 1, max: 100 })),
     ]),
+    field("Validation split", number("val_split", "", { step: 0.01, min: 0.05, max: 0.5, placeholder: "dataset's own" }), h("span", { "data-testid": "split-sizes" })),
     h("p", { class: "iters muted", "data-testid": "iters-per-epoch" }),
     h("div", { class: "row2" }, [
       field("Learning rate", number("lr", DEFAULTS.lr, { step: "any", min: 0 })),
@@ -173,6 +175,7 @@ function config() {
     l2_mode: f.get("l2_mode"),
     normalize: f.get("normalize"),
     seed: num("seed"),
+    val_split: f.get("val_split") ? num("val_split") : null, // null: the dataset's own split
     ...probeConfig(f),
   };
 }
@@ -181,12 +184,26 @@ function showIters() {
   const c = config();
   const d = datasets.find((x) => x.name === c.dataset);
   const el = ui.form.querySelector(".iters");
-  if (!d || !(c.batch_size > 0)) {
+  const sizes = d && splitSizes(d, c.val_split);
+  ui.form.querySelector("[data-testid=split-sizes]").textContent = sizes
+    ? `${sizes[0].toLocaleString()} train / ${sizes[1].toLocaleString()} held out`
+    : d ? "a fraction from 0.05 to 0.5, or empty" : "";
+  if (!sizes || !(c.batch_size > 0)) {
     el.textContent = "";
     return;
   }
-  const per = Math.ceil(d.train_size / c.batch_size);
-  el.textContent = `${per.toLocaleString()} iterations per epoch = ceil(${d.train_size.toLocaleString()} samples / ${c.batch_size}); ${(per * (c.epochs || 0)).toLocaleString()} in all`;
+  const per = Math.ceil(sizes[0] / c.batch_size);
+  el.textContent = `${per.toLocaleString()} iterations per epoch = ceil(${sizes[0].toLocaleString()} samples / ${c.batch_size}); ${(per * (c.epochs || 0)).toLocaleString()} in all`;
+}
+
+// [train, held out] for a validation split (null: the dataset's own; out of range: null):
+// the two parts pooled, fraction * total held out, rounded half up (datasets.held_count).
+function splitSizes(d, fraction) {
+  if (fraction == null) return [d.train_size, d.val_size];
+  if (!(fraction >= 0.05 && fraction <= 0.5)) return null;
+  const total = d.train_size + d.val_size;
+  const held = Math.floor(total * fraction + 0.5);
+  return [total - held, held];
 }
 
 async function chosenSpec() {
@@ -350,7 +367,24 @@ function redrawLive() {
   ui.livePanel.querySelector(".progress-text").textContent = total
     ? `iteration ${done.toLocaleString()} of ${total.toLocaleString()} (epoch ${epoch} of ${total / d.start.iters_per_epoch})`
     : "waiting for a worker...";
-  ui.livePanel.querySelector(".speed").textContent = d.sps ? `${Math.round(d.sps).toLocaleString()} samples/s` : "";
+  ui.livePanel.querySelector(".speed").textContent = speedText(d, total, done);
+}
+
+/** Live samples/s and the time left while a run trains (lib/pace.js); else the last
+ * epoch's samples/s. */
+function speedText(d, total, done) {
+  let now = null;
+  if (live.status === "running" && total && d.start) {
+    live.pace ??= pace(total);
+    now = live.pace.note(performance.now(), done);
+  }
+  if (now) {
+    const perIter = d.start.train_size / d.start.iters_per_epoch;
+    const sps = Math.round(now.itersPerS * perIter).toLocaleString();
+    const left = done < total ? ` · about ${duration(now.secondsLeft)} left` : " · evaluating";
+    return `${sps} samples/s${left}`;
+  }
+  return d.sps ? `${Math.round(d.sps).toLocaleString()} samples/s` : "";
 }
 
 async function finish(run, status) {
@@ -374,6 +408,7 @@ const SETTINGS = [
   ["optimizer", "Optimizer"], ["loss", "Loss"], ["init", "Init"], ["l1", "L1"], ["l2", "L2"],
   ["l2_mode", "L2 as"], ["normalize", "Inputs"], ["seed", "Seed"],
   ["per_class", "Per class"], ["init_from", "Init from"], // issue 7: transfer runs
+  ["val_split", "Val split"],
 ];
 
 function accText(r) {

@@ -98,7 +98,7 @@ export function flowCard(slot) {
       `‖dL/dW‖ of each conv/linear layer, every ${flows.length > 1 ? flows[1].iter - flows[0].iter : "few"} iterations ` +
       `(log scale; first layer blue, last orange). Iteration ${last.iter}: first layer ${fmt(first.grad_norm)}, ` +
       `last ${fmt(end.grad_norm)}` +
-      (first.grad_norm > 0 && end.grad_norm > 0 ? `, ratio ${fmt(first.grad_norm / end.grad_norm)}.` : ".");
+      (first.grad_norm > 0 && end.grad_norm > 0 ? ` (first ÷ last = ${fmt(first.grad_norm / end.grad_norm)}).` : ".");
     slider.max = String(flows.length - 1);
     if (follow) slider.value = slider.max;
     showProbe();
