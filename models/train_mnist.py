@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -43,6 +44,40 @@ def accuracy(module: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     return float((pred == y).float().mean())
 
 
+def fit(
+    module: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    epochs: int,
+    seed: int,
+    lr: float,
+    batch: int,
+    schedule_steps: int,
+    clip: float | None = None,
+    on_epoch: Callable[[int], None] | None = None,
+) -> None:
+    """The shipped networks' training: Adam with a cosine schedule over `schedule_steps`,
+    cross-entropy on batches drawn by a seeded shuffle, optionally the gradient norm
+    clipped; `on_epoch(epoch)` after each epoch (0-based)."""
+    opt = torch.optim.Adam(module.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, schedule_steps)
+    gen = torch.Generator().manual_seed(seed)
+    for epoch in range(epochs):
+        module.train()
+        order = torch.randperm(len(x), generator=gen)
+        for i in range(0, len(x), batch):
+            rows = order[i : i + batch]
+            loss = nn.functional.cross_entropy(module(x[rows]), y[rows])
+            opt.zero_grad()
+            loss.backward()
+            if clip is not None:
+                nn.utils.clip_grad_norm_(module.parameters(), clip)
+            opt.step()
+            sched.step()
+        if on_epoch is not None:
+            on_epoch(epoch)
+
+
 def train(epochs: int = EPOCHS, seed: int = SEED, out_dir: Path = WEIGHTS_DIR) -> dict:
     torch.manual_seed(seed)
     net_spec = spec()
@@ -50,21 +85,12 @@ def train(epochs: int = EPOCHS, seed: int = SEED, out_dir: Path = WEIGHTS_DIR) -
     train_idx, held_idx = mnist.split()
     x, y = mnist.tensors(train_idx)  # (8000, 1, 28, 28), normalised
     hx, hy = mnist.tensors(held_idx)
-    opt = torch.optim.Adam(module.parameters(), lr=LR)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs * (len(x) // BATCH + 1))
-    gen = torch.Generator().manual_seed(seed)
     start = time.monotonic()
-    for epoch in range(epochs):
-        module.train()
-        order = torch.randperm(len(x), generator=gen)
-        for i in range(0, len(x), BATCH):
-            batch = order[i : i + BATCH]
-            loss = nn.functional.cross_entropy(module(x[batch]), y[batch])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
+
+    def report(epoch: int) -> None:
         print(f"epoch {epoch + 1}/{epochs}: held-out accuracy {accuracy(module, hx, hy):.4f}")
+
+    fit(module, x, y, epochs, seed, LR, BATCH, epochs * (len(x) // BATCH + 1), on_epoch=report)
     acc = accuracy(module, hx, hy)
     path = out_dir / f"{NAME}.safetensors"
     digest = save(net_spec, module, path)

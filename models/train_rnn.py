@@ -18,9 +18,8 @@ import time
 from pathlib import Path
 
 import torch
-from torch import nn
 
-from models.train_mnist import WEIGHTS_DIR, accuracy
+from models.train_mnist import WEIGHTS_DIR, accuracy, fit
 from server.net import mnist
 from server.net.build import build_module
 from server.net.weights import save
@@ -56,24 +55,14 @@ def train(
         held_idx = held_idx[:heldout_limit]
     x, y = mnist.tensors(train_idx)  # (8000, 1, 28, 28), normalised: 28 steps of 28 values
     hx, hy = mnist.tensors(held_idx)
-    opt = torch.optim.Adam(module.parameters(), lr=LR)
-    steps = epochs * ((len(x) + BATCH - 1) // BATCH)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
-    gen = torch.Generator().manual_seed(seed)
     start = time.monotonic()
-    for epoch in range(epochs):
-        module.train()
-        order = torch.randperm(len(x), generator=gen)
-        for i in range(0, len(x), BATCH):
-            batch = order[i : i + BATCH]
-            loss = nn.functional.cross_entropy(module(x[batch]), y[batch])
-            opt.zero_grad()
-            loss.backward()
-            nn.utils.clip_grad_norm_(module.parameters(), CLIP)
-            opt.step()
-            sched.step()
+
+    def report(epoch: int) -> None:
         acc = accuracy(module, hx, hy)
         print(f"{name} epoch {epoch + 1}/{epochs}: held-out accuracy {acc:.4f}", flush=True)
+
+    steps = epochs * ((len(x) + BATCH - 1) // BATCH)
+    fit(module, x, y, epochs, seed, LR, BATCH, steps, clip=CLIP, on_epoch=report)
     acc = accuracy(module, hx, hy)
     entry = {
         "file": f"{name}.safetensors",
