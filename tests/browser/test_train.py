@@ -74,6 +74,8 @@ def test_train_a_run_live_and_compare_two(train_server: str, page: Page) -> None
     assert page.locator(".compare canvas").count() == 2
     shot(page, "train_compare")
     page.set_viewport_size({"width": 390, "height": 844})
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the Train view is {width}px wide at phone width"
     shot(page, "train_phone")
 
 
