@@ -125,6 +125,7 @@ function misclassified(runId, labels, kept) {
   async function load() {
     const token = ++state.token;
     prev.disabled = next.disabled = true;
+    if (!head.textContent) head.textContent = "Loading the held-out examples...";
     let page;
     try {
       page = await api.runMisclassified(runId, { true: state.true, pred: state.pred, offset: state.offset, limit: PAGE });
