@@ -26,6 +26,7 @@ const CHANNEL_NAMES = { 3: ["R", "G", "B"] };
 let root = null;
 let state = { ...DEFAULTS };
 let lastHash = null;
+let ready = false; // the kernel presets are loaded: the hash can be applied
 let kernels = [];
 let data = null; // the server's answer for the current state
 let view = null; // DOM handles of the current stage
@@ -107,22 +108,27 @@ function request() {
 
 export async function mount(el, rest) {
   root = el;
+  ready = false;
   root.replaceChildren(skeleton());
   kernels = await api.convKernels().catch(() => []);
+  if (root !== el) return; // left (or remounted) while the kernels loaded
   fillKernelSelect();
-  await onHash(rest);
+  ready = true;
+  // The hash as it is now: a control changed while the kernels loaded moved it past `rest`.
+  await onHash(location.hash.includes("/") ? location.hash.slice(location.hash.indexOf("/") + 1) : rest);
 }
 
 export function unmount() {
   pause();
   abort?.abort();
   root = null;
+  ready = false;
   view = null;
   lastHash = null;
 }
 
 export async function onHash(rest) {
-  if (!root || rest === lastHash) return;
+  if (!root || !ready || rest === lastHash) return; // mount() applies the hash once ready
   lastHash = rest;
   state = parse(rest);
   syncControls();
