@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     feature_cache_networks: int = 4  # built networks kept (LRU)
     feature_cache_bytes: int = 256 * MiB  # layer outputs of recent overviews, kept for pages
     # the weights library (issues 5, 7): imported .safetensors files (POST /api/weights)
-    max_weights_bytes: int = 20 * MiB  # one file (multipart bodies also obey max_upload_bytes)
+    max_weights_bytes: int = 256 * MiB  # one imported .safetensors file (ResNet-152: 241 MB)
     max_imported_weights: int = 200  # files kept under <data dir>/weights
     # --- the convolution animator (POST /api/convolve, /api/images) ---------
     max_conv_side: int = 256  # an image input is downscaled to this longer side

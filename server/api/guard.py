@@ -18,6 +18,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from server.config import Settings
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+WEIGHTS_UPLOAD = "/api/weights"  # POST: a .safetensors file, limited by max_weights_bytes
+FORM_SLACK = 2 * 1024 * 1024  # the multipart form around the file (the spec, boundaries)
 UPLOAD_TYPES = ("multipart/form-data", "application/zip", "application/octet-stream", "image/")
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -64,16 +66,21 @@ class Guard:
             await _reply(send, 403, f"requests from {origin} are not allowed")
             return
         kind = headers.get("content-type", "")
-        limit = (
-            self.settings.max_upload_bytes
-            if kind.startswith(UPLOAD_TYPES)
-            else self.settings.max_body_bytes
-        )
+        limit = self._limit(scope["path"], kind)
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             await _reply(send, 413, _over(limit))
             return
         await self._bounded(scope, receive, send, limit)
+
+    def _limit(self, path: str, kind: str) -> int:
+        """A JSON body, an upload, or a weights file (ResNet-50's is about 100 MB) with the
+        form around it."""
+        if not kind.startswith(UPLOAD_TYPES):
+            return self.settings.max_body_bytes
+        if path == WEIGHTS_UPLOAD:
+            return max(self.settings.max_upload_bytes, self.settings.max_weights_bytes + FORM_SLACK)
+        return self.settings.max_upload_bytes
 
     async def _bounded(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         seen = 0
