@@ -6,7 +6,6 @@ from fastapi import APIRouter, HTTPException, Response
 
 from server.api.deps import SettingsDep
 from server.api.shapes import checked_report
-from server.net.build import TooLarge
 from server.net.export import ExportError, file_stem, to_onnx_bytes, to_pytorch_code
 from server.net.shapes import ShapeError
 from server.net.spec import NetworkSpec
@@ -45,15 +44,7 @@ def export_onnx(spec: NetworkSpec, settings: SettingsDep) -> Response:
             f"{settings.max_export_params:,} (CNNPLAY_MAX_EXPORT_PARAMS)",
         )
     try:
-        data = to_onnx_bytes(
-            spec,
-            max_params=settings.max_params,
-            max_activation_bytes=settings.max_activation_bytes,
-        )
-    except ShapeError as exc:
-        raise HTTPException(422, str(exc)) from exc
-    except TooLarge as exc:
-        raise HTTPException(413, str(exc)) from exc
+        data = to_onnx_bytes(spec)  # checked_report above: shapes and size limits hold
     except ExportError as exc:
         raise HTTPException(422, str(exc)[:2000]) from exc
     return Response(

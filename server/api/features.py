@@ -39,8 +39,8 @@ from server.config import Settings
 from server.net import encode, mnist, transfer, weight_diff
 from server.net import features as F
 from server.net import weight_library as lib
-from server.net.build import TooLarge, build_module
-from server.net.shapes import LayerInfo, ShapeError
+from server.net.build import build_module
+from server.net.shapes import LayerInfo
 from server.net.spec import NetworkSpec
 from server.net.weights import WeightsMismatch, load_into
 
@@ -168,19 +168,10 @@ def _no_run(run_id: str) -> Any:
 
 
 def _build(spec: NetworkSpec, weights: lib.Entry | None, settings: Settings) -> _Built:
-    report = checked_report(spec, settings)
-    try:
-        with torch.random.fork_rng():
-            torch.manual_seed(RANDOM_SEED)  # untrained nets: the same random weights each time
-            module = build_module(
-                spec,
-                max_params=settings.max_params,
-                max_activation_bytes=settings.max_activation_bytes,
-            )
-    except TooLarge as exc:
-        raise HTTPException(413, str(exc)) from None
-    except ShapeError as exc:
-        raise HTTPException(422, str(exc)) from None
+    report = checked_report(spec, settings)  # 422 / 413 here: the build below cannot fail
+    with torch.random.fork_rng():
+        torch.manual_seed(RANDOM_SEED)  # untrained nets: the same random weights each time
+        module = build_module(spec)
     if weights:
         try:
             load_into(module, weights.path)

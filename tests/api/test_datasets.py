@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 import models
 from server.config import Settings
 from server.net import downloads
+from tests.api.test_runs import wait_done
 from tests.net.test_archive import good_zip, png, zip_of
 from tests.net.test_downloads import fake_mnist, served  # noqa: F401 - a fixture
 
@@ -79,16 +80,6 @@ def test_upload_list_train_and_delete(client: TestClient, settings: Settings) ->
     assert not folder.exists()
     assert client.delete(f"/api/datasets/{d['id']}").status_code == 404
     assert d["name"] not in {x["name"] for x in client.get("/api/datasets").json()}
-
-
-def wait_done(client: TestClient, run_id: str, timeout: float = 240) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        run = client.get(f"/api/runs/{run_id}").json()
-        if run["status"] not in ("queued", "running"):
-            return run
-        time.sleep(0.1)
-    raise AssertionError("the run did not end")
 
 
 def _slip(name: str) -> bytes:

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 import models
+from tests.api.test_runs import wait_done
 
 
 def _post(client: TestClient, path: str, body: dict[str, Any]) -> Any:
@@ -97,12 +97,8 @@ def test_comparison_runs_through_the_job_runner(client: TestClient) -> None:
         assert r.status_code == 201, r.text
         ids[run["key"]] = r.json()["id"]
     flows: dict[str, list[dict]] = {}
-    deadline = time.monotonic() + 120
     for key, run_id in ids.items():
-        while client.get(f"/api/runs/{run_id}").json()["status"] in ("queued", "running"):
-            assert time.monotonic() < deadline, "the runs did not end"
-            time.sleep(0.2)
-        assert client.get(f"/api/runs/{run_id}").json()["status"] == "done"
+        assert wait_done(client, run_id)["status"] == "done"
         events = [e for _, e in client.app.state.runner.events(run_id)]  # type: ignore[attr-defined]
         flows[key] = [e for e in events if e["kind"] == "gradflow"]
     assert [e["iter"] for e in flows["sigmoid"]] == [1, 3]  # 128 / 32 = 4 iterations

@@ -39,7 +39,8 @@ def read_sse(client: TestClient, run_id: str, headers: dict[str, str] | None = N
     return out
 
 
-def wait_done(client: TestClient, run_id: str, timeout: float = 90) -> dict:
+def wait_done(client: TestClient, run_id: str, timeout: float = 240) -> dict:
+    """The run once it has ended (any status but queued/running); shared by the API tests."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         run = client.get(f"/api/runs/{run_id}").json()
