@@ -63,14 +63,9 @@ class GradflowRequest(BaseModel):
     bins: int = Field(GF.BINS, ge=2, le=200)
 
 
-class LayerFlowOut(BaseModel):
-    path: str
-    type: str
-    grad_norm: float = Field(description="||dL/dW||, Frobenius norm of the weight's gradient")
-    weight_norm: float = Field(description="||W||")
-    ratio: float = Field(description="grad_norm / weight_norm")
-    act_path: str = Field(description="the layer whose output the histogram counts")
-    act_type: str
+class ActivationStats(BaseModel):
+    """A histogram of activations and its summary, as both panels report it."""
+
     hist: list[int] = Field(description="counts in `bins` equal bins over [lo, hi]")
     lo: float
     hi: float
@@ -78,6 +73,16 @@ class LayerFlowOut(BaseModel):
     std: float
     zeros: float = Field(description="fraction of activations exactly 0")
     saturated: float = Field(description="fraction in the flat tails of tanh / sigmoid")
+
+
+class LayerFlowOut(ActivationStats):
+    path: str
+    type: str
+    grad_norm: float = Field(description="||dL/dW||, Frobenius norm of the weight's gradient")
+    weight_norm: float = Field(description="||W||")
+    ratio: float = Field(description="grad_norm / weight_norm")
+    act_path: str = Field(description="the layer whose output the histogram counts")
+    act_type: str
 
 
 class GradflowResponse(BaseModel):
@@ -210,15 +215,8 @@ class InitRequest(BaseModel):
     bins: int = Field(30, ge=2, le=200)
 
 
-class InitLayerOut(BaseModel):
+class InitLayerOut(ActivationStats):
     layer: int = Field(description="1-based: h_k = act(W_k h_(k-1))")
-    hist: list[int]
-    lo: float
-    hi: float
-    mean: float
-    std: float
-    zeros: float
-    saturated: float
     second_moment: float = Field(description="E[h^2]")
     identical_units: bool = Field(description="every unit gives the same value on every input")
 
