@@ -44,6 +44,15 @@ def accuracy(module: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     return float((pred == y).float().mean())
 
 
+def write_manifest_entry(out_dir: Path, name: str, entry: dict) -> None:
+    """Add or replace one entry of out_dir/manifest.json; every other entry is kept (each
+    training script of models/ ships its own networks)."""
+    path = out_dir / "manifest.json"
+    manifest = json.loads(path.read_text()) if path.is_file() else {}
+    manifest[name] = entry
+    path.write_text(json.dumps(manifest, indent=2) + "\n")
+
+
 def fit(
     module: nn.Module,
     x: torch.Tensor,
@@ -94,28 +103,24 @@ def train(epochs: int = EPOCHS, seed: int = SEED, out_dir: Path = WEIGHTS_DIR) -
     acc = accuracy(module, hx, hy)
     path = out_dir / f"{NAME}.safetensors"
     digest = save(net_spec, module, path)
-    manifest_path = out_dir / "manifest.json"  # other entries (train_source's) are kept
-    manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
-    manifest |= {
-        NAME: {
-            "file": path.name,
-            "sha256": digest,
-            "zoo": NAME,
-            "heldout_accuracy": round(acc, 4),
-            "heldout_size": len(held_idx),
-            "train_size": len(train_idx),
-            "data_source": mnist.SOURCE,
-            "split_seed": mnist.SPLIT_SEED,
-            "normalize": {"mean": [mnist.MEAN], "std": [mnist.STD]},
-            "epochs": epochs,
-            "seed": seed,
-            "optimizer": f"Adam lr={LR} cosine, batch {BATCH}",
-            "train_seconds": round(time.monotonic() - start, 1),
-            "torch": torch.__version__,
-        }
+    entry = {
+        "file": path.name,
+        "sha256": digest,
+        "zoo": NAME,
+        "heldout_accuracy": round(acc, 4),
+        "heldout_size": len(held_idx),
+        "train_size": len(train_idx),
+        "data_source": mnist.SOURCE,
+        "split_seed": mnist.SPLIT_SEED,
+        "normalize": {"mean": [mnist.MEAN], "std": [mnist.STD]},
+        "epochs": epochs,
+        "seed": seed,
+        "optimizer": f"Adam lr={LR} cosine, batch {BATCH}",
+        "train_seconds": round(time.monotonic() - start, 1),
+        "torch": torch.__version__,
     }
-    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
-    return manifest[NAME]
+    write_manifest_entry(out_dir, NAME, entry)
+    return entry
 
 
 def main() -> None:

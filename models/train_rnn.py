@@ -19,7 +19,7 @@ from pathlib import Path
 
 import torch
 
-from models.train_mnist import WEIGHTS_DIR, accuracy, fit
+from models.train_mnist import WEIGHTS_DIR, accuracy, fit, write_manifest_entry
 from server.net import mnist
 from server.net.build import build_module
 from server.net.weights import save
@@ -83,10 +83,7 @@ def train(
     }
     if write:
         entry["sha256"] = save(net_spec, module, out_dir / entry["file"])
-        manifest_path = out_dir / "manifest.json"  # every other entry is kept
-        manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
-        manifest[name] = entry
-        manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+        write_manifest_entry(out_dir, name, entry)
     return entry
 
 

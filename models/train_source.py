@@ -21,6 +21,7 @@ from pathlib import Path
 
 import torch
 
+from models.train_mnist import write_manifest_entry
 from server.net import datasets, mnist
 from server.net.spec import Linear, NetworkSpec
 from server.net.train import TrainConfig, train
@@ -111,10 +112,7 @@ def train_source(
         "train_seconds": round(time.monotonic() - start, 1),
         "torch": torch.__version__,
     }
-    manifest_path = out_dir / "manifest.json"
-    manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
-    manifest[name] = entry
-    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+    write_manifest_entry(out_dir, name, entry)
     return entry
 
 
