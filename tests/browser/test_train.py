@@ -53,6 +53,10 @@ def test_train_a_run_live_and_compare_two(train_server: str, page: Page) -> None
     status = page.get_by_test_id("run-status")
     expect(status).to_contain_text("done", timeout=60_000)
     expect(page.locator(".progress-text")).to_contain_text("iteration 180 of 180")
+    speed = page.get_by_test_id("speed")  # the last epoch's rate, no time left once done
+    expect(speed).to_contain_text("samples/s")
+    expect(speed).not_to_contain_text("left")
+    expect(speed).not_to_contain_text("evaluating")
     seen = set(page.evaluate("window.__seen"))
     assert len([t for t in seen if t.startswith("iteration")]) >= 2, seen
     expect(page.get_by_test_id("final-accuracy")).to_contain_text("%")

@@ -374,7 +374,7 @@ function redrawLive() {
  * epoch's samples/s. */
 function speedText(d, total, done) {
   let now = null;
-  if (live.status === "running" && total && d.start) {
+  if (live.status === "running" && !d.end && total && d.start) {
     live.pace ??= pace(total);
     now = live.pace.note(performance.now(), done);
   }
