@@ -28,9 +28,9 @@ from fastapi.testclient import TestClient
 import models
 from server.config import Settings
 from server.main import create_app
-from server.net import encode
-from server.net.build import build_module
-from server.net.shapes import infer
+from server.net.core import encode
+from server.net.core.build import build_module
+from server.net.core.shapes import infer
 
 Times = tuple[float, float]  # (wall, CPU) seconds, medians
 

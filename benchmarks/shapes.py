@@ -42,9 +42,9 @@ import models
 from server.api.shapes import to_json
 from server.config import Settings
 from server.main import create_app
-from server.net.build import build_module
-from server.net.shapes import infer
-from server.net.spec import NetworkSpec, measure
+from server.net.core.build import build_module
+from server.net.core.shapes import infer
+from server.net.core.spec import NetworkSpec, measure
 
 TARGET_RATIO = 20.0
 TARGET_MS = 20.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from models.layers import conv, dropout, flatten, linear, maxpool, network, relu
 from models.registry import register
-from server.net import spec as S
+from server.net.core import spec as S
 
 # (out_channels, kernel, stride, padding, pool after)
 FEATURES: list[tuple[int, int, int, int, bool]] = [

@@ -17,7 +17,7 @@ from models.layers import (
     relu,
 )
 from models.registry import register
-from server.net import spec as S
+from server.net.core import spec as S
 
 # depth -> (growth rate, layers per dense block, channels after the stem)
 CONFIGS: dict[int, tuple[int, list[int], int]] = {

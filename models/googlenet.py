@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from models.layers import conv_bn_relu, dropout, flatten, linear, maxpool, network
 from models.registry import register
-from server.net import spec as S
+from server.net.core import spec as S
 
 EPS = 0.001  # torchvision's BasicConv2d batch norm
 

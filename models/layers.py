@@ -1,11 +1,11 @@
 """Short constructors for the layer specs the zoo uses, so builders read like the papers.
 
-Each returns a pydantic layer from server/net/spec.py; nothing here knows torch.
+Each returns a pydantic layer from server/net/core/spec.py; nothing here knows torch.
 """
 
 from __future__ import annotations
 
-from server.net import spec as S
+from server.net.core import spec as S
 
 
 def conv(out: int, k: int, stride: int = 1, padding: int = 0, *, bias: bool = True) -> S.Conv2d:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from models.layers import conv, flatten, linear, maxpool, network, relu
 from models.registry import register
-from server.net import spec as S
+from server.net.core import spec as S
 
 HISTORY = (
     "The 1998 original squashed with scaled tanh-like sigmoids and shrank maps with "

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from server.net.spec import NetworkSpec
+from server.net.core.spec import NetworkSpec
 
 Category = Literal["classic", "small"]
 

@@ -6,7 +6,7 @@ from functools import partial
 
 from models.layers import bn, conv, conv_bn_relu, flatten, gap, linear, maxpool, network, relu
 from models.registry import register
-from server.net import spec as S
+from server.net.core import spec as S
 
 # depth -> (block kind, blocks per stage)
 CONFIGS: dict[int, tuple[str, list[int]]] = {

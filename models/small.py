@@ -22,7 +22,7 @@ from models.layers import (
     relu,
 )
 from models.registry import register
-from server.net import spec as S
+from server.net.core import spec as S
 
 MNIST = (1, 28, 28)
 

@@ -18,10 +18,10 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from server.net import mnist
-from server.net.build import build_module
-from server.net.spec import NetworkSpec
-from server.net.weights import save
+from server.net.core.build import build_module
+from server.net.core.spec import NetworkSpec
+from server.net.data import mnist
+from server.net.weights.files import save
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 NAME = "mnist_cnn"

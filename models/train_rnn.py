@@ -20,9 +20,9 @@ from pathlib import Path
 import torch
 
 from models.train_mnist import WEIGHTS_DIR, accuracy, fit, write_manifest_entry
-from server.net import mnist
-from server.net.build import build_module
-from server.net.weights import save
+from server.net.core.build import build_module
+from server.net.data import mnist
+from server.net.weights.files import save
 
 NAMES = ("rnn_mnist_lstm", "rnn_mnist_gru")
 SEED = 0

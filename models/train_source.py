@@ -22,10 +22,11 @@ from pathlib import Path
 import torch
 
 from models.train_mnist import write_manifest_entry
-from server.net import datasets, mnist
-from server.net.spec import Linear, NetworkSpec
-from server.net.train import TrainConfig, train
-from server.net.weights import save
+from server.net.core.head import with_head
+from server.net.core.spec import NetworkSpec
+from server.net.data import datasets, mnist
+from server.net.train.loop import TrainConfig, train
+from server.net.weights.files import save
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 CLASSES = [0, 1, 2, 3, 4]
@@ -49,14 +50,6 @@ SOURCES = {
 NAME = "mnist_cnn_digits04"
 ZOO = SOURCES[NAME].zoo
 EPOCHS = SOURCES[NAME].epochs
-
-
-def with_head(net: NetworkSpec, classes: int) -> NetworkSpec:
-    """The same network with its last (linear) layer replaced by one of `classes` units."""
-    if not isinstance(net.layers[-1], Linear):
-        raise ValueError(f"{net.name}: the last layer is not linear, cannot swap the head")
-    layers = [*net.layers[:-1], net.layers[-1].model_copy(update={"out_features": classes})]
-    return net.model_copy(update={"layers": layers})
 
 
 def spec(name: str = NAME) -> NetworkSpec:

@@ -6,7 +6,7 @@ from functools import partial
 
 from models.layers import bn, conv, dropout, flatten, linear, maxpool, network, relu
 from models.registry import register
-from server.net import spec as S
+from server.net.core import spec as S
 
 # Output channels of each 3x3 conv; "M" is a 2x2 max pool. Keys are the paper's columns.
 CONFIGS: dict[str, list[int | str]] = {

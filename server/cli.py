@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from server.net.spec import NetworkSpec
+from server.net.core.spec import NetworkSpec
 
 
 class SpecError(Exception):
@@ -47,8 +47,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _shapes(args: argparse.Namespace) -> int:
-    from server.net.shapes import infer
-    from server.net.summary_table import format_report
+    from server.net.core.shapes import infer
+    from server.net.core.summary_table import format_report
 
     try:
         spec = load_spec(args.spec)
@@ -66,9 +66,9 @@ def _shapes(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     from server.config import Settings
-    from server.net import export
-    from server.net.build import TooLarge
-    from server.net.shapes import ShapeError
+    from server.net.core import export
+    from server.net.core.build import TooLarge
+    from server.net.core.shapes import ShapeError
 
     settings = Settings()
     try:

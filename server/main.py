@@ -30,7 +30,7 @@ from server.api import (
 )
 from server.config import Settings
 from server.jobs import runner
-from server.net.warmup import freeze_startup_objects, import_lazy_torch_modules
+from server.net.core.warmup import freeze_startup_objects, import_lazy_torch_modules
 from server.store import Store
 
 FRONTEND = Path(__file__).resolve().parent.parent / "frontend"

@@ -1,6 +1,6 @@
 """POST /api/convolve (the animator's numbers), POST /api/images, GET /api/kernels.
 
-Thin: pick the input (array, preset or uploaded image), call server.net.convolve,
+Thin: pick the input (array, preset or uploaded image), call server.net.lab.convolve,
 return a readable neighbourhood plus the whole output as PNG images.
 """
 
@@ -16,9 +16,9 @@ from pydantic import BaseModel, Field
 
 from server.api.deps import SettingsDep
 from server.config import Settings
-from server.net import convolve as C
-from server.net.images import png_data_url, to_tensor
-from server.net.kernels import KERNELS
+from server.net.data.images import png_data_url, to_tensor
+from server.net.lab import convolve as C
+from server.net.lab.kernels import KERNELS
 
 router = APIRouter(tags=["convolve"])
 

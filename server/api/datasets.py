@@ -15,8 +15,8 @@ from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, Resp
 
 from server.api.deps import SettingsDep
 from server.config import Settings
-from server.net import archive, datasets, downloads, uploaded
-from server.net.spec import NetworkSpec
+from server.net.core.spec import NetworkSpec
+from server.net.data import archive, datasets, downloads, uploaded
 
 router = APIRouter(tags=["datasets"])
 _lock = threading.Lock()

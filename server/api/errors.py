@@ -8,7 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from server.net.spec import ALL_TYPES
+from server.net.core.spec import ALL_TYPES
 
 # The discriminator tag pydantic puts in a location (`layers.0.conv2d.out_channels`):
 # it names the union member, not a JSON key, so the field path leaves it out.

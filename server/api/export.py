@@ -6,9 +6,9 @@ from fastapi import APIRouter, HTTPException, Response
 
 from server.api.deps import SettingsDep
 from server.api.shapes import checked_report
-from server.net.export import ExportError, file_stem, to_onnx_bytes, to_pytorch_code
-from server.net.shapes import ShapeError
-from server.net.spec import NetworkSpec
+from server.net.core.export import ExportError, file_stem, to_onnx_bytes, to_pytorch_code
+from server.net.core.shapes import ShapeError
+from server.net.core.spec import NetworkSpec
 
 router = APIRouter(prefix="/export", tags=["export"])
 

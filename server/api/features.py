@@ -32,17 +32,21 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file
 from torch import nn
 
+import models
 from server.api.deps import SettingsDep
 from server.api.shapes import checked_report
 from server.api.weights import get_library
 from server.config import Settings
-from server.net import encode, mnist, transfer, weight_diff
-from server.net import features as F
-from server.net import weight_library as lib
-from server.net.build import build_module
-from server.net.shapes import LayerInfo
-from server.net.spec import NetworkSpec
-from server.net.weights import WeightsMismatch, load_into
+from server.net.core import encode
+from server.net.core import features as F
+from server.net.core.build import build_module
+from server.net.core.shapes import LayerInfo
+from server.net.core.spec import NetworkSpec
+from server.net.data import mnist
+from server.net.train import transfer
+from server.net.weights import diff as weight_diff
+from server.net.weights import library as lib
+from server.net.weights.files import WeightsMismatch, load_into
 
 router = APIRouter(prefix="/features", tags=["features"])
 RANDOM_SEED = 0
@@ -144,7 +148,7 @@ class NetCache:
     def get(self, spec: NetworkSpec, weights: lib.Entry | str | None, settings: Settings) -> _Built:
         """`weights`: a library entry (or a shipped name, for older callers)."""
         if isinstance(weights, str):
-            weights = lib.find(weights, settings.data_dir, _no_run)
+            weights = lib.find(weights, settings.data_dir, _no_run, models.get)
         key = (
             hashlib.sha256(spec.model_dump_json().encode()).hexdigest(),
             weights.id if weights else "",

@@ -7,7 +7,7 @@
   training settings (probe on), ready to POST to /api/runs one by one.
 - POST /init: per-layer activation histograms of a deep linear stack under four inits.
 
-Thin: validate against the Settings limits, call server.net.gradflow / init_stats.
+Thin: validate against the Settings limits, call server.net.lab.gradflow / init_stats.
 """
 
 from __future__ import annotations
@@ -22,12 +22,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from server.api.deps import SettingsDep
 from server.api.shapes import checked_report
 from server.config import Settings
-from server.net import gradflow as GF
-from server.net import init_stats as IS
-from server.net import mnist
-from server.net.build import build_module
-from server.net.spec import NetworkSpec
-from server.net.train import TrainConfig, initialize
+from server.net.core.build import build_module
+from server.net.core.spec import NetworkSpec
+from server.net.data import mnist
+from server.net.lab import gradflow as GF
+from server.net.lab import init_stats as IS
+from server.net.train.loop import TrainConfig, initialize
 
 router = APIRouter(prefix="/learning", tags=["learning"])
 

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, File, HTTPException, Request, UploadFile
 from PIL import Image
 
 from server.api.deps import SettingsDep
-from server.net.images import ImageError, ImageTooLarge, decode_image
+from server.net.data.images import ImageError, ImageTooLarge, decode_image
 
 router = APIRouter(tags=["images"])
 

@@ -6,7 +6,7 @@ POST /api/learning/constraint              the L1 diamond / L2 circle picture fo
 GET  /api/learning/gates/presets           networks with an lstm/gru, and one digit per class
 POST /api/learning/gates                   one image's gate activations, step by step
 
-Thin: validate, call server.net.regularization / server.net.gates, return numbers to draw.
+Thin: validate, call server.net.lab.regularization / server.net.lab.gates, return numbers to draw.
 """
 
 from __future__ import annotations
@@ -20,13 +20,13 @@ from pydantic import BaseModel, Field, model_validator
 from server.api.deps import SettingsDep, StoreDep
 from server.api.shapes import checked_report
 from server.api.weights import LibraryDep
-from server.net import gates as G
-from server.net import mnist
-from server.net import regularization as R
-from server.net import weight_library as lib
-from server.net.build import TooLarge, build_module
-from server.net.spec import NetworkSpec
-from server.net.weights import WeightsMismatch, load_into
+from server.net.core.build import TooLarge, build_module
+from server.net.core.spec import NetworkSpec
+from server.net.data import mnist
+from server.net.lab import gates as G
+from server.net.lab import regularization as R
+from server.net.weights import library as lib
+from server.net.weights.files import WeightsMismatch, load_into
 from server.store import NotFound, valid_id
 
 router = APIRouter(prefix="/learning", tags=["learning"])

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from server.net.spec import ALL_TYPES, NetworkSpec
+from server.net.core.spec import ALL_TYPES, NetworkSpec
 
 router = APIRouter(tags=["layers"])
 

@@ -1,6 +1,6 @@
 """POST /api/learning/optimizers, /ewa, /gradcheck, /modes: the "inside learning" panels (issue 8).
 
-Thin: validate, call server.net.optim_paths / server.net.ewa, return numbers to draw.
+Thin: validate, call server.net.lab.optim_paths / server.net.lab.ewa, return numbers to draw.
 """
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
 from server.api.deps import SettingsDep
-from server.net import ewa as E
-from server.net import gradcheck as G
-from server.net import modes as MD
-from server.net import optim_paths as O
-from server.net.build import TooLarge, build_module
-from server.net.shapes import ShapeError
-from server.net.spec import NetworkSpec
+from server.net.core.build import TooLarge, build_module
+from server.net.core.shapes import ShapeError
+from server.net.core.spec import NetworkSpec
+from server.net.lab import ewa as E
+from server.net.lab import gradcheck as G
+from server.net.lab import modes as MD
+from server.net.lab import optim_paths as O
 
 router = APIRouter(prefix="/learning", tags=["learning"])
 

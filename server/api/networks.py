@@ -15,8 +15,8 @@ from fastapi import APIRouter, HTTPException, Query, Response
 
 from server.api.deps import SettingsDep, StoreDep
 from server.api.shapes import check_size
-from server.net.shapes import infer
-from server.net.spec import NetworkSpec, layer_paths
+from server.net.core.shapes import infer
+from server.net.core.spec import NetworkSpec, layer_paths
 from server.store import NotFound, StoreFull
 
 router = APIRouter(tags=["networks"])

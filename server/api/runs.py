@@ -23,12 +23,13 @@ from server.api.shapes import check_size
 from server.config import Settings
 from server.jobs.executor import QueueFull
 from server.jobs.local import LocalExecutor
-from server.net import transfer, weights
-from server.net.build import build_module
-from server.net.images import png_data_url
-from server.net.shapes import infer
-from server.net.spec import NetworkSpec
-from server.net.train import TrainConfig, class_labels, run_data
+from server.net.core.build import build_module
+from server.net.core.shapes import infer
+from server.net.core.spec import NetworkSpec
+from server.net.data.images import png_data_url
+from server.net.train import transfer
+from server.net.train.loop import TrainConfig, class_labels, run_data
+from server.net.weights import files as weights
 from server.store import FINISHED, STOPPED, NotFound, RunRow, new_id
 
 router = APIRouter(tags=["runs"])

@@ -12,9 +12,9 @@ from pydantic import ValidationError
 
 from server.api.deps import SettingsDep
 from server.config import Settings
-from server.net.build import TooLarge, check_limits
-from server.net.shapes import ShapeReport, infer
-from server.net.spec import NetworkSpec, measure
+from server.net.core.build import TooLarge, check_limits
+from server.net.core.shapes import ShapeReport, infer
+from server.net.core.spec import NetworkSpec, measure
 
 router = APIRouter(tags=["shapes"])
 

@@ -2,7 +2,7 @@
 GET /api/weights/{id}/file (the .safetensors download).
 
 Entries are shipped weights, finished training runs and imported files
-(server/net/weight_library.py). An import is a multipart form: `file` (.safetensors,
+(server/net/weights/library.py). An import is a multipart form: `file` (.safetensors,
 never a pickle), `spec` (the NetworkSpec JSON the file belongs to) and an optional
 `title`; the file is checked against the spec's module before anything is stored.
 """
@@ -16,12 +16,13 @@ from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, Resp
 from fastapi.responses import FileResponse
 from pydantic import ValidationError
 
+import models
 from server.api.deps import SettingsDep
 from server.api.errors import _where
 from server.api.shapes import checked_report
 from server.config import Settings
-from server.net import weight_library as lib
-from server.net.spec import NetworkSpec
+from server.net.core.spec import NetworkSpec
+from server.net.weights import library as lib
 from server.store import NotFound as RunNotFound
 from server.store import Store
 
@@ -36,7 +37,7 @@ class Library:
         self.store = store
 
     def list(self) -> list[lib.Entry]:
-        return lib.everything(self.settings.data_dir, self.store.list_runs())
+        return lib.everything(self.settings.data_dir, self.store.list_runs(), models.get)
 
     def get(self, weights_id: str) -> lib.Entry:
         def get_run(run_id: str) -> Any:
@@ -46,7 +47,7 @@ class Library:
                 raise LookupError(run_id) from exc
 
         try:
-            return lib.find(weights_id, self.settings.data_dir, get_run)
+            return lib.find(weights_id, self.settings.data_dir, get_run, models.get)
         except lib.NotFound:
             raise HTTPException(404, f"no weights with id {weights_id[:100]!r}") from None
 

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 
 import models
-from server.net.shapes import infer
+from server.net.core.shapes import infer
 
 router = APIRouter(tags=["zoo"])
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from server.jobs.executor import QueueFull
 from server.jobs.worker import CANCEL, PAUSE, run_job
-from server.net import checkpoint
+from server.net.weights import checkpoint
 from server.store import Store, new_id
 
 TICK_S = 0.05

@@ -53,8 +53,8 @@ def run_job(run_id: str, job: dict[str, Any], events: Any, control: Any) -> None
     for good (done, cancelled, diverged); a failed run keeps it, to be resumed."""
     import torch
 
-    from server.net.spec import NetworkSpec
-    from server.net.train import TrainConfig, train
+    from server.net.core.spec import NetworkSpec
+    from server.net.train.loop import TrainConfig, train
 
     torch.set_num_threads(1)  # the machine is shared: one core per job
     ckpt = Path(job["checkpoint_path"]) if job.get("checkpoint_path") else None

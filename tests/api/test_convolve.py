@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from server.net.convolve import TEXTBOOK, TEXTBOOK_KERNEL
+from server.net.lab.convolve import TEXTBOOK, TEXTBOOK_KERNEL
 
 
 def _png(img: Image.Image) -> bytes:

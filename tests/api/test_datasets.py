@@ -11,10 +11,10 @@ from fastapi.testclient import TestClient
 
 import models
 from server.config import Settings
-from server.net import downloads
+from server.net.data import downloads
 from tests.api.test_runs import wait_done
-from tests.net.test_archive import good_zip, png, zip_of
-from tests.net.test_downloads import fake_mnist, served  # noqa: F401 - a fixture
+from tests.net.data.test_archive import good_zip, png, zip_of
+from tests.net.data.test_downloads import fake_mnist, served  # noqa: F401 - a fixture
 
 FIELDS = {
     "name", "title", "channels", "height", "width", "num_classes", "class_names",

@@ -14,14 +14,15 @@ from PIL import Image
 from safetensors.torch import save
 
 import models
-from models.train_source import with_head
 from server.config import Settings
 from server.jobs.worker import save_weights
 from server.main import create_app
-from server.net import encode, mnist
-from server.net import features as F
-from server.net.build import build_module
-from server.net.transfer import feature_extractor_paths, load_pretrained, under
+from server.net.core import encode
+from server.net.core import features as F
+from server.net.core.build import build_module
+from server.net.core.head import with_head
+from server.net.data import mnist
+from server.net.train.transfer import feature_extractor_paths, load_pretrained, under
 from server.store import new_id
 
 MNIST = {"net": {"weights": "mnist_cnn"}, "image": "mnist-7"}

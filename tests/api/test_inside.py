@@ -13,7 +13,7 @@ from safetensors.torch import load_file
 from models.train_mnist import WEIGHTS_DIR
 from server.config import Settings
 from server.main import create_app
-from server.net import mnist
+from server.net.data import mnist
 from server.store import new_id
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from server.net.spec import ALL_TYPES
+from server.net.core.spec import ALL_TYPES
 
 
 def test_every_layer_type_has_a_schema(client: TestClient) -> None:

@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from server.api import networks as networks_api
 from server.config import Settings
 from server.main import create_app
-from server.net.shapes import infer
-from server.net.spec import NetworkSpec
+from server.net.core.shapes import infer
+from server.net.core.spec import NetworkSpec
 
 LENET: dict[str, Any] = {
     "name": "LeNet-5",

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 import models
-from server.net.transfer import feature_extractor_paths
+from server.net.train.transfer import feature_extractor_paths
 from tests.api.test_runs import wait_done
 
 

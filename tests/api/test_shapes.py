@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 import models
 from server.config import Settings
-from server.net.shapes import infer
+from server.net.core.shapes import infer
 
 LENET5 = {
     "name": "LeNet-5",

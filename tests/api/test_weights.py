@@ -12,8 +12,8 @@ from safetensors.torch import load, save
 import models
 from server.config import Settings
 from server.main import create_app
-from server.net.build import build_module
-from tests.net.test_weight_library import Boom, make_run, state_bytes
+from server.net.core.build import build_module
+from tests.net.weights.test_library import Boom, make_run, state_bytes
 
 SPEC = models.get("mnist_cnn")
 

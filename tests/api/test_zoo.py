@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from server.net.spec import NetworkSpec
+from server.net.core.spec import NetworkSpec
 
 
 def test_list_gives_every_entry_with_its_params(client: TestClient) -> None:

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from server.net.convolve import TEXTBOOK, TEXTBOOK_KERNEL
+from server.net.lab.convolve import TEXTBOOK, TEXTBOOK_KERNEL
 from tests.browser.conftest import shot
 
 pytestmark = pytest.mark.browser

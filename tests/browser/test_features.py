@@ -15,15 +15,15 @@ from PIL import Image
 from playwright.sync_api import Page, expect
 
 import models
-from models.train_source import with_head
 from server.config import Settings
 from server.jobs.worker import save_weights
-from server.net import features as F
-from server.net import mnist
-from server.net import weight_library as lib
-from server.net.build import build_module
-from server.net.shapes import infer
-from server.net.transfer import feature_extractor_paths, load_pretrained, under
+from server.net.core import features as F
+from server.net.core.build import build_module
+from server.net.core.head import with_head
+from server.net.core.shapes import infer
+from server.net.data import mnist
+from server.net.train.transfer import feature_extractor_paths, load_pretrained, under
+from server.net.weights import library as lib
 from server.store import Store, new_id
 from tests.browser.conftest import fresh_settings, serve, shot
 

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from server.net import downloads
+from server.net.data import downloads
 from tests.browser.conftest import shot
-from tests.net.test_archive import good_zip, png, zip_of
-from tests.net.test_downloads import fake_mnist
+from tests.net.data.test_archive import good_zip, png, zip_of
+from tests.net.data.test_downloads import fake_mnist
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

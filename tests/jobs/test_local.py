@@ -12,7 +12,7 @@ import pytest
 import models
 from server.jobs.executor import QueueFull
 from server.jobs.local import LocalExecutor
-from server.net import checkpoint
+from server.net.weights import checkpoint
 from server.store import Store, new_id
 
 pytestmark = pytest.mark.slow  # worker processes import torch: seconds each
@@ -87,7 +87,7 @@ def test_cap_queue_positions_and_cancel_within_a_batch(
     asked = time.monotonic()
     assert runner.cancel(a)
     wait_for(lambda: runner.status(a) == "cancelled", timeout=10)
-    # The stop flag is read before every batch (tests/net/test_train.py checks that
+    # The stop flag is read before every batch (tests/net/train/test_loop.py checks that
     # exactly); here: the worker stops at once, long before its 18,000 batches.
     assert time.monotonic() - asked < 3
     assert iters(runner, a) < 5000
@@ -133,7 +133,7 @@ def test_pause_frees_the_slot_and_resume_carries_on(runner: LocalExecutor, tmp_p
     assert seqs == list(range(1, len(seqs) + 1))  # the numbering went on
     kinds = [e["kind"] for _, e in every_event(runner, a)]
     assert kinds[before] == "resume" and kinds.count("start") == 1
-    # None lost, none repeated (tests/net/test_checkpoint.py: and the same numbers).
+    # None lost, none repeated (tests/net/weights/test_checkpoint.py: and the same numbers).
     assert [i for i, _ in points(runner, a)] == list(range(1, 601))
     assert not Path(spec["checkpoint_path"]).exists()  # done: the checkpoint is gone
 

@@ -8,7 +8,8 @@ import pytest
 
 import models
 from models import train_mnist
-from server.net import mnist, weights
+from server.net.data import mnist
+from server.net.weights import files as weights
 
 MANIFEST = train_mnist.WEIGHTS_DIR / "manifest.json"
 

@@ -11,7 +11,8 @@ import torch
 
 import models
 from models import train_mnist, train_rnn
-from server.net import mnist, weights
+from server.net.data import mnist
+from server.net.weights import files as weights
 
 MANIFEST = train_rnn.WEIGHTS_DIR / "manifest.json"
 

@@ -9,8 +9,9 @@ import pytest
 
 import models
 from models import train_mnist, train_source
-from server.net import datasets, weights
-from server.net.train import evaluate
+from server.net.data import datasets
+from server.net.train.loop import evaluate
+from server.net.weights import files as weights
 
 MANIFEST = train_source.WEIGHTS_DIR / "manifest.json"
 NAMES = list(train_source.SOURCES)

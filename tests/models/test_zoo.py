@@ -7,9 +7,9 @@ import torch
 from torch import nn
 
 import models
-from server.net.build import build_module
-from server.net.shapes import infer
-from server.net.spec import NetworkSpec
+from server.net.core.build import build_module
+from server.net.core.shapes import infer
+from server.net.core.spec import NetworkSpec
 
 # torchvision's reference implementations, sum(p.numel() for p in model.parameters()).
 TORCHVISION_PARAMS = {

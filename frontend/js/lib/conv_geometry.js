@@ -2,7 +2,7 @@
 // Coordinates are local to the window the server sent (window.padded), whose
 // first cell is padded-input (in_row, in_col); output (i, j) of the window reads
 // padded (i*s + a*d, j*s + b*d) for kernel offsets a, b in [0, f).
-// The output-size formula lives on the server (server/net/formula.py) only.
+// The output-size formula lives on the server (server/net/core/formula.py) only.
 
 /** Step number -> output cell, row-major over rows x cols. */
 export function cellAt(step, cols) {

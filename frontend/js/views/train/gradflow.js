@@ -1,6 +1,6 @@
 // Gradient flow in the Train view (issue 8). The run form's "Record gradient flow" box sets
 // probe_every in the run's config; the training loop then emits a "gradflow" event on
-// iterations 1, N+1, 2N+1, ... (server/net/gradflow.py). The Live panel's card draws them as
+// iterations 1, N+1, 2N+1, ... (server/net/lab/gradflow.py). The Live panel's card draws them as
 // they arrive (or all at once when a finished run is opened with View): ‖dL/dW‖ of every
 // conv/linear layer over iterations on a log scale, and the activation histograms of one
 // probe, chosen with a slider that keeps to the newest probe until moved back.

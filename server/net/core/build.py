@@ -1,0 +1,132 @@
+"""NetworkSpec -> nn.Module whose submodule names are the layer paths.
+
+One table maps a leaf type to its builder. Shapes come from `shapes.infer`, so
+every builder knows its input shape and in_channels are never asked of a user.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from torch import nn
+
+from server.net.core import spec as S
+from server.net.core.modules import Group, Network, Parallel, Recurrent, Residual
+from server.net.core.shapes import ShapeError, ShapeReport, infer, pair, sequence_shape
+
+Shape = tuple[int, ...]
+
+
+class TooLarge(ValueError):
+    """The network exceeds a resource limit; nothing was allocated."""
+
+
+def _conv2d(layer: S.Conv2d, shape: Shape) -> nn.Module:
+    return nn.Conv2d(
+        shape[0],
+        layer.out_channels,
+        pair(layer.kernel_size),
+        stride=pair(layer.stride),
+        padding=layer.padding if isinstance(layer.padding, str) else pair(layer.padding),
+        dilation=pair(layer.dilation),
+        groups=layer.groups,
+        bias=layer.bias,
+    )
+
+
+def _stride(layer: S.MaxPool2d | S.AvgPool2d) -> Any:
+    return pair(layer.stride) if layer.stride is not None else None
+
+
+def _recurrent(layer: S.LSTM | S.GRU, shape: Shape) -> nn.Module:
+    return Recurrent(
+        layer.type,  # type: ignore[arg-type]
+        sequence_shape(shape)[1],
+        layer.hidden_size,
+        layer.num_layers,
+        layer.bidirectional,
+        layer.output,
+    )
+
+
+BUILDERS: dict[str, Callable[[Any, Shape], nn.Module]] = {
+    "conv2d": _conv2d,
+    "maxpool2d": lambda x, _: nn.MaxPool2d(
+        pair(x.kernel_size), _stride(x), pair(x.padding), pair(x.dilation), ceil_mode=x.ceil_mode
+    ),
+    "avgpool2d": lambda x, _: nn.AvgPool2d(
+        pair(x.kernel_size),
+        _stride(x),
+        pair(x.padding),
+        ceil_mode=x.ceil_mode,
+        count_include_pad=x.count_include_pad,
+    ),
+    "adaptive_avgpool2d": lambda x, _: nn.AdaptiveAvgPool2d(pair(x.output_size)),
+    "global_avgpool2d": lambda x, _: nn.AdaptiveAvgPool2d(1),
+    "batchnorm2d": lambda x, s: nn.BatchNorm2d(s[0], x.eps, x.momentum, x.affine),
+    "batchnorm1d": lambda x, s: nn.BatchNorm1d(s[0], x.eps, x.momentum, x.affine),
+    "relu": lambda x, _: nn.ReLU(),  # never inplace: hooks must see each output
+    "leaky_relu": lambda x, _: nn.LeakyReLU(x.negative_slope),
+    "sigmoid": lambda x, _: nn.Sigmoid(),
+    "tanh": lambda x, _: nn.Tanh(),
+    "gelu": lambda x, _: nn.GELU(),
+    "softmax": lambda x, _: nn.Softmax(dim=1),  # the first per-sample axis
+    "dropout": lambda x, _: nn.Dropout(x.p),
+    "dropout2d": lambda x, _: nn.Dropout2d(x.p),
+    "flatten": lambda x, _: nn.Flatten(),
+    "linear": lambda x, s: nn.Linear(s[-1], x.out_features, bias=x.bias),
+    "identity": lambda x, _: nn.Identity(),
+    "lstm": _recurrent,
+    "gru": _recurrent,
+}
+
+
+def check_limits(
+    report: ShapeReport, max_params: int | None, max_activation_bytes: int | None
+) -> None:
+    """Refuse, before anything is allocated, a network past the limits."""
+    if max_params is not None and report.total_params > max_params:
+        raise TooLarge(
+            f"the network has {report.total_params:,} parameters; the limit is "
+            f"{max_params:,} (CNNPLAY_MAX_PARAMS)"
+        )
+    if max_activation_bytes is not None and report.activations * 4 > max_activation_bytes:
+        raise TooLarge(
+            f"one image through this network makes {report.activations * 4:,} bytes of "
+            f"activations; the limit is {max_activation_bytes:,} "
+            "(CNNPLAY_MAX_ACTIVATION_BYTES)"
+        )
+
+
+def build_module(
+    spec: S.NetworkSpec,
+    *,
+    max_params: int | None = None,
+    max_activation_bytes: int | None = None,
+) -> Network:
+    """Build the spec; raises ShapeError if its shapes do not work out, TooLarge past a limit."""
+    report = infer(spec)
+    if report.error:
+        raise ShapeError(report.error["layer"], report.error["message"])
+    check_limits(report, max_params, max_activation_bytes)
+    inputs = {row.path: tuple(row.input_shape) for row in report.layers}
+
+    def stack(layers: list[S.Layer], prefix: str) -> list[nn.Module]:
+        return [one(layer, f"{prefix}.{i}") for i, layer in enumerate(layers)]
+
+    def one(layer: S.Layer, path: str) -> nn.Module:
+        if isinstance(layer, S.Sequential):
+            return Group(stack(layer.layers, f"{path}.layers"))
+        if isinstance(layer, S.Residual):
+            return Residual(
+                stack(layer.body, f"{path}.body"),
+                stack(layer.shortcut, f"{path}.shortcut"),
+                layer.merge,
+            )
+        if isinstance(layer, S.Parallel):
+            branches = [stack(b, f"{path}.branches.{i}") for i, b in enumerate(layer.branches)]
+            return Parallel(branches, layer.merge)
+        return BUILDERS[layer.type](layer, inputs[path])
+
+    return Network(stack(spec.layers, "layers"))

@@ -1,0 +1,350 @@
+"""Export a NetworkSpec as standalone PyTorch source, or as an ONNX model.
+
+`to_pytorch_code(spec)` writes a file that needs nothing but torch: one
+`nn.Module` class named after the design, plus the few helper blocks it uses
+(Group, Residual, Parallel, Recurrent) written into the file. Its attribute
+names are the layer paths, exactly as `build.build_module` names them, so
+`exported.load_state_dict(build_module(spec).state_dict(), strict=True)` works
+and trained weights move between the two.
+
+`to_onnx_bytes(spec)` exports `build_module(spec)` with the TorchScript-based
+exporter (`dynamo=False`: the dynamo exporter needs onnxscript), a dynamic batch
+axis, input "input" (N, C, H, W) and output "logits".
+"""
+
+from __future__ import annotations
+
+import inspect
+import io
+import json
+import keyword
+import re
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import nn
+
+from server.net.core import modules
+from server.net.core import spec as S
+from server.net.core.build import build_module
+from server.net.core.shapes import ShapeError, ShapeReport, infer, pair, sequence_shape
+
+Shape = tuple[int, ...]
+ONNX_OPSET = 17
+HELPERS = ("Group", "Residual", "Parallel", "Recurrent")
+INDENT = "    "
+
+
+class ExportError(ValueError):
+    """The exporter refused this network (an operator ONNX cannot express)."""
+
+
+# --- names ------------------------------------------------------------------------
+
+
+def class_name(name: str) -> str:
+    """'LeNet-5' -> 'LeNet5', 'my small net' -> 'MySmallNet': a safe identifier."""
+    parts = re.findall(r"[A-Za-z0-9]+", name)
+    ident = "".join(p[:1].upper() + p[1:] for p in parts) or "Network"
+    if ident[0].isdigit():
+        ident = "Net" + ident
+    if keyword.iskeyword(ident) or ident in HELPERS or ident in ("Module", "Tensor"):
+        ident += "Net"
+    return ident
+
+
+def file_stem(name: str) -> str:
+    """An ASCII file name stem for a Content-Disposition header."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_-")[:80] or "network"
+
+
+def _plain(text: str) -> str:
+    """Text that is safe inside a one-line comment (no newlines or control chars)."""
+    return "".join(ch if ch.isprintable() else " " for ch in text)
+
+
+def _str(text: str) -> str:
+    """A string literal in double quotes (only spec literals such as 'same' reach here)."""
+    return json.dumps(text)
+
+
+def _shape(shape: list[int] | Shape) -> str:
+    return "(N, " + ", ".join(str(x) for x in shape) + ")"
+
+
+# --- leaf layers as source --------------------------------------------------------
+
+
+def _size(value: int | tuple[int, int]) -> str:
+    """An int, or a pair written as an int when both sides agree."""
+    h, w = pair(value)
+    return str(h) if h == w else f"({h}, {w})"
+
+
+def _call(cls: str, args: list[str], kwargs: dict[str, Any], defaults: dict[str, Any]) -> str:
+    """`nn.Cls(a, b, key=value)` leaving out keyword arguments at PyTorch's defaults."""
+    parts = list(args)
+    for key, value in kwargs.items():
+        if key in defaults and value == defaults[key]:
+            continue
+        parts.append(f"{key}={value}")
+    return f"{cls}({', '.join(parts)})"
+
+
+def _conv2d(x: S.Conv2d, shape: Shape) -> str:
+    padding = _str(x.padding) if isinstance(x.padding, str) else _size(x.padding)
+    return _call(
+        "nn.Conv2d",
+        [str(shape[0]), str(x.out_channels), _size(x.kernel_size)],
+        {
+            "stride": _size(x.stride),
+            "padding": padding,
+            "dilation": _size(x.dilation),
+            "groups": x.groups,
+            "bias": x.bias,
+        },
+        {"stride": "1", "padding": "0", "dilation": "1", "groups": 1, "bias": True},
+    )
+
+
+def _pool(x: S.MaxPool2d | S.AvgPool2d) -> dict[str, Any]:
+    return {
+        "stride": _size(x.stride) if x.stride is not None else None,
+        "padding": _size(x.padding),
+    }
+
+
+def _maxpool2d(x: S.MaxPool2d, shape: Shape) -> str:
+    kwargs = _pool(x) | {"dilation": _size(x.dilation), "ceil_mode": x.ceil_mode}
+    defaults = {"stride": None, "padding": "0", "dilation": "1", "ceil_mode": False}
+    return _call("nn.MaxPool2d", [_size(x.kernel_size)], kwargs, defaults)
+
+
+def _avgpool2d(x: S.AvgPool2d, shape: Shape) -> str:
+    kwargs = _pool(x) | {"ceil_mode": x.ceil_mode, "count_include_pad": x.count_include_pad}
+    defaults = {"stride": None, "padding": "0", "ceil_mode": False, "count_include_pad": True}
+    return _call("nn.AvgPool2d", [_size(x.kernel_size)], kwargs, defaults)
+
+
+def _batchnorm(cls: str) -> Callable[[Any, Shape], str]:
+    def emit(x: S.BatchNorm2d | S.BatchNorm1d, shape: Shape) -> str:
+        kwargs = {"eps": x.eps, "momentum": x.momentum, "affine": x.affine}
+        defaults = {"eps": 1e-5, "momentum": 0.1, "affine": True}
+        return _call(cls, [str(shape[0])], kwargs, defaults)
+
+    return emit
+
+
+def _recurrent(x: S.LSTM | S.GRU, shape: Shape) -> str:
+    features = sequence_shape(shape)[1]
+    return _call(
+        "Recurrent",
+        [_str(x.type), str(features), str(x.hidden_size)],
+        {"num_layers": x.num_layers, "bidirectional": x.bidirectional, "output": _str(x.output)},
+        {},  # modules.Recurrent has no defaults: every argument is written
+    )
+
+
+# Mirrors build.BUILDERS one for one: the same classes with the same arguments.
+LEAVES: dict[str, Callable[[Any, Shape], str]] = {
+    "conv2d": _conv2d,
+    "maxpool2d": _maxpool2d,
+    "avgpool2d": _avgpool2d,
+    "adaptive_avgpool2d": lambda x, _: f"nn.AdaptiveAvgPool2d({_size(x.output_size)})",
+    "global_avgpool2d": lambda x, _: "nn.AdaptiveAvgPool2d(1)",
+    "batchnorm2d": _batchnorm("nn.BatchNorm2d"),
+    "batchnorm1d": _batchnorm("nn.BatchNorm1d"),
+    "relu": lambda x, _: "nn.ReLU()",
+    "leaky_relu": lambda x, _: _call(
+        "nn.LeakyReLU", [], {"negative_slope": x.negative_slope}, {"negative_slope": 0.01}
+    ),
+    "sigmoid": lambda x, _: "nn.Sigmoid()",
+    "tanh": lambda x, _: "nn.Tanh()",
+    "gelu": lambda x, _: "nn.GELU()",
+    "softmax": lambda x, _: "nn.Softmax(dim=1)",  # the first per-sample axis
+    "dropout": lambda x, _: _call("nn.Dropout", [], {"p": x.p}, {"p": 0.5}),
+    "dropout2d": lambda x, _: _call("nn.Dropout2d", [], {"p": x.p}, {"p": 0.5}),
+    "flatten": lambda x, _: "nn.Flatten()",
+    "linear": lambda x, s: _call(
+        "nn.Linear", [str(s[-1]), str(x.out_features)], {"bias": x.bias}, {"bias": True}
+    ),
+    "identity": lambda x, _: "nn.Identity()",
+    "lstm": _recurrent,
+    "gru": _recurrent,
+}
+
+
+# --- helper blocks, written into the file only when used --------------------------
+
+# The very classes build_module uses (server/net/core/modules.py), their source copied into the
+# file, so the exported network computes exactly what cnnplay's does.
+_HELPER_SOURCE = {
+    "merge": modules._merge,
+    "Group": modules.Group,
+    "Residual": modules.Residual,
+    "Parallel": modules.Parallel,
+    "Recurrent": modules.Recurrent,
+}
+
+
+def _helper_source(key: str) -> str:
+    return inspect.getsource(_HELPER_SOURCE[key]).strip()
+
+
+# --- the whole file ----------------------------------------------------------------
+
+
+class _Writer:
+    """Walks the spec and writes each layer as one expression, nested blocks indented."""
+
+    def __init__(self, report: ShapeReport) -> None:
+        self.rows = {row.path: row for row in report.layers}
+        self.used: set[str] = set()
+
+    def _note(self, path: str, title: str = "") -> str:
+        row = self.rows[path]
+        where = f"{path} ({title})" if title else path
+        return f"  # {where}: {_shape(row.input_shape)} -> {_shape(row.output_shape)}"
+
+    def stack(self, layers: list[S.Layer], prefix: str, depth: int) -> list[str]:
+        lines: list[str] = []
+        for i, layer in enumerate(layers):
+            lines += self.one(layer, f"{prefix}.{i}", depth)
+        return lines
+
+    def _list(self, layers: list[S.Layer], prefix: str, depth: int, key: str) -> list[str]:
+        pad = INDENT * depth
+        if not layers:
+            return [f"{pad}{key}[],"]
+        return [f"{pad}{key}["] + self.stack(layers, prefix, depth + 1) + [f"{pad}],"]
+
+    def one(self, layer: S.Layer, path: str, depth: int) -> list[str]:
+        pad = INDENT * depth
+        if isinstance(layer, S.Sequential):
+            self.used.add("Group")
+            head = f"{pad}Group([{self._note(path, _plain(layer.name))}"
+            return [head] + self.stack(layer.layers, f"{path}.layers", depth + 1) + [f"{pad}]),"]
+        if isinstance(layer, S.Residual):
+            self.used |= {"Residual", "merge"}
+            return (
+                [f"{pad}Residual({self._note(path)}"]
+                + self._list(layer.body, f"{path}.body", depth + 1, "body=")
+                + self._list(layer.shortcut, f"{path}.shortcut", depth + 1, "shortcut=")
+                + [f"{pad}{INDENT}merge={_str(layer.merge)},", f"{pad}),"]
+            )
+        if isinstance(layer, S.Parallel):
+            self.used |= {"Parallel", "merge"}
+            lines = [f"{pad}Parallel({self._note(path)}", f"{pad}{INDENT}["]
+            for i, branch in enumerate(layer.branches):
+                lines += self._list(branch, f"{path}.branches.{i}", depth + 2, "")
+            return lines + [
+                f"{pad}{INDENT}],",
+                f"{pad}{INDENT}merge={_str(layer.merge)},",
+                f"{pad}),",
+            ]
+        if layer.type in ("lstm", "gru"):
+            self.used.add("Recurrent")
+        expr = LEAVES[layer.type](layer, tuple(self.rows[path].input_shape))
+        return [f"{pad}{expr},{self._note(path)}"]
+
+
+def _checked_report(spec: S.NetworkSpec) -> ShapeReport:
+    report = infer(spec)
+    if report.error:
+        raise ShapeError(report.error["layer"], report.error["message"])
+    return report
+
+
+def to_pytorch_code(spec: S.NetworkSpec) -> str:
+    """Readable, self-contained PyTorch source of the network; raises ShapeError."""
+    report = _checked_report(spec)
+    writer = _Writer(report)
+    body = writer.stack(spec.layers, "layers", 1)
+    name = class_name(spec.name)
+    c, h, w = report.input_shape
+    used = [_helper_source(k) for k in ("merge", *HELPERS) if k in writer.used]
+    helpers = "\n\n" + "\n\n\n".join(used) + "\n" if used else ""
+    imports = "import torch\nfrom torch import nn"
+    if used:  # the helper classes annotate with Literal
+        imports = "from typing import Literal\n\n" + imports
+    layers = ["self.layers = nn.Sequential("] if body else ["self.layers = nn.Sequential()"]
+    if body:
+        layers += body + [")"]
+    init = "\n".join(INDENT * 2 + line for line in layers)
+    out_shape = report.output_shape or []
+    # A header of comments, not a docstring: the design's name is user text.
+    return f"""# {name}: PyTorch source exported by cnnplay.
+#
+# Design: {_plain(spec.name)}
+# Input:  {_shape(report.input_shape)}
+# Output: {_shape(out_shape)}
+# Parameters: {report.total_params:,} ({report.trainable_params:,} trainable)
+#
+# Module names are the layer paths of the design (layers.0, layers.4.body.1, ...), so a
+# state_dict saved from cnnplay loads with model.load_state_dict(state_dict).
+
+{imports}
+{helpers}
+
+class {name}(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+{init}
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # x: (N, {c}, {h}, {w})
+        return self.layers(x)
+
+
+if __name__ == "__main__":
+    model = {name}().eval()
+    x = torch.randn(1, {c}, {h}, {w})
+    with torch.no_grad():
+        y = model(x)
+    n_params = sum(p.numel() for p in model.parameters())
+    print(f"input {{tuple(x.shape)}} -> output {{tuple(y.shape)}}")
+    print(f"{{n_params:,}} parameters")
+"""
+
+
+def to_onnx_bytes(
+    spec: S.NetworkSpec,
+    *,
+    module: nn.Module | None = None,
+    max_params: int | None = None,
+    max_activation_bytes: int | None = None,
+) -> bytes:
+    """The network as an ONNX model (opset 17), with `module`'s weights (trained ones,
+    say) or freshly initialised ones. Raises ShapeError, TooLarge, ExportError."""
+    if module is None:
+        module = build_module(
+            spec, max_params=max_params, max_activation_bytes=max_activation_bytes
+        )
+    was_training = module.training
+    module.eval()  # dropout off, batch norm on its running stats
+    dummy = torch.zeros(1, *spec.input.shape)  # (1, C, H, W)
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        # The tracer warns about Python-side shape checks (Recurrent's x.dim()) and
+        # about LSTM with a dynamic batch; both are fine for these modules.
+        warnings.simplefilter("ignore")
+        try:
+            torch.onnx.export(
+                module,
+                (dummy,),
+                buffer,
+                dynamo=False,
+                opset_version=ONNX_OPSET,
+                input_names=["input"],
+                output_names=["logits"],
+                dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
+            )
+        except Exception as exc:  # the exporter raises many types for unsupported ops
+            # The exporter appends the whole traced graph; its first line is the reason.
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ExportError(f"ONNX cannot express this network: {reason}") from exc
+        finally:
+            module.train(was_training)
+    return buffer.getvalue()

@@ -1,0 +1,1 @@
+"""Datasets and images: the shipped MNIST, downloads, zip archives, uploads, synthetic sets."""

@@ -1,0 +1,399 @@
+"""The training loop: pure torch, driven by a plain-data config, reporting through a callback.
+
+`train(spec, config, on_event, should_stop)` builds the spec, loads the dataset at the
+spec's input size, and emits plain dict events:
+  {"kind": "start", "iters_per_epoch", "total_iters", "train_size", "val_size"}
+  {"kind": "iter", "iter", "epoch", "loss", "acc"}                 every batch
+  {"kind": "epoch", "epoch", "train_loss", "train_acc", "val_loss", "val_acc",
+   "samples_per_s"}                                                 every epoch
+  {"kind": "gradflow", "iter", "layers"}   with probe_every (server/net/lab/gradflow.py)
+It returns a TrainResult; a NaN/inf loss ends the run as "diverged", `should_stop()`
+(checked before every batch) as "cancelled", `should_pause()` (also before every batch) as
+"paused" after writing a checkpoint. With `checkpoint_path` a checkpoint is also written at
+the end of every epoch, and `resume=True` carries on from it (emitting
+{"kind": "resume", "iter", "epoch"} instead of "start"): the result equals an
+uninterrupted run's.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+import torch.nn.functional as F
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from torch import nn
+
+from server.net.core.build import build_module
+from server.net.core.spec import NetworkSpec
+from server.net.data import datasets
+from server.net.lab import gradflow
+from server.net.train import metrics, transfer
+from server.net.weights import checkpoint
+
+Event = dict[str, Any]
+EVAL_BATCH = 500
+# Pixel values a dataset had before [0, 1] scaling, for normalize="none" (255 unless listed).
+RAW_MAX = datasets.RAW_MAX
+
+
+class TrainConfig(BaseModel):
+    """Everything about a run but the network. Bounds keep a run small enough to be safe."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    # A name from GET /api/datasets: mnist, digits, shapes, mnist_full, fashion_mnist,
+    # cifar10 or upload:<id> (whether it is on disk is checked by the runs API).
+    dataset: str = Field("mnist", min_length=1, max_length=100)
+    batch_size: int = Field(64, ge=1, le=4096)
+    epochs: int = Field(2, ge=1, le=100)
+    lr: float = Field(1e-3, gt=0, le=1e7)
+    optimizer: Literal["sgd", "momentum", "rmsprop", "adam", "adamw"] = "adam"
+    loss: Literal["cross_entropy", "mse"] = "cross_entropy"
+    init: Literal["default", "xavier", "kaiming", "normal", "zeros"] = "default"
+    l1: float = Field(0.0, ge=0, le=10)
+    l2: float = Field(0.0, ge=0, le=10)
+    l2_mode: Literal["penalty", "weight_decay"] = "penalty"
+    normalize: Literal["standardize", "scale", "none"] = "standardize"
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+    # Keep only the first n training samples: quick runs and tests.
+    train_limit: int | None = Field(None, ge=1)
+    # Transfer learning: a class subset (relabelled 0..k-1 in order), a per-class cap on
+    # training samples (seeded), layer paths to freeze, shipped weights to start from.
+    classes: list[int] | None = Field(None, min_length=2, max_length=10)
+    per_class: int | None = Field(None, ge=1)
+    frozen: list[str] = Field(default_factory=list, max_length=200)
+    init_from: str | None = Field(None, max_length=100)
+    # Re-initialise the last linear layer even when its shape matches the file's.
+    new_head: bool = True
+    # Learning rate of pretrained layers that are not frozen (None: the same as lr).
+    pretrained_lr: float | None = Field(None, gt=0, le=1e7)
+    # Gradient flow (issue 8): a {"kind": "gradflow"} event on iterations 1, k+1, 2k+1...
+    probe_every: int | None = Field(None, ge=1, le=1_000_000)
+    # Hold out this fraction of the pooled train + held-out parts instead of the dataset's
+    # own split: stratified, seeded by `seed`, before classes/per_class/train_limit.
+    val_split: float | None = Field(None, ge=datasets.VAL_SPLIT_MIN, le=datasets.VAL_SPLIT_MAX)
+
+    @field_validator("dataset")
+    @classmethod
+    def _known_dataset(cls, v: str) -> str:
+        if not datasets.is_name(v):
+            raise ValueError(
+                f"unknown dataset {v[:80]!r}; known: {', '.join(datasets.NAMES)} or upload:<id>"
+            )
+        return v
+
+    @field_validator("classes")
+    @classmethod
+    def _distinct(cls, v: list[int] | None) -> list[int] | None:
+        if v is not None:
+            if len(set(v)) != len(v):
+                raise ValueError(f"classes must be distinct, got {v}")
+            if any(c < 0 for c in v):
+                raise ValueError(f"classes must be labels >= 0, got {v}")
+        return v
+
+
+@dataclass
+class TrainResult:
+    status: Literal["done", "diverged", "cancelled", "paused"]
+    message: str = ""
+    metrics: dict[str, Any] = field(default_factory=dict)
+    module: nn.Module | None = None
+
+
+def _weights(module: nn.Module) -> list[torch.Tensor]:
+    """Weight matrices and kernels of conv/linear layers (not biases, not norm scales)."""
+    return [m.weight for m in module.modules() if isinstance(m, nn.Conv2d | nn.Linear)]
+
+
+def initialize(module: nn.Module, how: str) -> None:
+    if how == "default":
+        return  # PyTorch's own (Kaiming-uniform with a=sqrt(5))
+    with torch.no_grad():
+        for m in module.modules():
+            if not isinstance(m, nn.Conv2d | nn.Linear):
+                continue
+            if how == "xavier":
+                nn.init.xavier_uniform_(m.weight)
+            elif how == "kaiming":
+                nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+            elif how == "normal":
+                nn.init.normal_(m.weight, 0.0, 0.01)
+            elif how == "zeros":
+                # Every unit computes the same thing and (through ReLU) gets no gradient.
+                nn.init.zeros_(m.weight)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+
+
+def make_optimizer(
+    module: nn.Module, config: TrainConfig, params: list[Any] | None = None
+) -> torch.optim.Optimizer:
+    """`params`: parameters or per-group dicts (transfer learning); default all of them."""
+    params = list(module.parameters()) if params is None else params
+    wd = config.l2 if config.l2_mode == "weight_decay" else 0.0
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=config.lr, weight_decay=wd)
+    if config.optimizer == "momentum":
+        return torch.optim.SGD(params, lr=config.lr, momentum=0.9, weight_decay=wd)
+    if config.optimizer == "rmsprop":
+        return torch.optim.RMSprop(params, lr=config.lr, weight_decay=wd)
+    if config.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=config.lr, weight_decay=wd)
+    return torch.optim.Adam(params, lr=config.lr, weight_decay=wd)
+
+
+def _loss(out: torch.Tensor, y: torch.Tensor, kind: str, num_classes: int) -> torch.Tensor:
+    if kind == "mse":
+        # Raw outputs (N, K) against one-hot targets (N, K).
+        return F.mse_loss(out, F.one_hot(y, num_classes).to(out.dtype))
+    return F.cross_entropy(out, y)
+
+
+def _penalty(module: nn.Module, config: TrainConfig) -> torch.Tensor | None:
+    if config.l1 == 0 and (config.l2 == 0 or config.l2_mode != "penalty"):
+        return None  # the common case: do not walk the modules every batch
+    terms: list[torch.Tensor] = []
+    weights = _weights(module)
+    if config.l1 > 0:
+        terms.append(config.l1 * sum(w.abs().sum() for w in weights))
+    if config.l2 > 0 and config.l2_mode == "penalty":
+        # l2/2 * ||w||^2: its gradient l2 * w matches weight_decay=l2 under SGD.
+        terms.append(0.5 * config.l2 * sum(w.pow(2).sum() for w in weights))
+    return sum(terms) if terms else None  # type: ignore[return-value]
+
+
+def input_scaling(x_train: torch.Tensor, config: TrainConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    """(mean, std), each (1, C, 1, 1): a run feeds its network (x - mean) / std, x being
+    [0, 1] pixels. "standardize": per channel, from the training set only (std 0 -> 1);
+    "none": back to the dataset's raw pixel values; "scale": [0, 1] as is."""
+    c = x_train.shape[1]
+    if config.normalize == "standardize":
+        mean = x_train.mean((0, 2, 3), keepdim=True)
+        std = x_train.std((0, 2, 3), keepdim=True)
+        return mean, torch.where(std > 0, std, torch.ones_like(std))
+    zero = torch.zeros(1, c, 1, 1)
+    if config.normalize == "none":
+        return zero, torch.full((1, c, 1, 1), 1.0 / RAW_MAX[config.dataset])
+    return zero, torch.ones(1, c, 1, 1)
+
+
+def normalizer(
+    x_train: torch.Tensor, config: TrainConfig
+) -> Callable[[torch.Tensor], torch.Tensor]:
+    mean, std = input_scaling(x_train, config)
+    return lambda t: (t - mean) / std
+
+
+def run_data(
+    config: TrainConfig, channels: int, height: int, width: int, data_dir: Path | str | None = None
+) -> datasets.Split:
+    """The data a run with this config trains and is judged on, at the network's input
+    size; RGB <-> grey converted to its channels. Downloaded and uploaded sets live in
+    data_dir. train(), its misclassified pages and its feature-map scaling all use this."""
+    return datasets.load(
+        config.dataset,
+        height,
+        width,
+        config.train_limit,
+        classes=config.classes,
+        per_class=config.per_class,
+        seed=config.seed,
+        channels=channels,
+        data_dir=data_dir,
+        val_split=config.val_split,
+    )
+
+
+def evaluate(
+    module: nn.Module, x: torch.Tensor, y: torch.Tensor, config: TrainConfig, k: int
+) -> tuple[float, torch.Tensor]:
+    """(mean loss, predictions (M,)) in eval mode, without gradients."""
+    module.eval()
+    total, preds = 0.0, []
+    with torch.no_grad():
+        for i in range(0, len(x), EVAL_BATCH):
+            out = module(x[i : i + EVAL_BATCH])
+            total += float(_loss(out, y[i : i + EVAL_BATCH], config.loss, k)) * len(out)
+            preds.append(out.argmax(1))
+    module.train()
+    return total / max(len(x), 1), torch.cat(preds) if preds else torch.zeros(0, dtype=torch.long)
+
+
+def train(
+    spec: NetworkSpec,
+    config: TrainConfig,
+    on_event: Callable[[Event], None],
+    should_stop: Callable[[], bool] = lambda: False,
+    max_params: int | None = None,
+    *,
+    should_pause: Callable[[], bool] = lambda: False,
+    checkpoint_path: Path | None = None,
+    resume: bool = False,
+    max_misclassified: int = 500,
+    data_dir: Path | str | None = None,
+) -> TrainResult:
+    torch.manual_seed(config.seed)
+    module = build_module(spec, max_params=max_params)
+    initialize(module, config.init)
+    transfer.check_frozen(spec, config.frozen)
+    pretrained: set[str] = set()
+    if config.init_from is not None:
+        pretrained = transfer.load_pretrained(module, config.init_from, config.new_head)
+    transfer.freeze(module, config.frozen)
+    groups = transfer.param_groups(module, pretrained, config.lr, config.pretrained_lr)
+    if not groups:
+        raise ValueError("frozen: every parameter is frozen; nothing would train")
+    _, height, width = spec.input.shape
+    data = run_data(config, spec.input.channels, height, width, data_dir)
+    norm = normalizer(data.x_train, config)
+    x, y = norm(data.x_train), data.y_train  # (N, C, H, W), (N,)
+    vx, vy = norm(data.x_val), data.y_val
+    k = data.num_classes
+    opt = make_optimizer(module, config, groups)
+    per_epoch = math.ceil(len(x) / config.batch_size)
+    gen = torch.Generator().manual_seed(config.seed)
+    at = checkpoint.Progress()
+    if resume and checkpoint_path is not None and checkpoint_path.is_file():
+        at = checkpoint.load(checkpoint_path, module, opt, gen)
+        on_event({"kind": "resume", "iter": at.step, "epoch": at.epoch})
+    else:
+        on_event(
+            {
+                "kind": "start",
+                "iters_per_epoch": per_epoch,
+                "total_iters": per_epoch * config.epochs,
+                "train_size": len(x),
+                "val_size": len(vx),
+            }
+        )
+    module.train()
+    while at.epoch <= config.epochs:
+        epoch = at.epoch
+        if at.order is None:
+            at.order = torch.randperm(len(x), generator=gen)
+        order = at.order
+        module.train()  # evaluate() ends in train mode too; frozen norms go back to eval
+        transfer.keep_frozen_norms_eval(module, config.frozen)
+        started = time.monotonic() - at.elapsed
+        for i in range(at.offset, len(x), config.batch_size):
+            if should_stop():
+                return TrainResult("cancelled", f"stopped in epoch {epoch}", module=module)
+            if should_pause() and checkpoint_path is not None:
+                at.offset, at.elapsed = i, time.monotonic() - started
+                checkpoint.save(checkpoint_path, module, opt, gen, at)
+                msg = f"paused at iteration {at.step} (epoch {epoch})"
+                return TrainResult("paused", msg, module=module)
+            batch = order[i : i + config.batch_size]
+            target = y[batch]
+            out = module(x[batch])
+            loss = _loss(out, target, config.loss, k)
+            penalty = _penalty(module, config)
+            total = loss + penalty if penalty is not None else loss
+            total_value = float(total.detach())  # one read per batch (benchmarks/training.py)
+            if not math.isfinite(total_value):
+                msg = (
+                    f"the loss became {total_value} at iteration {at.step + 1} "
+                    f"(epoch {epoch}); try a smaller learning rate"
+                )
+                return TrainResult("diverged", msg, module=module)
+            opt.zero_grad()
+            total.backward()
+            gradflow.maybe_probe(module, x, batch, at.step + 1, config.probe_every, on_event)
+            opt.step()
+            at.step += 1
+            hits = int((out.argmax(1) == target).sum())
+            batch_loss = total_value if penalty is None else float(loss.detach())
+            at.seen += len(batch)
+            at.loss_sum += batch_loss * len(batch)
+            at.correct += hits
+            on_event(
+                {
+                    "kind": "iter",
+                    "iter": at.step,
+                    "epoch": epoch,
+                    "loss": batch_loss,
+                    "acc": hits / len(batch),
+                }
+            )
+        elapsed = time.monotonic() - started
+        val_loss, pred = evaluate(module, vx, vy, config, k)
+        if not math.isfinite(val_loss):
+            return TrainResult("diverged", f"the validation loss became {val_loss}", module=module)
+        summary = {
+            "kind": "epoch",
+            "epoch": epoch,
+            "train_loss": at.loss_sum / at.seen,
+            "train_acc": at.correct / at.seen,
+            "val_loss": val_loss,
+            "val_acc": float((pred == vy).float().mean()),
+            "samples_per_s": at.seen / elapsed if elapsed > 0 else None,
+        }
+        on_event(summary)
+        at.history.append(summary)
+        at.next_epoch()
+        if checkpoint_path is not None:  # a worker killed later resumes from here
+            checkpoint.save(checkpoint_path, module, opt, gen, at)
+    return TrainResult(
+        "done",
+        "",
+        final_metrics(module, vx, vy, k, config, max_misclassified, data.class_names),
+        module,
+    )
+
+
+def class_labels(
+    config: TrainConfig, num_classes: int, names: tuple[str, ...] | None = None
+) -> list[str]:
+    """What each output unit means: the original labels of a class subset (digits 5-9
+    train as 0..4 but read "5".."9"), else the dataset's own labels. `names`: the loaded
+    split's class names (subset already applied: "circle", "cats"...), when known."""
+    if names and len(names) == num_classes:
+        return list(names)
+    return [str(c) for c in (config.classes or range(num_classes))]
+
+
+def final_metrics(
+    module: nn.Module,
+    vx: torch.Tensor,
+    vy: torch.Tensor,
+    k: int,
+    config: TrainConfig,
+    max_misclassified: int,
+    names: tuple[str, ...] | None = None,
+) -> dict[str, Any]:
+    """Held-out metrics, the class labels and the wrong held-out samples: at most
+    `max_misclassified` of them, the most confident first, as [index, true, predicted,
+    confidence] rows (index into the held-out part of the dataset)."""
+    pred, conf = predict(module, vx)
+    out = metrics.summarize(pred, vy, k)
+    out["labels"] = class_labels(config, k, names)
+    wrong = torch.nonzero(pred != vy).flatten()
+    keep = wrong[torch.argsort(conf[wrong], descending=True, stable=True)][:max_misclassified]
+    out["misclassified"] = {
+        "total": len(wrong),
+        "items": [
+            [int(i), int(vy[i]), int(pred[i]), round(float(conf[i]), 4)] for i in keep.tolist()
+        ],
+    }
+    return out
+
+
+def predict(module: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(predicted class (M,), its softmax probability (M,)) in eval mode, no gradients."""
+    module.eval()
+    preds, confs = [], []
+    with torch.no_grad():
+        for i in range(0, len(x), EVAL_BATCH):
+            p, c = torch.softmax(module(x[i : i + EVAL_BATCH]), 1).max(1)
+            preds.append(c)
+            confs.append(p)
+    module.train()
+    if not preds:
+        return torch.zeros(0, dtype=torch.long), torch.zeros(0)
+    return torch.cat(preds), torch.cat(confs)

@@ -1,0 +1,1 @@
+"""Weights: safetensors files, the weights library, checkpoints, weight diffs."""

@@ -1,0 +1,38 @@
+"""The block and recurrent modules, checked against plain torch."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from server.net.core.modules import Group, Network, Parallel, Recurrent, Residual
+
+
+def test_residual_adds_or_concats_body_then_shortcut() -> None:
+    x = torch.randn(2, 3, 4, 4)
+    body = nn.Conv2d(3, 3, 1)
+    added = Residual([body], [], "add")
+    assert torch.allclose(added(x), body(x) + x)
+    joined = Residual([body], [], "concat")
+    assert torch.equal(joined(x)[:, :3], body(x)) and torch.equal(joined(x)[:, 3:], x)
+
+
+def test_parallel_and_group_and_network() -> None:
+    x = torch.randn(2, 3, 4, 4)
+    par = Parallel([[nn.Identity()], [nn.Conv2d(3, 5, 1)]], "concat")
+    assert par(x).shape == (2, 8, 4, 4)
+    assert torch.equal(Group([])(x), x)
+    net = Network([nn.Flatten(), nn.Linear(48, 2)])
+    assert net(x).shape == (2, 2)
+    assert [n for n, _ in net.named_modules()][1:] == ["layers", "layers.0", "layers.1"]
+
+
+def test_recurrent_reads_image_rows_as_steps() -> None:
+    torch.manual_seed(0)
+    rec = Recurrent("gru", 3 * 5, 4, 1, False, "sequence")
+    x = torch.randn(2, 3, 6, 5)  # (N, C, H, W): 6 steps of 3*5 values
+    rows = x.permute(0, 2, 1, 3).reshape(2, 6, 15)
+    expect, _ = rec.rnn(rows)
+    assert torch.allclose(rec(x), expect)
+    last = Recurrent("lstm", 15, 4, 2, True, "last")
+    assert last(x).shape == (2, 8)
