@@ -7,8 +7,9 @@ a verified file. A mismatch deletes the .part and is refused.
 
 With resume=True an existing .part continues with an HTTP Range request (its bytes are
 hashed first); a server that ignores Range (200, not 206) or refuses it (416) restarts the
-file from byte 0, and a transfer that breaks off keeps its .part for the next try. A set
-`cancel` event stops between chunks and deletes the .part.
+file from byte 0, and a transfer that breaks off (or is cancelled: a set `cancel` event
+stops it between chunks) keeps its .part for the next try; without resume a failure of any
+kind leaves nothing.
 """
 
 from __future__ import annotations
@@ -175,7 +176,7 @@ def fetch(
     try:
         got = _transfer(remote, part, on_progress, timeout, resume, cancel)
         os.replace(part, target)
-    except (ChecksumMismatch, Cancelled):
+    except ChecksumMismatch:
         part.unlink(missing_ok=True)
         raise
     except DownloadError:

@@ -37,7 +37,7 @@ SHIPPED_DIR = Path(__file__).resolve().parents[3] / "models" / "weights"
 RUN_PREFIX = "run-"
 UPLOAD_PREFIX = "upload-"
 _HEX = re.compile(r"[0-9a-f]{32}")
-Kind = Literal["shipped", "run", "upload"]
+Kind = Literal["shipped", "run", "upload", "imagenet"]
 # (mean, std) per channel on [0, 1] pixels: how the weights' training data was scaled.
 Stats = tuple[tuple[float, ...], tuple[float, ...]]
 # The zoo, passed in by the caller (models.get): the core never imports the zoo.
@@ -336,8 +336,15 @@ def delete_upload(data_dir: Path, weights_id: str) -> None:
 def everything(
     data_dir: Path, run_rows: Iterable[RunLike], zoo: Zoo, shipped_dir: Path = SHIPPED_DIR
 ) -> list[Entry]:
-    """Shipped first, then finished runs (newest first), then imported files."""
-    return shipped(zoo, shipped_dir) + runs(run_rows, data_dir) + uploads(data_dir)
+    """Shipped first, then finished runs (newest first), imported files, ImageNet downloads."""
+    from server.net.weights import pretrained  # it builds on this module's Entry
+
+    return (
+        shipped(zoo, shipped_dir)
+        + runs(run_rows, data_dir)
+        + uploads(data_dir)
+        + pretrained.entries(data_dir)
+    )
 
 
 def find(
@@ -368,6 +375,10 @@ def find(
         if entry is None:
             raise NotFound(weights_id)
         return entry
+    from server.net.weights import pretrained  # it builds on this module's Entry
+
+    if (downloaded := pretrained.find(data_dir, weights_id)) is not None:
+        return downloaded
     for entry in shipped(zoo, shipped_dir):
         if entry.id == weights_id:
             return entry
