@@ -72,7 +72,7 @@ class RangeServer:
         self.url = f"http://127.0.0.1:{self.http.server_address[1]}/"
 
     def __enter__(self) -> RangeServer:
-        threading.Thread(target=self.http.serve_forever, daemon=True).start()
+        threading.Thread(target=self.http.serve_forever, args=(0.05,), daemon=True).start()
         return self
 
     def __exit__(
