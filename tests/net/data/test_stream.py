@@ -23,13 +23,16 @@ DATA = bytes(range(256)) * 1024  # 256 KiB: four chunks
 class RangeServer:
     """Serves `files` by name. `ranges`: answer Range with 206 (else a plain 200); `cut`:
     send at most this many body bytes, then close (Content-Length says the full size);
-    `delay`: seconds between 16 KiB writes. `requests` logs each GET's Range header."""
+    `delay`: seconds between 16 KiB writes; `flowing`: cleared, bodies wait until it is set.
+    `requests` logs each GET's Range header."""
 
     def __init__(self) -> None:
         self.files: dict[str, bytes] = {}
         self.ranges = True
         self.cut: int | None = None
         self.delay = 0.0
+        self.flowing = threading.Event()
+        self.flowing.set()
         self.requests: list[str | None] = []
         owner = self
 
@@ -56,6 +59,7 @@ class RangeServer:
                     self.send_response(200)
                 self.send_header("Content-Length", str(len(data) - start))
                 self.end_headers()
+                owner.flowing.wait(30)
                 body = data[start:]
                 if owner.cut is not None:
                     body = body[: owner.cut]

@@ -90,6 +90,16 @@ def wait_for(cond: object, timeout: float = 10.0) -> None:
         time.sleep(0.005)
 
 
+def slow_start(web: RangeServer, tmp_path: Path) -> tuple[Official, Downloads]:
+    """A download from a slow server, once its first bytes have arrived."""
+    o = official(web)
+    web.delay = 0.1  # 16 writes: 1.6 s in all
+    m = manager(web, tmp_path, o)
+    m.start("tiny")
+    wait_for(lambda: m.state("tiny").done > 0)
+    return o, m
+
+
 # --- the manifest ----------------------------------------------------------------------
 
 
@@ -134,7 +144,7 @@ def test_googlenet_preprocessing_folds_transform_input() -> None:
 
 def test_download_reports_progress_verifies_and_converts(web: RangeServer, tmp_path: Path) -> None:
     o = official(web)
-    web.delay = 0.01
+    web.delay = 0.02
     m = manager(web, tmp_path, o)
     assert m.state("tiny").status == "absent" and m.state("tiny").progress() is None
     assert m.start("tiny").status == "downloading"
@@ -198,11 +208,7 @@ def test_a_wrong_sha256_prefix_keeps_nothing(web: RangeServer, tmp_path: Path) -
 
 
 def test_cancel_stops_and_deletes(web: RangeServer, tmp_path: Path) -> None:
-    o = official(web)
-    web.delay = 0.05
-    m = manager(web, tmp_path, o)
-    m.start("tiny")
-    wait_for(lambda: m.state("tiny").done > 0)
+    o, m = slow_start(web, tmp_path)
     m.cancel("tiny")
     assert m.state("tiny").status == "absent"
     assert not list((tmp_path / "pretrained").iterdir())
@@ -230,13 +236,16 @@ def test_the_disk_bound_is_checked_before_starting(web: RangeServer, tmp_path: P
 
 def test_start_is_idempotent_and_downloads_are_bounded(web: RangeServer, tmp_path: Path) -> None:
     one, two = official(web), official(web, "two", pth(tv_state(1)))
-    web.delay = 0.01
+    web.flowing.clear()  # the first download cannot finish until the test says so
     m = manager(web, tmp_path, one, two, max_downloads=1)
     m.start("tiny")
     m.start("two")
     assert m.start("tiny").status == "downloading"  # joins the running one
-    wait_for(lambda: m.state("tiny").done > 0)
-    assert m.state("two").status == "downloading" and m.state("two").done == 0  # waits
+    wait_for(lambda: len(web.requests) == 1)
+    time.sleep(0.3)  # time enough for a second request, were it not waiting for a slot
+    assert len(web.requests) == 1
+    assert m.state("two").status == "downloading" and m.state("two").done == 0
+    web.flowing.set()
     assert m.wait("tiny", 30).status == "ready" and m.wait("two", 30).status == "ready"
     assert len(web.requests) == 2
     assert m.start("tiny").status == "ready" and len(web.requests) == 2
@@ -266,11 +275,7 @@ def test_a_verified_file_that_does_not_convert_fails_and_goes(
 
 
 def test_close_keeps_the_part_for_a_resume(web: RangeServer, tmp_path: Path) -> None:
-    o = official(web)
-    web.delay = 0.05
-    m = manager(web, tmp_path, o)
-    m.start("tiny")
-    wait_for(lambda: m.state("tiny").done > 0)
+    o, m = slow_start(web, tmp_path)
     m.close()
     kept = stream.part_path(tmp_path / "pretrained" / o.file_name).stat().st_size
     assert 0 < kept < o.bytes
