@@ -86,6 +86,11 @@ def safe_name(title: str) -> str:
     return f"{stem}.safetensors"
 
 
+def download_name(entry: lib.Entry) -> str:
+    """The file name GET /api/weights/{id}/file gives the entry's weights."""
+    return safe_name(entry.id if entry.kind == "shipped" else entry.title)
+
+
 @router.get("/weights")
 def list_weights(library: LibraryDep) -> list[dict[str, Any]]:
     """Every set of weights a user can open: shipped, finished runs, imported files."""
@@ -203,7 +208,7 @@ def download_weights(weights_id: str, library: LibraryDep) -> FileResponse:
     entry = library.get(weights_id)
     if not entry.path.is_file():
         raise HTTPException(404, f"the file of weights {weights_id!r} is missing")
-    name = safe_name(entry.id if entry.kind == "shipped" else entry.title)
+    name = download_name(entry)
     return FileResponse(
         entry.path,
         media_type="application/octet-stream",
