@@ -115,8 +115,11 @@ def _spool(upload: IO[bytes], folder: Path, limit: int) -> Path:
     return path
 
 
-def _limits(settings: Settings) -> dict[str, Any]:
+def _store_args(settings: Settings, file: UploadFile, title: str) -> dict[str, Any]:
+    """What both kinds of import pass to the library: names and limits."""
     return {
+        "title": title,
+        "file_name": file.filename or "",
         "max_files": settings.max_imported_weights,
         "max_params": settings.max_params,
         "max_activation_bytes": settings.max_activation_bytes,
@@ -130,14 +133,7 @@ def _import_spec(settings: Settings, file: UploadFile, spec: str, title: str) ->
     data = file.file.read(limit + 1)
     if len(data) > limit:
         raise _too_large(limit)
-    return lib.import_file(
-        settings.data_dir,
-        data,
-        net,
-        title=title,
-        file_name=file.filename or "",
-        **_limits(settings),
-    )
+    return lib.import_file(settings.data_dir, data, net, **_store_args(settings, file, title))
 
 
 def _import_zoo(settings: Settings, file: UploadFile, zoo: str, title: str) -> lib.Entry:
@@ -151,15 +147,9 @@ def _import_zoo(settings: Settings, file: UploadFile, zoo: str, title: str) -> l
     try:
         net, tensors = torchvision.convert(zoo, read_state_dict(path))
         checked_report(net, settings)
-        return lib.import_tensors(
-            settings.data_dir,
-            net,
-            tensors,
-            title=title,
-            file_name=file.filename or "",
-            details={"zoo": zoo, "preprocess": lib.torchvision_preprocess()},
-            **_limits(settings),
-        )
+        details = {"zoo": zoo, "preprocess": lib.torchvision_preprocess()}
+        args = _store_args(settings, file, title)
+        return lib.import_tensors(settings.data_dir, net, tensors, details=details, **args)
     finally:
         path.unlink(missing_ok=True)  # mapped tensors stay readable until released
 

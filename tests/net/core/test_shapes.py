@@ -254,7 +254,8 @@ def test_residual_concat_reports_shortcut_then_body() -> None:
     assert report.layers[0].formula == "concat of (4, 11, 12) and (5, 11, 12)"
     bad = [{"type": "residual", "body": [conv(3)], "merge": "concat"}]
     error = infer(spec_of(bad, (1, 8, 8))).error
-    assert error is not None and "the shortcut gives (1, 8, 8) and the body gives" in error["message"]
+    assert error is not None
+    assert "the shortcut gives (1, 8, 8) and the body gives" in error["message"]
 
 
 @pytest.mark.parametrize("merge", ["add", "concat"])
