@@ -12,43 +12,29 @@ server/net/weights/pretrained.py); a converted download is the library entry
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
-from pathlib import Path
 from typing import Annotated, Any
 
-import torch
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
 
 import models
+from models import torchvision
 from server.api.deps import SettingsDep
 from server.config import Settings
-from server.net.core.spec import NetworkSpec
 from server.net.data import imagenet
 from server.net.train import transfer
 from server.net.weights import pretrained, usage
+from server.net.weights.torch_files import read_state_dict
 
 router = APIRouter(tags=["pretrained"])
 _lock = threading.Lock()
-
-
-def _convert(zoo: str, state: Mapping[str, torch.Tensor]) -> tuple[NetworkSpec, dict]:
-    from models.torchvision import convert  # engineer A's key mapping (issue 17)
-
-    return convert(zoo, state)
-
-
-def _read(path: Path) -> dict[str, torch.Tensor]:
-    from server.net.weights.torch_files import read_state_dict  # torch.load(weights_only)
-
-    return read_state_dict(path)
 
 
 def downloads_for(settings: Settings) -> pretrained.Downloads:
     return pretrained.Downloads(
         settings.data_dir,
         pretrained.read_manifest(),
-        _convert,
-        _read,
+        torchvision.convert,  # the key mapping derived from the zoo builders
+        read_state_dict,  # torch.load(weights_only=True), memory-mapped
         base_url=settings.pretrained_base_url,
         max_library_bytes=settings.max_library_bytes,
         max_downloads=settings.max_downloads,

@@ -17,8 +17,6 @@ converter (models.torchvision.convert) and the .pth reader passed in: it imports
 from __future__ import annotations
 
 import json
-import os
-import secrets
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -32,10 +30,12 @@ from safetensors.torch import save_file
 
 from server.net.core.spec import NetworkSpec
 from server.net.data import imagenet, stream
-from server.net.weights import files, library
+from server.net.weights import files
+from server.net.weights.entry import BadWeights, Entry, torchvision_preprocess
+from server.net.weights.uploads import _unshared, _write_via, check_fit, uploads_dir
 from server.net.weights.usage import check_room, usage
 
-MANIFEST = library.SHIPPED_DIR / "imagenet.json"
+MANIFEST = Path(__file__).resolve().parents[3] / "models" / "weights" / "imagenet.json"
 PREFIX = "imagenet-"
 KIND = "imagenet"
 SOURCE_DATA = "ImageNet-1k"
@@ -86,13 +86,10 @@ def read_manifest(path: Path = MANIFEST) -> dict[str, Official]:
 
 def preprocess(zoo: str) -> dict[str, Any]:
     """torchvision's ImageNet preparation of an image for the official weights of `zoo`."""
-    folded = zoo in TRANSFORM_INPUT
-    return {
-        "resize": imagenet.RESIZE,
-        "crop": imagenet.CROP,
-        "mean": list(imagenet.GOOGLENET_MEAN if folded else imagenet.MEAN),
-        "std": list(imagenet.GOOGLENET_STD if folded else imagenet.STD),
-    }
+    out = torchvision_preprocess()
+    if zoo in TRANSFORM_INPUT:
+        out["mean"], out["std"] = list(imagenet.GOOGLENET_MEAN), list(imagenet.GOOGLENET_STD)
+    return out
 
 
 # --- entries of the library --------------------------------------------------------------
@@ -103,10 +100,10 @@ def pretrained_dir(data_dir: Path) -> Path:
 
 
 def _entry_path(data_dir: Path, zoo: str, suffix: str) -> Path:
-    return library.uploads_dir(Path(data_dir)) / f"{PREFIX}{zoo}{suffix}"
+    return uploads_dir(Path(data_dir)) / f"{PREFIX}{zoo}{suffix}"
 
 
-def _entry(meta_path: Path) -> library.Entry | None:
+def _entry(meta_path: Path) -> Entry | None:
     try:
         meta = json.loads(meta_path.read_text())
         spec = NetworkSpec.model_validate(meta["spec"])
@@ -117,7 +114,7 @@ def _entry(meta_path: Path) -> library.Entry | None:
     if not path.is_file():
         return None
     prep = preprocess(zoo)
-    return library.Entry(
+    return Entry(
         id=PREFIX + zoo,
         title=meta.get("title") or spec.name,
         kind=KIND,
@@ -125,12 +122,12 @@ def _entry(meta_path: Path) -> library.Entry | None:
         path=path,
         accuracy=meta.get("accuracy"),
         created=meta.get("created"),
+        zoo=zoo,  # with a 1,000-unit head: labelled with the ImageNet class names
+        preprocess=prep,
         details={
-            "zoo": zoo,
             "source_data": SOURCE_DATA,
-            "labels": list(imagenet.class_names()),
-            "preprocess": prep,
             "stats": [prep["mean"], prep["std"]],  # library.input_stats reads these
+            "acc5": meta.get("acc5"),
             "sha256": meta.get("sha256"),
             "file_name": meta.get("file_name"),
             "weights": meta.get("weights"),
@@ -138,7 +135,7 @@ def _entry(meta_path: Path) -> library.Entry | None:
     )
 
 
-def find(data_dir: Path, weights_id: str) -> library.Entry | None:
+def find(data_dir: Path, weights_id: str) -> Entry | None:
     """The converted entry `imagenet-<zoo>`, or None (not downloaded, or not that kind)."""
     zoo = weights_id.removeprefix(PREFIX)
     if not weights_id.startswith(PREFIX) or not zoo.replace("_", "").isalnum():
@@ -146,31 +143,21 @@ def find(data_dir: Path, weights_id: str) -> library.Entry | None:
     return _entry(_entry_path(data_dir, zoo, ".json"))
 
 
-def entries(data_dir: Path) -> list[library.Entry]:
-    folder = library.uploads_dir(Path(data_dir))
+def entries(data_dir: Path) -> list[Entry]:
+    folder = uploads_dir(Path(data_dir))
     if not folder.is_dir():
         return []
     found = (_entry(p) for p in sorted(folder.glob(f"{PREFIX}*.json")))
     return [e for e in found if e is not None]
 
 
-def _atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """`write` to a temp file beside `path`, then os.replace: `path` is whole or absent."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def store(data_dir: Path, official: Official, spec: NetworkSpec, tensors: Tensors) -> library.Entry:
+def store(data_dir: Path, official: Official, spec: NetworkSpec, tensors: Tensors) -> Entry:
     """Check `tensors` against the module `spec` builds, write the entry; returns it."""
-    library.check_fit(spec, tensors)
+    check_fit(spec, tensors)
     weights_path = _entry_path(data_dir, official.zoo, ".safetensors")
     weights_path.parent.mkdir(parents=True, exist_ok=True)
-    state = {k: v.contiguous() for k, v in tensors.items()}
-    _atomic(weights_path, lambda p: save_file(state, str(p)))
+    state = _unshared(tensors)
+    _write_via(weights_path, lambda p: save_file(state, str(p)))
     meta = {
         "zoo": official.zoo,
         "title": f"{spec.name} · {SOURCE_DATA} (torchvision {official.weights})",
@@ -183,7 +170,7 @@ def store(data_dir: Path, official: Official, spec: NetworkSpec, tensors: Tensor
         "sha256": files.sha256(weights_path),
     }
     meta_path = _entry_path(data_dir, official.zoo, ".json")
-    _atomic(meta_path, lambda p: p.write_text(json.dumps(meta)))
+    _write_via(meta_path, lambda p: p.write_text(json.dumps(meta)))
     entry = _entry(meta_path)
     assert entry is not None
     return entry
@@ -390,7 +377,7 @@ class Downloads:
                 self._discard(job.official)
         except stream.DownloadError as exc:  # a broken transfer keeps its .part to resume
             self._finish(job, "failed", str(exc))
-        except (library.BadWeights, files.WeightsMismatch, ValueError, RuntimeError) as exc:
+        except (BadWeights, files.WeightsMismatch, ValueError, RuntimeError) as exc:
             self._file(job.official).unlink(missing_ok=True)  # verified, yet not convertible
             self._finish(job, "failed", f"{job.official.file_name}: {exc}")
         except Exception as exc:  # a thread must not die silently; the item shows why

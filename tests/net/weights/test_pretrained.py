@@ -158,8 +158,8 @@ def test_download_reports_progress_verifies_and_converts(web: RangeServer, tmp_p
     assert m.wait("tiny", 30).status == "ready"
     entry = library.find("imagenet-tiny", tmp_path, lambda r: None, models.get)
     assert entry.kind == "imagenet" and entry.spec == TINY and entry.accuracy == 0.69758
-    assert entry.details["labels"] == list(imagenet.class_names())
-    assert entry.details["preprocess"] == pretrained.preprocess("tiny")
+    assert entry.labels(1000) == list(imagenet.class_names()) and entry.zoo == "tiny"
+    assert entry.preprocess == pretrained.preprocess("tiny")
     assert library.input_stats(entry) == (imagenet.MEAN, imagenet.STD)
     saved = load_file(str(entry.path))
     assert all(torch.equal(saved[k], v) for k, v in convert("tiny", tv_state())[1].items())
