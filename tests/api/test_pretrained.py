@@ -14,6 +14,8 @@ from fastapi.testclient import TestClient
 from safetensors.torch import load
 
 import models
+from models import torchvision
+from models.torchvision import key_map
 from server.api.pretrained import downloads_for
 from server.config import Settings
 from server.main import create_app
@@ -22,6 +24,7 @@ from server.net.train.transfer import feature_extractor_paths
 from server.net.weights import files
 from server.net.weights import library as lib
 from server.net.weights.pretrained import Official
+from server.net.weights.torch_files import read_state_dict
 from tests.api.test_runs import wait_done
 from tests.net.data.test_stream import RangeServer
 from tests.net.weights.test_pretrained import TINY, convert, official, pth, read, tv_state
@@ -249,3 +252,32 @@ def test_the_library_bound_refuses_a_download(
         assert r.status_code == 409 and "CNNPLAY_MAX_LIBRARY_BYTES" in r.json()["detail"]
         assert web.requests == []
         assert c.get("/api/weights/usage").json() == {"bytes": 0, "limit": 1000, "files": 0}
+
+
+def test_official_resnet18_end_to_end_with_the_real_converter(
+    client: TestClient, web: RangeServer, settings: Settings
+) -> None:
+    """A ResNet-18 checkpoint under torchvision's key names (cnnplay's module re-keyed by
+    inverting the import's key map) goes through download, torch.hub's check,
+    read_state_dict, models.torchvision.convert and the library: the entry computes the
+    same function as the module it came from."""
+    spec = models.get("resnet18")
+    torch.manual_seed(7)
+    module = build_module(spec).eval()
+    to_cnnplay = key_map("resnet18", spec)
+    state = module.state_dict()
+    data = pth({tv: state[key] for tv, key in to_cnnplay.items()})
+    fake = fake_resnet18(client, web, data)
+    manager = client.app.state.pretrained
+    manager.convert, manager.read = torchvision.convert, read_state_dict
+    assert client.post("/api/pretrained/imagenet-resnet18/download").status_code == 202
+    item = wait_ready(client, "imagenet-resnet18", timeout=120)
+    assert item["status"] == "ready", item["error"]
+    entry = client.get("/api/weights/imagenet-resnet18").json()
+    assert entry["zoo"] == "resnet18" and entry["spec"]["name"] == spec.name
+    assert entry["labels"][-1] == "toilet tissue" and entry["accuracy"] == fake.acc1 / 100
+    opened = lib.find("imagenet-resnet18", settings.data_dir, _no_run, models.get)
+    x = torch.rand(1, 3, 224, 224)
+    with torch.no_grad():
+        assert torch.equal(files.load(opened.spec, opened.path)(x), module(x))
+    assert not list((settings.data_dir / "pretrained").iterdir())  # the .pth went
