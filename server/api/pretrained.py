@@ -22,7 +22,7 @@ from server.api.deps import SettingsDep
 from server.config import Settings
 from server.net.data import imagenet
 from server.net.train import transfer
-from server.net.weights import pretrained, usage
+from server.net.weights import official, pretrained, usage
 from server.net.weights.torch_files import read_state_dict
 
 router = APIRouter(tags=["pretrained"])
@@ -32,7 +32,7 @@ _lock = threading.Lock()
 def downloads_for(settings: Settings) -> pretrained.Downloads:
     return pretrained.Downloads(
         settings.data_dir,
-        pretrained.read_manifest(),
+        official.read_manifest(),
         torchvision.convert,  # the key mapping derived from the zoo builders
         read_state_dict,  # torch.load(weights_only=True), memory-mapped
         base_url=settings.pretrained_base_url,
@@ -79,14 +79,14 @@ def _shipped() -> list[dict[str, Any]]:
     return out
 
 
-def _imagenet(o: pretrained.Official, manager: pretrained.Downloads) -> dict[str, Any]:
+def _imagenet(o: official.Official, manager: pretrained.Downloads) -> dict[str, Any]:
     st = manager.state(o.zoo)
     return {
         "name": o.id,
-        "kind": pretrained.KIND,
+        "kind": official.KIND,
         "zoo": o.zoo,
-        "title": f"{models.entry(o.zoo).title} · {pretrained.SOURCE_DATA}",
-        "source_data": pretrained.SOURCE_DATA,
+        "title": f"{models.entry(o.zoo).title} · {official.SOURCE_DATA}",
+        "source_data": official.SOURCE_DATA,
         "classes": None,
         "num_classes": imagenet.NUM_CLASSES,
         "heldout_accuracy": round(o.acc1 / 100, 5),  # top-1 on ImageNet-1k val
@@ -101,9 +101,9 @@ def _imagenet(o: pretrained.Official, manager: pretrained.Downloads) -> dict[str
     }
 
 
-def _official(name: str, manager: pretrained.Downloads) -> pretrained.Official:
-    zoo = name.removeprefix(pretrained.PREFIX)
-    if name.startswith(pretrained.PREFIX) and zoo in manager.manifest:
+def _official(name: str, manager: pretrained.Downloads) -> official.Official:
+    zoo = name.removeprefix(official.PREFIX)
+    if name.startswith(official.PREFIX) and zoo in manager.manifest:
         return manager.manifest[zoo]
     if name in transfer.manifest():
         raise HTTPException(409, f"{name!r} ships with cnnplay: there is nothing to download")

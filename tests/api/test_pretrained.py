@@ -23,7 +23,7 @@ from server.net.core.build import build_module
 from server.net.train.transfer import feature_extractor_paths
 from server.net.weights import files
 from server.net.weights import library as lib
-from server.net.weights.pretrained import Official
+from server.net.weights.official import Official
 from server.net.weights.torch_files import read_state_dict
 from tests.api.test_runs import wait_done
 from tests.net.data.test_stream import RangeServer

@@ -6,7 +6,7 @@ Kinds, one list (issues 5, 7, 17):
   upload    a file a user imported (cnnplay's safetensors for a spec, or a torchvision
             checkpoint of a zoo architecture, converted); id = "upload-<32 hex>"
   imagenet  torchvision's official ImageNet weights of a zoo architecture, downloaded and
-            converted once (server/net/weights/pretrained.py); id = "imagenet-<zoo>"
+            converted once (server/net/weights/official.py); id = "imagenet-<zoo>"
 
 The entry itself is server/net/weights/entry.py; imports and their storage are
 server/net/weights/uploads.py. `everything()` and `find()` walk SOURCES, so another
@@ -26,7 +26,7 @@ import torch
 
 from server.net.core.head import with_head
 from server.net.core.spec import NetworkSpec
-from server.net.weights import pretrained
+from server.net.weights import official
 from server.net.weights.entry import (
     BadWeights,
     Entry,
@@ -232,11 +232,11 @@ def _find_shipped(weights_id: str, src: Sources) -> Entry | None:
 
 
 def _list_imagenet(src: Sources) -> list[Entry]:
-    return pretrained.entries(src.data_dir)
+    return official.entries(src.data_dir)
 
 
 def _find_imagenet(weights_id: str, src: Sources) -> Entry | None:
-    return pretrained.find(src.data_dir, weights_id)
+    return official.find(src.data_dir, weights_id)
 
 
 # (list every entry, find one by id or None), in listing order: shipped first, then

@@ -1,11 +1,10 @@
-"""Official ImageNet weights: the manifest's facts, and the download manager against a local
-HTTP server serving a small fake checkpoint (no internet in tests)."""
+"""The ImageNet download manager against a local HTTP server serving a small fake checkpoint
+(no internet in tests)."""
 
 from __future__ import annotations
 
 import hashlib
 import io
-import re
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -16,11 +15,11 @@ from safetensors.torch import load_file
 
 import models
 from server.net.core.build import build_module
-from server.net.core.shapes import infer
 from server.net.core.spec import NetworkSpec
 from server.net.data import imagenet, stream
-from server.net.weights import library, pretrained, usage
-from server.net.weights.pretrained import Downloads, Official
+from server.net.weights import library, usage
+from server.net.weights.official import Official, entries, find, preprocess
+from server.net.weights.pretrained import Downloads
 from tests.net.data.test_stream import RangeServer
 
 # A small 3-channel network with ImageNet's 1,000 outputs: 65k parameters, a 260 KB file
@@ -100,45 +99,6 @@ def slow_start(web: RangeServer, tmp_path: Path) -> tuple[Official, Downloads]:
     return o, m
 
 
-# --- the manifest ----------------------------------------------------------------------
-
-
-def test_manifest_records_torchvisions_files_for_every_zoo_architecture() -> None:
-    facts = pretrained.read_manifest()
-    want = ["alexnet", "googlenet"] + [f"vgg{d}{b}" for d in (11, 13, 16, 19) for b in ("", "_bn")]
-    want += [f"resnet{d}" for d in (18, 34, 50, 101, 152)]
-    want += [f"densenet{d}" for d in (121, 161, 169, 201)]
-    assert sorted(facts) == sorted(want)
-    for zoo, o in facts.items():
-        assert o.zoo == zoo and o.weights == "IMAGENET1K_V1"
-        # torch.hub's HASH_REGEX takes the prefix from the file name
-        hashed = re.search(r"-([a-f0-9]*)\.", o.file_name)
-        assert hashed is not None and hashed.group(1) == o.sha256_prefix
-        assert (
-            len(o.sha256_prefix) >= 8
-            and o.url == "https://download.pytorch.org/models/" + o.file_name
-        )
-        assert o.num_params == infer(models.get(zoo)).total_params, zoo
-        assert 4 * o.num_params < o.bytes  # float32 and a little (BN statistics, pickle)
-        if zoo != "googlenet":  # its file also holds the auxiliary classifiers, dropped
-            assert o.bytes < 4 * o.num_params * 1.05
-        assert 50 < o.acc1 < o.acc5 < 100
-    assert facts["resnet18"].file_name == "resnet18-f37072fd.pth"
-    assert facts["resnet18"].acc1 == 69.758
-    assert facts["vgg16"].bytes > 500_000_000  # past any upload limit (issue 17)
-
-
-def test_googlenet_preprocessing_folds_transform_input() -> None:
-    assert pretrained.preprocess("resnet18") == {
-        "resize": 256,
-        "crop": 224,
-        "mean": list(imagenet.MEAN),
-        "std": list(imagenet.STD),
-    }
-    g = pretrained.preprocess("googlenet")
-    assert g["mean"] == g["std"] == [0.5, 0.5, 0.5]
-
-
 # --- the download manager ----------------------------------------------------------------
 
 
@@ -159,7 +119,7 @@ def test_download_reports_progress_verifies_and_converts(web: RangeServer, tmp_p
     entry = library.find("imagenet-tiny", tmp_path, lambda r: None, models.get)
     assert entry.kind == "imagenet" and entry.spec == TINY and entry.accuracy == 0.69758
     assert entry.labels(1000) == list(imagenet.class_names()) and entry.zoo == "tiny"
-    assert entry.preprocess == pretrained.preprocess("tiny")
+    assert entry.preprocess == preprocess("tiny")
     assert library.input_stats(entry) == (imagenet.MEAN, imagenet.STD)
     saved = load_file(str(entry.path))
     assert all(torch.equal(saved[k], v) for k, v in convert("tiny", tv_state())[1].items())
@@ -204,7 +164,7 @@ def test_a_wrong_sha256_prefix_keeps_nothing(web: RangeServer, tmp_path: Path) -
     s = m.wait("tiny", 30)
     assert s.status == "failed" and "does not match the published 0badf00d" in (s.error or "")
     assert not list((tmp_path / "pretrained").iterdir())
-    assert pretrained.entries(tmp_path) == [] and m.state("tiny").error == s.error
+    assert entries(tmp_path) == [] and m.state("tiny").error == s.error
 
 
 def test_cancel_stops_and_deletes(web: RangeServer, tmp_path: Path) -> None:
@@ -216,7 +176,7 @@ def test_cancel_stops_and_deletes(web: RangeServer, tmp_path: Path) -> None:
     m.start("tiny")  # a fresh start after a cancel
     assert m.wait("tiny", 30).status == "ready"
     m.cancel("tiny")  # ready: deletes the converted weights
-    assert m.state("tiny").status == "absent" and pretrained.entries(tmp_path) == []
+    assert m.state("tiny").status == "absent" and entries(tmp_path) == []
 
 
 def test_the_disk_bound_is_checked_before_starting(web: RangeServer, tmp_path: Path) -> None:
@@ -258,7 +218,7 @@ def test_a_restarted_manager_sees_the_entry(web: RangeServer, tmp_path: Path) ->
     m.wait("tiny", 30)
     again = manager(web, tmp_path, o)
     assert again.state("tiny").status == "ready"
-    assert pretrained.find(tmp_path, "imagenet-tiny") is not None
+    assert find(tmp_path, "imagenet-tiny") is not None
 
 
 def test_a_verified_file_that_does_not_convert_fails_and_goes(
@@ -271,7 +231,7 @@ def test_a_verified_file_that_does_not_convert_fails_and_goes(
     m.start("tiny")
     s = m.wait("tiny", 30)
     assert s.status == "failed" and "extra: in the file but not in the network" in (s.error or "")
-    assert not list((tmp_path / "pretrained").iterdir()) and pretrained.entries(tmp_path) == []
+    assert not list((tmp_path / "pretrained").iterdir()) and entries(tmp_path) == []
 
 
 def test_close_keeps_the_part_for_a_resume(web: RangeServer, tmp_path: Path) -> None:
@@ -289,4 +249,4 @@ def test_close_keeps_the_part_for_a_resume(web: RangeServer, tmp_path: Path) -> 
 def test_unknown_architecture_is_a_key_error(web: RangeServer, tmp_path: Path) -> None:
     with pytest.raises(KeyError):
         manager(web, tmp_path).start("resnet18")
-    assert pretrained.find(tmp_path, "imagenet-../x") is None
+    assert find(tmp_path, "imagenet-../x") is None
