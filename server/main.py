@@ -23,6 +23,7 @@ from server.api import (
     layers,
     learning,
     networks,
+    pretrained,
     runs,
     shapes,
     weights,
@@ -49,6 +50,7 @@ ROUTERS = [
     learning.router,
     gradflow.router,
     inside.router,
+    pretrained.router,  # before weights: /api/weights/usage is not a weights id
     weights.router,
 ]
 
@@ -67,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             app.state.runner.stop()
+            pretrained.stop(app)
             app.state.store.close()
 
     app = FastAPI(title="cnnplay", version="0.1.0", lifespan=lifespan)
