@@ -49,7 +49,8 @@ class Settings(BaseSettings):
     feature_cache_networks: int = 4  # built networks kept (LRU)
     feature_cache_bytes: int = 256 * MiB  # layer outputs of recent overviews, kept for pages
     # the weights library (issues 5, 7): imported .safetensors files (POST /api/weights)
-    max_weights_bytes: int = 256 * MiB  # one imported .safetensors file (ResNet-152: 241 MB)
+    # one imported weights file: torchvision's VGG-19 (BN) .pth is 548 MB (issue 17)
+    max_weights_bytes: int = 600 * MiB
     max_imported_weights: int = 200  # files kept under <data dir>/weights
     # official ImageNet weights (issue 17): a download's URL is base + its file name
     pretrained_base_url: str = "https://download.pytorch.org/models/"

@@ -32,6 +32,7 @@ from server.api.shapes import checked_report
 from server.config import Settings
 from server.net.core.spec import NetworkSpec
 from server.net.weights import library as lib
+from server.net.weights import usage
 from server.net.weights.torch_files import read_state_dict
 from server.store import NotFound as RunNotFound
 from server.store import Store
@@ -126,6 +127,12 @@ def _store_args(settings: Settings, file: UploadFile, title: str) -> dict[str, A
     }
 
 
+def _check_room(settings: Settings, adding: int) -> None:
+    """The library's disk bound holds for imports as for downloads (409 naming it)."""
+    used = usage.usage(settings.data_dir).bytes
+    usage.check_room(used, adding, settings.max_library_bytes, "this import")
+
+
 def _import_spec(settings: Settings, file: UploadFile, spec: str, title: str) -> lib.Entry:
     net = _spec(spec)
     checked_report(net, settings)  # 422 / 413 before building anything
@@ -133,6 +140,7 @@ def _import_spec(settings: Settings, file: UploadFile, spec: str, title: str) ->
     data = file.file.read(limit + 1)
     if len(data) > limit:
         raise _too_large(limit)
+    _check_room(settings, len(data))
     return lib.import_file(settings.data_dir, data, net, **_store_args(settings, file, title))
 
 
@@ -145,6 +153,7 @@ def _import_zoo(settings: Settings, file: UploadFile, zoo: str, title: str) -> l
         )
     path = _spool(file.file, lib.uploads_dir(settings.data_dir), settings.max_weights_bytes)
     try:
+        _check_room(settings, path.stat().st_size)
         net, tensors = torchvision.convert(zoo, read_state_dict(path))
         checked_report(net, settings)
         details = {"zoo": zoo, "preprocess": lib.torchvision_preprocess()}
@@ -184,6 +193,8 @@ def import_weights(
         raise HTTPException(422, f"file: {exc}") from None
     except lib.LibraryFull as exc:
         raise HTTPException(409, f"{exc} (CNNPLAY_MAX_IMPORTED_WEIGHTS)") from None
+    except usage.LibraryFull as exc:
+        raise HTTPException(409, str(exc)) from None
     return entry.public()
 
 
@@ -211,7 +222,10 @@ def delete_weights(weights_id: str, library: LibraryDep, settings: SettingsDep) 
     """Delete an imported file (runs are deleted with their run; shipped ones stay)."""
     entry = library.get(weights_id)
     if entry.kind != "upload":
-        where = "DELETE /api/runs/{id} removes a run" if entry.kind == "run" else "it ships"
+        where = {
+            "run": "DELETE /api/runs/{id} removes a run",
+            "imagenet": f"DELETE /api/pretrained/{entry.id}/download removes a download",
+        }.get(entry.kind, "it ships")
         raise HTTPException(409, f"only imported weights can be deleted here ({where})")
     try:
         lib.delete_upload(settings.data_dir, weights_id)

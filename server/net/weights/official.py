@@ -25,7 +25,7 @@ from server.net.core.spec import NetworkSpec
 from server.net.data import imagenet, stream
 from server.net.weights import files
 from server.net.weights.entry import Entry, torchvision_preprocess
-from server.net.weights.uploads import _unshared, _write_via, check_fit, uploads_dir
+from server.net.weights.uploads import check_fit, unshared, uploads_dir, write_via
 
 MANIFEST = Path(__file__).resolve().parents[3] / "models" / "weights" / "imagenet.json"
 PREFIX = "imagenet-"
@@ -144,8 +144,8 @@ def store(data_dir: Path, official: Official, spec: NetworkSpec, tensors: Tensor
     check_fit(spec, tensors)
     weights_path = _entry_path(data_dir, official.zoo, ".safetensors")
     weights_path.parent.mkdir(parents=True, exist_ok=True)
-    state = _unshared(tensors)
-    _write_via(weights_path, lambda p: save_file(state, str(p)))
+    state = unshared(tensors)
+    write_via(weights_path, lambda p: save_file(state, str(p)))
     meta = {
         "zoo": official.zoo,
         "title": f"{spec.name} · {SOURCE_DATA} (torchvision {official.weights})",
@@ -158,7 +158,7 @@ def store(data_dir: Path, official: Official, spec: NetworkSpec, tensors: Tensor
         "sha256": files.sha256(weights_path),
     }
     meta_path = _entry_path(data_dir, official.zoo, ".json")
-    _write_via(meta_path, lambda p: p.write_text(json.dumps(meta)))
+    write_via(meta_path, lambda p: p.write_text(json.dumps(meta)))
     entry = _entry(meta_path)
     assert entry is not None
     return entry

@@ -121,7 +121,7 @@ def check_fit(spec: NetworkSpec, tensors: dict[str, torch.Tensor], **build: Any)
         raise BadWeights("weights do not fit the network: " + "; ".join(problems))
 
 
-def _write_via(path: Path, write: Callable[[Path], None]) -> None:
+def write_via(path: Path, write: Callable[[Path], None]) -> None:
     """write(tmp) then fsync and os.replace: the file appears whole or not at all."""
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
@@ -152,7 +152,7 @@ def _store(
         raise LibraryFull(f"limit of {max_files:,} imported weight files reached; delete some")
     folder.mkdir(parents=True, exist_ok=True)
     hexid = secrets.token_hex(16)
-    _write_via(folder / f"{hexid}.safetensors", write)
+    write_via(folder / f"{hexid}.safetensors", write)
     meta = {
         "title": title.strip()[:200] or f"{spec.name} (imported)",
         "file_name": Path(file_name).name[:200],
@@ -162,7 +162,7 @@ def _store(
         "details": details,
     }
     text = json.dumps(meta).encode()
-    _write_via(folder / f"{hexid}.json", lambda tmp: tmp.write_bytes(text))
+    write_via(folder / f"{hexid}.json", lambda tmp: tmp.write_bytes(text))
     entry = upload_entry(folder / f"{hexid}.json")
     assert entry is not None
     return entry
@@ -191,7 +191,7 @@ def import_file(
     )
 
 
-def _unshared(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+def unshared(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """Contiguous CPU tensors, none sharing memory (safetensors refuses shared ones)."""
     seen: set[int] = set()
     out = {}
@@ -217,7 +217,7 @@ def import_tensors(
     """Check converted tensors (layer-path keys) against `spec` and store them as a new
     upload entry. `details` ({"zoo", "preprocess", ...}) is kept with the entry."""
     check_fit(spec, tensors, **build)
-    state = _unshared(tensors)
+    state = unshared(tensors)
     return _store(
         data_dir,
         spec,
