@@ -24,6 +24,7 @@ from server.api import (
     learning,
     networks,
     runs,
+    services,
     shapes,
     weights,
     zoo,
@@ -61,6 +62,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         import_lazy_torch_modules()
         app.state.store = Store(settings.db_path)
+        app.state.networks = services.make_networks(settings, app.state.store)
+        app.state.feature_maps = services.make_feature_maps(settings)
         app.state.runner = runner.start(settings, app.state.store)
         freeze_startup_objects()
         try:

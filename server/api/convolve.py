@@ -6,17 +6,15 @@ return a readable neighbourhood plus the whole output as PNG images.
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any, Literal
 
 import torch
 from fastapi import APIRouter, HTTPException, Request
-from PIL import Image
 from pydantic import BaseModel, Field
 
 from server.api.deps import SettingsDep
 from server.config import Settings
-from server.net.data.images import png_data_url, to_tensor
+from server.net.data.images import png_data_url, sample_photo, to_tensor
 from server.net.lab import convolve as C
 from server.net.lab.kernels import KERNELS
 
@@ -41,13 +39,6 @@ class ConvolveRequest(BaseModel):
     padding: int = Field(0, ge=0, le=16)
     dilation: int = Field(1, ge=1, le=16)
     focus: tuple[int, int] = (0, 0)
-
-
-@cache
-def _sample(name: str) -> Image.Image:
-    from sklearn.datasets import load_sample_image
-
-    return Image.fromarray(load_sample_image(f"{name}.jpg"))
 
 
 def _input(req: ConvolveRequest, request: Request, settings: Settings) -> torch.Tensor:
@@ -77,7 +68,7 @@ def _input(req: ConvolveRequest, request: Request, settings: Settings) -> torch.
         except C.ConvError as exc:
             raise HTTPException(422, f"index: {exc}") from None
     if req.preset is not None:
-        return to_tensor(_sample(req.preset), req.mode, size)
+        return to_tensor(sample_photo(req.preset), req.mode, size)
     img = request.app.state.images.get(req.image_id or "")
     if img is None:
         raise HTTPException(404, "image_id: no such uploaded image (it may have expired)")

@@ -17,26 +17,24 @@ import torch
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field, model_validator
 
-from server.api.deps import SettingsDep, StoreDep
-from server.api.shapes import checked_report
+from server.api.deps import NetworksDep, SettingsDep, StoreDep
+from server.api.services import open_network
 from server.api.weights import LibraryDep
-from server.net.core.build import TooLarge, build_module
+from server.net.core.networks import Network, Networks
 from server.net.core.spec import NetworkSpec
 from server.net.data import mnist
 from server.net.lab import gates as G
 from server.net.lab import regularization as R
 from server.net.weights import library as lib
-from server.net.weights.files import WeightsMismatch, load_into
-from server.store import NotFound, valid_id
+from server.store import NotFound, Store, valid_id
 
 router = APIRouter(prefix="/learning", tags=["learning"])
-RANDOM_SEED = 0  # untrained networks get the same random weights every time
 DIGITS = 4  # decimals sent for activations
 
 
-def _entry(weights_id: str, library: Any, store: Any) -> lib.Entry:
-    """A library entry; a bare run id means its run, and a run that has not finished
-    is a 409 rather than a 404."""
+def _weights_id(weights_id: str, store: Store) -> str:
+    """A weights id; a bare run id means its run, and a run that has not finished is a
+    409 rather than a 404."""
     if valid_id(weights_id):
         try:
             row = store.get_run(weights_id)
@@ -47,18 +45,7 @@ def _entry(weights_id: str, library: Any, store: Any) -> lib.Entry:
                 409, f"run {weights_id} is {row.status}; it has weights once it is done"
             )
         weights_id = lib.RUN_PREFIX + weights_id
-    return library.get(weights_id)
-
-
-def _load(entry: lib.Entry, settings: Any) -> torch.nn.Module:
-    try:
-        module = build_module(entry.spec, max_params=settings.max_params)
-        load_into(module, entry.path)
-    except TooLarge as exc:
-        raise HTTPException(413, f"weights {entry.id!r}: {exc}") from None
-    except (WeightsMismatch, OSError) as exc:
-        raise HTTPException(422, f"weights {entry.id!r}: {exc}") from None
-    return module.eval()
+    return weights_id
 
 
 # --- L1 vs L2 ------------------------------------------------------------------------
@@ -86,7 +73,7 @@ def weight_histogram(
     weights_id: str,
     settings: SettingsDep,
     store: StoreDep,
-    library: LibraryDep,
+    networks: NetworksDep,
     bins: Annotated[int, Query(ge=1)] = 60,
     limit: Annotated[float | None, Query(gt=0, le=1e6)] = None,
     threshold: Annotated[float, Query(gt=0, le=1)] = R.NEAR_ZERO,
@@ -97,8 +84,10 @@ def weight_histogram(
         raise HTTPException(
             422, f"bins: at most {settings.max_histogram_bins} (CNNPLAY_MAX_HISTOGRAM_BINS)"
         )
-    entry = _entry(weights_id[:100], library, store)
-    tensors = R.weight_tensors(_load(entry, settings))
+    net = open_network(networks, weights=_weights_id(weights_id[:100], store), where="")
+    entry = net.weights
+    assert entry is not None
+    tensors = R.weight_tensors(net.module)
     if not tensors:
         raise HTTPException(422, f"weights {entry.id!r}: the network has no conv or linear layer")
     hist = R.histogram(tensors, bins, limit, threshold)
@@ -228,26 +217,9 @@ class GatesResponse(BaseModel):
     labels: list[str]
 
 
-def _network(req: GatesRequest, settings: Any, library: Any, store: Any) -> tuple[Any, ...]:
-    """(spec, module, entry or None)."""
-    if req.weights is not None:
-        entry = _entry(req.weights, library, store)
-        return entry.spec, _load(entry, settings), entry
-    if req.zoo is not None:
-        import models
-
-        try:
-            spec = models.get(req.zoo)
-        except KeyError as exc:
-            raise HTTPException(404, str(exc.args[0])) from None
-    else:
-        assert req.spec is not None
-        spec = req.spec
-    checked_report(spec, settings)  # 422 naming the layer, 413 past a limit: before building
-    with torch.random.fork_rng():
-        torch.manual_seed(RANDOM_SEED)
-        module = build_module(spec, max_params=settings.max_params)
-    return spec, module.eval(), None
+def _network(req: GatesRequest, networks: Networks, store: Store) -> Network:
+    weights = _weights_id(req.weights, store) if req.weights is not None else None
+    return open_network(networks, zoo=req.zoo, spec=req.spec, weights=weights, where="")
 
 
 def _image(req: GatesRequest, shape: tuple[int, int, int]) -> tuple[torch.Tensor, int | None]:
@@ -282,17 +254,17 @@ def _rows(t: torch.Tensor) -> list[list[float]]:
 
 @router.post("/gates")
 def gates(
-    req: GatesRequest, settings: SettingsDep, store: StoreDep, library: LibraryDep
+    req: GatesRequest, settings: SettingsDep, store: StoreDep, networks: NetworksDep
 ) -> GatesResponse:
     """The first lstm/gru layer's gates, cell state and hidden state at each of its steps,
     unrolled with the layer's own weights, and the network's prediction."""
-    spec, module, entry = _network(req, settings, library, store)
-    report = checked_report(spec, settings)
+    net = _network(req, networks, store)
+    spec, entry = net.spec, net.weights
     try:
-        path, layer = G.first_recurrent(module)
+        path, layer = G.first_recurrent(net.module)
     except G.NoRecurrentLayer as exc:
         raise HTTPException(422, f"{spec.name}: {exc}") from None
-    shape = next(info.input_shape for info in report.layers if info.path == path)
+    shape = next(info.input_shape for info in net.rows if info.path == path)
     steps = shape[-2] if len(shape) == 3 else shape[0]  # (C, H, W): H rows; (T, F): T
     kind = "lstm" if isinstance(layer.rnn, torch.nn.LSTM) else "gru"
     values = steps * layer.rnn.hidden_size * (len(G.GATE_NAMES[kind]) + 2)
@@ -306,7 +278,8 @@ def gates(
     stats = lib.input_stats(entry) if entry is not None else None
     mean, std = (stats[0][0], stats[1][0]) if stats else (mnist.MEAN, mnist.STD)
     x = ((pixels - mean) / std).unsqueeze(0)  # (1, H, W)
-    tr = G.trace(module, x)
+    with net.lock:  # the network is shared: its hooks and forward pass take turns
+        tr = G.trace(net.module, x)
     logits = tr.output.reshape(-1)
     is_class = tr.output.dim() == 1
     probs = logits.softmax(0) if is_class else None

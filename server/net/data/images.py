@@ -11,12 +11,14 @@ from __future__ import annotations
 import base64
 import io
 import warnings
+from functools import cache
 
 import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP")
+PHOTOS = ("china", "flower")  # scikit-learn's sample photos, 427 x 640 RGB
 
 
 class ImageError(ValueError):
@@ -68,6 +70,14 @@ def decode_image(data: bytes, max_pixels: int) -> Image.Image:
             bg.paste(img, mask=img.getchannel("A"))
             img = bg
     return img
+
+
+@cache
+def sample_photo(name: str) -> Image.Image:
+    """One of scikit-learn's sample photos (PHOTOS) as a PIL image."""
+    from sklearn.datasets import load_sample_image  # heavy: only when a photo is asked for
+
+    return Image.fromarray(load_sample_image(f"{name}.jpg"))
 
 
 def to_tensor(img: Image.Image, mode: str = "L", size: int | None = None) -> torch.Tensor:
