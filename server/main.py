@@ -15,11 +15,9 @@ from server.api import (
     errors,
     export,
     features,
-    gradflow,
     guard,
     health,
     images,
-    inside,
     layers,
     learning,
     networks,
@@ -48,8 +46,6 @@ ROUTERS = [
     runs.router,
     datasets.router,
     learning.router,
-    gradflow.router,
-    inside.router,
     weights.router,
 ]
 
