@@ -14,7 +14,8 @@ from pydantic import BaseModel, Field
 
 from server.api.deps import SettingsDep
 from server.config import Settings
-from server.net.data.images import png_data_url, sample_photo, to_tensor
+from server.net.core import encode
+from server.net.data.images import sample_photo, to_tensor
 from server.net.lab import convolve as C
 from server.net.lab.kernels import KERNELS
 
@@ -122,9 +123,8 @@ def convolve(req: ConvolveRequest, request: Request, settings: SettingsDep) -> d
     win = C.neighbourhood(
         res, f, req.stride, req.dilation, req.padding, req.focus, settings.conv_window_cells
     )
-    images = [dict(zip(("src", "min", "max"), png_data_url(ch))) for ch in res.output]
-    rgb = x if x.shape[0] == 3 else x[:1]
-    in_src, in_lo, in_hi = png_data_url(rgb if x.shape[0] == 3 else rgb[0])
+    images = [dict(zip(("src", "min", "max"), encode.png_data_url(ch))) for ch in res.output]
+    in_src, in_lo, in_hi = encode.png_data_url(x if x.shape[0] == 3 else x[:1])
     return {
         "op": req.op,
         "input_shape": list(x.shape),
@@ -135,16 +135,16 @@ def convolve(req: ConvolveRequest, request: Request, settings: SettingsDep) -> d
         "dilation": req.dilation,
         "formula": res.formula,
         "pad_value": "-inf" if req.op == "maxpool" else 0,
-        "weight": weight.tolist() if weight is not None else None,
-        "bias": bias.tolist() if bias is not None else None,
+        "weight": encode.nested(weight) if weight is not None else None,
+        "bias": encode.nested(bias) if bias is not None else None,
         "window": {
             "out_row": win.out_row,
             "out_col": win.out_col,
             "in_row": win.in_row,
             "in_col": win.in_col,
-            "padded": win.padded.tolist(),
-            "output": win.output.tolist(),
-            "indices": win.indices,
+            "padded": encode.nested(win.padded),
+            "output": encode.nested(win.output),
+            "indices": encode.nested(win.indices) if win.indices is not None else None,
         },
         "input_image": {"src": in_src, "min": in_lo, "max": in_hi},
         "output_images": images,

@@ -18,6 +18,7 @@ from server.api.deps import NetworksDep, SettingsDep, StoreDep
 from server.api.learning.runs import weights_id
 from server.api.services import open_network
 from server.api.weights import LibraryDep
+from server.net.core import encode
 from server.net.core.networks import Network, Networks
 from server.net.core.spec import NetworkSpec
 from server.net.data import mnist
@@ -137,10 +138,6 @@ def _image(req: GatesRequest, shape: tuple[int, int, int]) -> tuple[torch.Tensor
     return pixels, None
 
 
-def _rows(t: torch.Tensor) -> list[list[float]]:
-    return t.round(decimals=DIGITS).tolist()
-
-
 @router.post("/gates")
 def gates(
     req: GatesRequest, settings: SettingsDep, store: StoreDep, networks: NetworksDep
@@ -185,13 +182,13 @@ def gates(
         formula=tr.formula,
         notes=tr.notes,
         gate_names=list(tr.unrolled.gates),
-        gates={k: _rows(v) for k, v in tr.unrolled.gates.items()},
-        h=_rows(tr.unrolled.h),
-        c=_rows(tr.unrolled.c) if tr.unrolled.c is not None else None,
-        image=_rows(pixels),
+        gates={k: encode.nested(v, DIGITS) for k, v in tr.unrolled.gates.items()},
+        h=encode.nested(tr.unrolled.h, DIGITS),
+        c=encode.nested(tr.unrolled.c, DIGITS) if tr.unrolled.c is not None else None,
+        image=encode.nested(pixels, DIGITS),
         label=label,
-        logits=logits.tolist(),
-        probs=probs.tolist() if probs is not None else None,
+        logits=encode.nested(logits),
+        probs=encode.nested(probs) if probs is not None else None,
         prediction=int(logits.argmax()) if is_class else None,
         labels=labels if is_class and len(labels) == len(logits) else [],
     )

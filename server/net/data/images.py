@@ -1,4 +1,5 @@
-"""Decode an uploaded image safely, and turn images into tensors and back.
+"""Decode an uploaded image safely, and turn images into tensors (server/net/core/encode.py
+turns tensors back into images for the wire).
 
 Safety: only an allowlist of formats is opened, the pixel count is checked
 before any pixel is decoded (a decompression bomb never allocates), truncated
@@ -8,7 +9,6 @@ an animation yields its first frame.
 
 from __future__ import annotations
 
-import base64
 import io
 import warnings
 from functools import cache
@@ -94,17 +94,3 @@ def to_tensor(img: Image.Image, mode: str = "L", size: int | None = None) -> tor
     arr = np.asarray(img, dtype=np.float32) / 255.0  # (H, W) or (H, W, 3)
     arr = arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)
     return torch.from_numpy(np.ascontiguousarray(arr))
-
-
-def png_data_url(t: torch.Tensor) -> tuple[str, float, float]:
-    """(H, W) or (3, H, W) float tensor -> (PNG data URL, min, max).
-
-    Values are stretched min..max onto 0..255 so signed filter responses stay readable."""
-    t = t.detach().float()
-    lo, hi = float(t.min()), float(t.max())
-    scaled = (t - lo) / (hi - lo) if hi > lo else torch.zeros_like(t)
-    arr = (scaled * 255).round().clamp(0, 255).to(torch.uint8).numpy()
-    img = Image.fromarray(arr.transpose(1, 2, 0) if arr.ndim == 3 else arr)
-    buf = io.BytesIO()
-    img.save(buf, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode(), lo, hi

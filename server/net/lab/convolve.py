@@ -119,7 +119,7 @@ class Window:
     in_col: int
     padded: torch.Tensor  # (C, Rin, Cin)
     output: torch.Tensor  # (C', R, C)
-    indices: list | None  # (C, R, C, 2): patch-local [row, col] of each max
+    indices: torch.Tensor | None  # (C, R, C, 2): patch-local [row, col] of each max
 
 
 def neighbourhood(
@@ -147,7 +147,7 @@ def neighbourhood(
         idx = res.indices[:, r0 : r0 + r, c0 : c0 + c]
         rows = idx // w + padding - ir
         cols = idx % w + padding - ic
-        indices = torch.stack([rows, cols], dim=-1).tolist()
+        indices = torch.stack([rows, cols], dim=-1)
     return Window(r0, c0, ir, ic, padded, output, indices)
 
 
