@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ from PIL import Image
 from safetensors.torch import save
 
 import models
+from server.api.shapes import checked_report
 from server.config import Settings
 from server.jobs.worker import save_weights
 from server.main import create_app
@@ -21,9 +23,14 @@ from server.net.core import encode
 from server.net.core import features as F
 from server.net.core.build import build_module
 from server.net.core.head import with_head
-from server.net.data import mnist
+from server.net.core.networks import Networks
+from server.net.core.spec import NetworkSpec
+from server.net.data import imagenet, mnist
+from server.net.data.images import sample_photo
 from server.net.train.transfer import feature_extractor_paths, load_pretrained, under
+from server.net.weights import library as lib
 from server.store import new_id
+from tests.net.core.test_features import torchvision_by_hand
 
 MNIST = {"net": {"weights": "mnist_cnn"}, "image": "mnist-7"}
 
@@ -280,3 +287,72 @@ def test_activation_cache_keeps_to_its_budget(settings: Settings) -> None:
         c.post("/api/features/overview", json=MNIST)
         c.post("/api/features/layer", json={**MNIST, "layer": "layers.0"})
         assert c.app.state.feature_maps.activations.hits == 0
+
+
+# --- ImageNet-aware feature maps (issue 17) ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _ImageNetEntry(lib.Entry):
+    """A locally made entry whose 1,000 units carry ImageNet's names, as the library
+    labels torchvision-born weights."""
+
+    def labels(self, outputs: int) -> list[str]:
+        names = list(imagenet.class_names())
+        return names if outputs == len(names) else super().labels(outputs)
+
+
+def test_imagenet_weights_get_torchvisions_preparation_and_top5(
+    client: TestClient, settings: Settings
+) -> None:
+    spec = NetworkSpec.model_validate(
+        {
+            "name": "tiny ImageNet",
+            "input": {"channels": 3, "height": 224, "width": 224},
+            "layers": [
+                {"type": "conv2d", "out_channels": 4, "kernel_size": 8, "stride": 8},
+                {"type": "relu"},
+                {"type": "global_avgpool2d"},
+                {"type": "flatten"},
+                {"type": "linear", "out_features": 1000},
+            ],
+        }
+    )
+    torch.manual_seed(5)
+    module = build_module(spec).eval()
+    path = settings.data_dir / "imagenet_tiny.safetensors"
+    save_weights(module, path)
+    prep = {"resize": 256, "crop": 224, "mean": list(imagenet.MEAN), "std": list(imagenet.STD)}
+    entry = _ImageNetEntry(
+        id="upload-" + "a" * 32,
+        title="tiny",
+        kind="upload",
+        spec=spec,
+        path=path,
+        details={"preprocess": prep},
+    )
+    service = client.app.state.networks
+    client.app.state.networks = Networks(
+        models.get,
+        lambda wid: entry if wid == entry.id else service.entry(wid),
+        lambda s: checked_report(s, settings),
+        4,
+    )
+    body = {"net": {"weights": entry.id}, "image": "china"}
+    data = client.post("/api/features/overview", json=body).json()
+    assert data["input"]["preparation"] == prep and data["input"]["shape"] == [3, 224, 224]
+    assert data["input"]["original"] == [640, 427] and data["input"]["normalize"] == "trained"
+    want = torchvision_by_hand(sample_photo("china"), 256, 224, imagenet.MEAN, imagenet.STD)
+    for c in range(3):
+        r = client.post("/api/features/channel", json={**body, "layer": "input", "channel": c})
+        got = torch.from_numpy(encode.decode_exact(r.json()["values"]).copy())
+        assert float((got - want[c]).abs().max()) < 1e-6
+    with torch.no_grad():
+        probs = torch.softmax(module(want[None])[0], 0)
+    p, index = probs.topk(5)
+    top5 = data["prediction"]["top5"]
+    assert [t["index"] for t in top5] == index.tolist()
+    assert [t["label"] for t in top5] == [imagenet.class_names()[i] for i in index]
+    assert [t["p"] for t in top5] == pytest.approx(p.tolist(), rel=1e-4)
+    assert data["layers"][-1]["labels"] == list(imagenet.class_names())
+    assert "labels" not in data["layers"][0]
