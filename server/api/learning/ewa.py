@@ -4,10 +4,11 @@ correction. Thin: validate, call server.net.lab.ewa.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from server.api.deps import SettingsDep
+from server.api.learning.common import at_most
 from server.net.lab import ewa as E
 
 router = APIRouter()
@@ -33,9 +34,7 @@ class EwaResponse(BaseModel):
 
 @router.post("/ewa")
 def ewa(req: EwaRequest, settings: SettingsDep) -> EwaResponse:
-    limit = settings.max_ewa_points
-    if req.n > limit:
-        raise HTTPException(422, f"n: at most {limit} points (CNNPLAY_MAX_EWA_POINTS), got {req.n}")
+    at_most("n", req.n, settings.max_ewa_points, "MAX_EWA_POINTS", " points")
     theta = E.temperatures(req.n, req.seed, req.noise)
     avg = E.ewa(theta, req.beta)
     return EwaResponse(

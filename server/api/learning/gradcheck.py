@@ -11,6 +11,7 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
 from server.api.deps import SettingsDep
+from server.api.learning.common import at_most
 from server.net.core.build import TooLarge, build_module
 from server.net.core.shapes import ShapeError
 from server.net.core.spec import NetworkSpec
@@ -48,13 +49,12 @@ class GradcheckResponse(BaseModel):
 
 @router.post("/gradcheck")
 def gradcheck(req: GradcheckRequest, settings: SettingsDep) -> GradcheckResponse:
-    limit = settings.max_gradcheck_samples
-    if req.samples_per_layer > limit:
-        raise HTTPException(
-            422,
-            f"samples_per_layer: at most {limit} (CNNPLAY_MAX_GRADCHECK_SAMPLES), "
-            f"got {req.samples_per_layer}",
-        )
+    at_most(
+        "samples_per_layer",
+        req.samples_per_layer,
+        settings.max_gradcheck_samples,
+        "MAX_GRADCHECK_SAMPLES",
+    )
     spec = req.spec or G.tiny_spec()
     try:
         with torch.random.fork_rng():  # seeded weights, without touching the global generator

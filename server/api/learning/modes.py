@@ -4,10 +4,11 @@ Thin: validate, call server.net.lab.modes.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from server.api.deps import SettingsDep
+from server.api.learning.common import at_most
 from server.net.lab import modes as MD
 
 router = APIRouter()
@@ -38,11 +39,7 @@ class ModesResponse(BaseModel):
 
 @router.post("/modes")
 def modes(req: ModesRequest, settings: SettingsDep) -> ModesResponse:
-    limit = settings.max_modes_batch
-    if req.batch > limit:
-        raise HTTPException(
-            422, f"batch: at most {limit} rows (CNNPLAY_MAX_MODES_BATCH), got {req.batch}"
-        )
+    at_most("batch", req.batch, settings.max_modes_batch, "MAX_MODES_BATCH", " rows")
     m = MD.compare(req.p, req.seed, req.batch, req.batchnorm)
     return ModesResponse(
         p=m.p,

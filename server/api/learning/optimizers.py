@@ -11,6 +11,7 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
 from server.api.deps import SettingsDep
+from server.api.learning.common import at_most
 from server.net.lab import optim_paths as O
 
 router = APIRouter()
@@ -58,11 +59,7 @@ def surfaces() -> list[dict]:
 
 @router.post("/optimizers")
 def optimizers(req: OptimizersRequest, settings: SettingsDep) -> OptimizersResponse:
-    limit = settings.max_optim_steps
-    if req.steps > limit:
-        raise HTTPException(
-            422, f"steps: at most {limit} steps (CNNPLAY_MAX_OPTIM_STEPS), got {req.steps}"
-        )
+    at_most("steps", req.steps, settings.max_optim_steps, "MAX_OPTIM_STEPS", " steps")
     info = O.SURFACES[req.surface]
     start = req.start or info.start
     for v in start:

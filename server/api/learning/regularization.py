@@ -15,6 +15,7 @@ from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 
 from server.api.deps import NetworksDep, SettingsDep, StoreDep
+from server.api.learning.common import at_most
 from server.api.learning.runs import weights_id as run_weights_id
 from server.api.services import open_network
 from server.net.lab import regularization as R
@@ -51,10 +52,7 @@ def weight_histogram(
 ) -> HistogramResponse:
     """All conv and linear weights (not biases) in `bins` equal bins over [-limit, limit]
     (default: the largest |w|), and how many have |w| < threshold, overall and per layer."""
-    if bins > settings.max_histogram_bins:
-        raise HTTPException(
-            422, f"bins: at most {settings.max_histogram_bins} (CNNPLAY_MAX_HISTOGRAM_BINS)"
-        )
+    at_most("bins", bins, settings.max_histogram_bins, "MAX_HISTOGRAM_BINS")
     net = open_network(networks, weights=run_weights_id(weights_id[:100], store), where="")
     entry = net.weights
     assert entry is not None
