@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -292,16 +291,6 @@ def test_activation_cache_keeps_to_its_budget(settings: Settings) -> None:
 # --- ImageNet-aware feature maps (issue 17) ---------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _ImageNetEntry(lib.Entry):
-    """A locally made entry whose 1,000 units carry ImageNet's names, as the library
-    labels torchvision-born weights."""
-
-    def labels(self, outputs: int) -> list[str]:
-        names = list(imagenet.class_names())
-        return names if outputs == len(names) else super().labels(outputs)
-
-
 def test_imagenet_weights_get_torchvisions_preparation_and_top5(
     client: TestClient, settings: Settings
 ) -> None:
@@ -323,13 +312,15 @@ def test_imagenet_weights_get_torchvisions_preparation_and_top5(
     path = settings.data_dir / "imagenet_tiny.safetensors"
     save_weights(module, path)
     prep = {"resize": 256, "crop": 224, "mean": list(imagenet.MEAN), "std": list(imagenet.STD)}
-    entry = _ImageNetEntry(
+    # As the library makes a torchvision-born entry: its zoo name gives ImageNet's labels.
+    entry = lib.Entry(
         id="upload-" + "a" * 32,
         title="tiny",
         kind="upload",
         spec=spec,
         path=path,
-        details={"preprocess": prep},
+        zoo="resnet18",
+        preprocess=prep,
     )
     service = client.app.state.networks
     client.app.state.networks = Networks(

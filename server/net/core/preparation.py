@@ -36,11 +36,8 @@ class Preprocess:
 
 
 def preprocess_of(entry: lib.Entry | None) -> Preprocess | None:
-    """The entry's torchvision preprocessing, or None: `Entry.preprocess` where the library
-    has it, else the same dict in its details."""
-    if entry is None:
-        return None
-    found = getattr(entry, "preprocess", None) or entry.details.get("preprocess")
+    """The entry's torchvision preprocessing (Entry.preprocess), or None."""
+    found = entry.preprocess if entry is not None else None
     if not found:
         return None
     return Preprocess(
