@@ -8,6 +8,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MiB = 1 << 20
+GiB = 1 << 30
 
 
 class Settings(BaseSettings):
@@ -50,6 +51,10 @@ class Settings(BaseSettings):
     # the weights library (issues 5, 7): imported .safetensors files (POST /api/weights)
     max_weights_bytes: int = 256 * MiB  # one imported .safetensors file (ResNet-152: 241 MB)
     max_imported_weights: int = 200  # files kept under <data dir>/weights
+    # official ImageNet weights (issue 17): a download's URL is base + its file name
+    pretrained_base_url: str = "https://download.pytorch.org/models/"
+    max_library_bytes: int = 8 * GiB  # disk of <data dir>/weights + downloads in flight
+    max_downloads: int = 2  # ImageNet weight files downloading at once (others wait)
     # --- the convolution animator (POST /api/convolve, /api/images) ---------
     max_conv_side: int = 256  # an image input is downscaled to this longer side
     max_conv_channels: int = 16  # input channels and filters

@@ -21,6 +21,7 @@ from server.api import (
     layers,
     learning,
     networks,
+    pretrained,
     runs,
     services,
     shapes,
@@ -46,6 +47,7 @@ ROUTERS = [
     runs.router,
     datasets.router,
     learning.router,
+    pretrained.router,  # before weights: /api/weights/usage is not a weights id
     weights.router,
 ]
 
@@ -66,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             app.state.runner.stop()
+            pretrained.stop(app)
             app.state.store.close()
 
     app = FastAPI(title="cnnplay", version="0.1.0", lifespan=lifespan)

@@ -142,27 +142,6 @@ def _row(store: Any, run_id: str) -> RunRow:
         raise HTTPException(404, f"no run with id {run_id[:64]!r}") from exc
 
 
-@router.get("/pretrained")
-def list_pretrained() -> list[dict[str, Any]]:
-    """The shipped weights a run can start from (config.init_from): source data, classes,
-    held-out accuracy."""
-    out = []
-    for name, entry in transfer.manifest().items():
-        classes = entry.get("classes", list(range(entry.get("head", 10))))
-        out.append(
-            {
-                "name": name,
-                "zoo": entry["zoo"],
-                "source_data": entry.get("source_data", "MNIST digits 0-9"),
-                "classes": classes,
-                "heldout_accuracy": entry["heldout_accuracy"],
-                "heldout_size": entry.get("heldout_size"),
-                "train_size": entry.get("train_size"),
-            }
-        )
-    return out
-
-
 @router.post("/runs", status_code=201)
 def create_run(body: RunRequest, settings: SettingsDep, runner: RunnerDep) -> dict[str, Any]:
     """Queue a training run; answers its id, status and place in the queue."""

@@ -5,6 +5,8 @@ Kinds, one list (issues 5, 7, 17):
   run       a finished training run that saved weights; id = "run-<run id>"
   upload    a file a user imported (cnnplay's safetensors for a spec, or a torchvision
             checkpoint of a zoo architecture, converted); id = "upload-<32 hex>"
+  imagenet  torchvision's official ImageNet weights of a zoo architecture, downloaded and
+            converted once (server/net/weights/official.py); id = "imagenet-<zoo>"
 
 The entry itself is server/net/weights/entry.py; imports and their storage are
 server/net/weights/uploads.py. `everything()` and `find()` walk SOURCES, so another
@@ -24,6 +26,7 @@ import torch
 
 from server.net.core.head import with_head
 from server.net.core.spec import NetworkSpec
+from server.net.weights import official
 from server.net.weights.entry import (
     BadWeights,
     Entry,
@@ -228,12 +231,21 @@ def _find_shipped(weights_id: str, src: Sources) -> Entry | None:
     return next((e for e in _list_shipped(src) if e.id == weights_id), None)
 
 
+def _list_imagenet(src: Sources) -> list[Entry]:
+    return official.entries(src.data_dir)
+
+
+def _find_imagenet(weights_id: str, src: Sources) -> Entry | None:
+    return official.find(src.data_dir, weights_id)
+
+
 # (list every entry, find one by id or None), in listing order: shipped first, then
 # finished runs (newest first), then imported files. Another kind is one more pair.
 SOURCES: list[tuple[Callable[[Sources], list[Entry]], Callable[[str, Sources], Entry | None]]] = [
     (_list_shipped, _find_shipped),
     (_list_runs, _find_run),
     (_list_uploads, _find_upload),
+    (_list_imagenet, _find_imagenet),  # official ImageNet downloads (issue 17)
 ]
 
 
