@@ -15,16 +15,15 @@ from server.api import (
     errors,
     export,
     features,
-    gradflow,
     guard,
     health,
     images,
-    inside,
     layers,
     learning,
     networks,
     pretrained,
     runs,
+    services,
     shapes,
     weights,
     zoo,
@@ -48,8 +47,6 @@ ROUTERS = [
     runs.router,
     datasets.router,
     learning.router,
-    gradflow.router,
-    inside.router,
     pretrained.router,  # before weights: /api/weights/usage is not a weights id
     weights.router,
 ]
@@ -63,6 +60,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         import_lazy_torch_modules()
         app.state.store = Store(settings.db_path)
+        app.state.networks = services.make_networks(settings, app.state.store)
+        app.state.feature_maps = services.make_feature_maps(settings)
         app.state.runner = runner.start(settings, app.state.store)
         freeze_startup_objects()
         try:

@@ -23,10 +23,10 @@ from server.api.shapes import check_size
 from server.config import Settings
 from server.jobs.executor import QueueFull
 from server.jobs.local import LocalExecutor
+from server.net.core import encode
 from server.net.core.build import build_module
 from server.net.core.shapes import infer
 from server.net.core.spec import NetworkSpec
-from server.net.data.images import png_data_url
 from server.net.train import transfer
 from server.net.train.loop import TrainConfig, class_labels, run_data
 from server.net.weights import files as weights
@@ -304,7 +304,7 @@ def misclassified(
             raise HTTPException(409, f"the run's held-out images are gone: {exc}") from None
         for index, t, p, conf in page:
             image = x_val[index]  # (C, H, W)
-            url, _, _ = png_data_url(image[0] if image.shape[0] == 1 else image)
+            url, _, _ = encode.png_data_url(image)
             items.append(
                 {
                     "index": index,

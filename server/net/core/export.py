@@ -29,7 +29,8 @@ from torch import nn
 from server.net.core import modules
 from server.net.core import spec as S
 from server.net.core.build import build_module
-from server.net.core.shapes import ShapeError, ShapeReport, infer, pair, sequence_shape
+from server.net.core.leaf_shapes import pair, sequence_shape
+from server.net.core.shapes import ShapeError, ShapeReport, infer
 
 Shape = tuple[int, ...]
 ONNX_OPSET = 17

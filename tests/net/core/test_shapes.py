@@ -328,12 +328,15 @@ def test_macs_of_conv_and_linear() -> None:
     assert report.macs == 162 + 72
 
 
-def test_lenet5_totals() -> None:
-    layers = [
-        conv(5, out_channels=6) | {"out_channels": 6},
+# The 1998 layers: tanh and average pooling (tests/api/test_shapes.py posts it too).
+LENET5: dict[str, Any] = {
+    "name": "LeNet-5",
+    "input": {"channels": 1, "height": 32, "width": 32},
+    "layers": [
+        {"type": "conv2d", "out_channels": 6, "kernel_size": 5},
         {"type": "tanh"},
         {"type": "avgpool2d", "kernel_size": 2},
-        conv(5) | {"out_channels": 16},
+        {"type": "conv2d", "out_channels": 16, "kernel_size": 5},
         {"type": "tanh"},
         {"type": "avgpool2d", "kernel_size": 2},
         {"type": "flatten"},
@@ -342,8 +345,12 @@ def test_lenet5_totals() -> None:
         {"type": "linear", "out_features": 84},
         {"type": "tanh"},
         {"type": "linear", "out_features": 10},
-    ]
-    report = check_against_torch(spec_of(layers, (1, 32, 32)))
+    ],
+}
+
+
+def test_lenet5_totals() -> None:
+    report = check_against_torch(NetworkSpec.model_validate(LENET5))
     assert report.total_params == 61_706
 
 
