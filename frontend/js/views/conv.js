@@ -3,6 +3,7 @@
 // the hash (#conv/in=textbook&op=conv&...), so a state is a shareable link.
 // Per step only classes and a few texts change: no re-layout of the big grids.
 import * as api from "../api.js";
+import { h } from "../dom.js";
 import { cellAt, convStep, fmt, isPadding, poolStep, stepCount } from "../lib/conv_geometry.js";
 
 const TEXTBOOK_W = [0, 1, 2, 2, 2, 0, 0, 1, 2];
@@ -37,17 +38,6 @@ let raf = 0;
 let lastT = 0;
 let acc = 0;
 let abort = null;
-
-const h = (tag, attrs = {}, ...kids) => {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "class") el.className = v;
-    else if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
-    else if (v !== false && v !== null && v !== undefined) el.setAttribute(k, v === true ? "" : v);
-  }
-  el.append(...kids.flat().filter((x) => x !== null && x !== undefined));
-  return el;
-};
 
 const channels = () => (state.in === "textbook-rgb" || isPhoto() ? 3 : 1);
 const isPhoto = () => ["china", "flower"].includes(state.in) || state.in.startsWith("upload:");

@@ -3,12 +3,13 @@
 // State: the spec (undoable), the selected layer, the last /api/shapes report.
 // The whole spec lives in the hash (#design/<base64url>) so a link restores it.
 import * as api from "../api.js";
+import { loadDesign, saveDesign } from "../lib/design_store.js";
 import { decodeSpec, encodeSpec } from "../lib/hash_codec.js";
 import { compact } from "../lib/format.js";
 import { History } from "../lib/history.js";
 import * as L from "../lib/locks.js";
 import * as E from "../lib/spec_edit.js";
-import { h, download } from "./design/dom.js";
+import { download, h } from "../dom.js";
 import { downloadPng, downloadSvg, renderDiagram } from "./design/diagram.js";
 import { renderSaved } from "./design/files.js";
 import { mountFormulaLab } from "./design/formula_lab.js";
@@ -61,15 +62,6 @@ let st = null; // the mounted view's state; null when unmounted
 let kept = null; // the design when the view was left for another tab, restored on return
 // The current design is also kept in localStorage, where the feature-map and training
 // views pick it up as "the design", and a reload without a link restores it.
-const DESIGN_KEY = "cnnplay.design";
-
-function storedDesign() {
-  try {
-    return JSON.parse(localStorage.getItem(DESIGN_KEY) || "null");
-  } catch {
-    return null;
-  }
-}
 
 export async function mount(el, hashRest) {
   const ui = skeleton();
@@ -108,7 +100,7 @@ export async function mount(el, hashRest) {
   const [specText, hashLocks] = L.splitHash(hashRest ?? "");
   const fromHash = specText ? decodeSpec(specText) : null;
   st.locked = new Set(fromHash ? hashLocks : L.storedLocks());
-  st.history.reset(fromHash ?? kept ?? storedDesign() ?? structuredClone(BLANK));
+  st.history.reset(fromHash ?? kept ?? loadDesign() ?? structuredClone(BLANK));
   st.collapsed = foldDeep(spec());
   refresh();
   refreshSaved();
@@ -341,7 +333,7 @@ function onInput(key, value) {
 function writeHash(s) {
   const enc = encodeSpec(s) + L.lockSuffix([...st.locked]);
   st.lastHash = enc;
-  localStorage.setItem(DESIGN_KEY, JSON.stringify(s));
+  saveDesign(s);
   L.storeLocks([...st.locked]);
   const want = `#design/${enc}`;
   if (location.hash !== want) history.replaceState(null, "", want);

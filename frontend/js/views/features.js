@@ -2,16 +2,16 @@
 // State lives in the hash: #features/net=zoo:resnet18&img=flower&scale=shared
 // (net=weights:<id> opens any entry of the weights library: shipped, a run, an import).
 import * as api from "../api.js";
+import { loadDesign } from "../lib/design_store.js";
 import { decodeSpec } from "../lib/hash_codec.js";
-import { shapeText } from "../lib/format.js";
-import { h } from "./features/dom.js";
-import { drawPad } from "./features/draw.js";
+import { reading as fmt, shapeText } from "../lib/format.js";
+import { h } from "../dom.js";
+import { drawPad } from "../widgets/draw.js";
 import { finetunePanel } from "./features/finetune.js";
 import { weightGroups, weightsControls } from "./features/library.js";
-import { atlasPixels, cssColor, filterCanvas, floats, fmt, range, tileCanvas, valuesCanvas } from "./features/render.js";
+import { atlasPixels, cssColor, filterCanvas, floats, range, tileCanvas, valuesCanvas } from "./features/render.js";
 
 const PAGE = 64; // channels per layer request
-const DESIGN_KEY = "cnnplay.design";
 
 let root = null;
 let state = null;
@@ -74,17 +74,10 @@ function netRef() {
   const [kind, name] = splitNet();
   if (kind === "weights") return { weights: name };
   if (kind === "zoo") return { zoo: name };
-  if (kind === "design") return { spec: designSpec() };
+  if (kind === "design") return { spec: loadDesign() };
   return { spec: state.spec };
 }
 
-function designSpec() {
-  try {
-    return JSON.parse(localStorage.getItem(DESIGN_KEY) || "null");
-  } catch {
-    return null;
-  }
-}
 
 function body(extra = {}) {
   return {
@@ -229,7 +222,7 @@ function fillNetworks() {
   const sel = $("#fm-net");
   const [kind, id] = splitNet();
   const yours = h("optgroup", { label: "Your designs (random weights)" });
-  if (designSpec()) yours.append(h("option", { value: "design" }, `Designer: ${designSpec().name ?? "current design"}`));
+  if (loadDesign()) yours.append(h("option", { value: "design" }, `Designer: ${loadDesign().name ?? "current design"}`));
   if (state.spec) yours.append(h("option", { value: "spec" }, `From the link: ${state.spec.name ?? "spec"}`));
   const group = h("optgroup", { label: "Zoo (random weights)" },
     zooList.map((z) => h("option", { value: `zoo:${z.name}` }, `${z.title ?? z.name}`)));
@@ -246,7 +239,7 @@ function renderWeights() {
   if (!box) return;
   const entry = pickedEntry();
   const [kind, name] = splitNet();
-  const specName = entry?.spec.name ?? view?.network.name ?? (kind === "zoo" ? name : kind === "design" ? designSpec()?.name : state.spec?.name) ?? "this network";
+  const specName = entry?.spec.name ?? view?.network.name ?? (kind === "zoo" ? name : kind === "design" ? loadDesign()?.name : state.spec?.name) ?? "this network";
   box.replaceChildren(weightsControls({
     entry,
     specName,
@@ -276,7 +269,7 @@ async function currentSpec() {
   const [kind, name] = splitNet();
   if (kind === "weights") return pickedEntry()?.spec ?? null;
   if (kind === "zoo") return api.zooSpec(name);
-  if (kind === "design") return designSpec();
+  if (kind === "design") return loadDesign();
   return state.spec;
 }
 
@@ -302,7 +295,7 @@ function channelsOf(net) {
   const [kind, name] = splitNet(net);
   if (kind === "weights") return entries.find((e) => e.id === name)?.spec.input.channels ?? 1;
   if (kind === "zoo") return zooList.find((z) => z.name === name)?.input_shape?.[0] ?? (name.includes("mnist") ? 1 : 3);
-  if (kind === "design") return designSpec()?.input?.channels ?? 1;
+  if (kind === "design") return loadDesign()?.input?.channels ?? 1;
   return state.spec?.input?.channels ?? 1;
 }
 
@@ -405,7 +398,7 @@ function status(text, error = false) {
 async function run({ light = false } = {}) {
   if (!root || !state.image) return;
   writeHash();
-  if (state.net === "design" && !designSpec()) return status("No design saved by the designer yet.", true);
+  if (state.net === "design" && !loadDesign()) return status("No design saved by the designer yet.", true);
   if (state.net === "spec" && !state.spec) return status("The spec in the link could not be read.", true);
   const my = ++seq;
   status("Running the network…");

@@ -4,18 +4,17 @@
 // metrics, a confusion matrix and the misclassified examples; tick runs in the list to
 // overlay their curves.
 import * as api from "../api.js";
+import { loadDesign } from "../lib/design_store.js";
+import { isStopped } from "../lib/runs.js";
 import { duration, pace } from "../lib/pace.js";
-import { COLORS, ema, lineChart } from "./train/charts.js";
-import { h } from "./train/dom.js";
+import { COLORS, ema, lineChart } from "../widgets/charts.js";
+import { h } from "../dom.js";
 import { datasetPicker, fitHead } from "./train/datasets.js";
 import { flowCard, probeConfig, probeField } from "./train/gradflow.js";
 import { results } from "./train/results.js";
 import { transferSection } from "./train/transfer.js";
 
-const DESIGN_KEY = "cnnplay.design";
 const MAX_PARAMS = 5_000_000; // the server's CNNPLAY_MAX_TRAIN_PARAMS default
-const FINISHED = ["done", "failed", "cancelled", "diverged"];
-const STOPPED = [...FINISHED, "paused"]; // no worker on it: deletable
 const OPTIONS = {
   optimizer: ["adam", "adamw", "sgd", "momentum", "rmsprop"],
   loss: ["cross_entropy", "mse"],
@@ -52,13 +51,6 @@ export function unmount() {
   root = null;
 }
 
-function designSpec() {
-  try {
-    return JSON.parse(localStorage.getItem(DESIGN_KEY) || "null");
-  } catch {
-    return null;
-  }
-}
 
 function field(label, input, hint) {
   return h("label", { class: "field" }, [h("span", {}, label), input, hint ? h("small", { class: "muted" }, hint) : null]);
@@ -78,7 +70,7 @@ function number(name, value, attrs = {}) {
 
 function build(zoo) {
   const nets = zoo.filter((z) => z.input_shape[0] === 1 && z.params <= MAX_PARAMS);
-  const design = designSpec();
+  const design = loadDesign();
   const netSelect = h("select", { name: "network" }, [
     design ? h("option", { value: "design:" }, `Your design: ${design.name ?? "Untitled"}`) : null,
     ...nets.map((z) =>
@@ -208,7 +200,7 @@ function splitSizes(d, fraction) {
 
 async function chosenSpec() {
   const v = new FormData(ui.form).get("network");
-  if (v.startsWith("design:")) return designSpec();
+  if (v.startsWith("design:")) return loadDesign();
   return fitHead(await api.zooSpec(v.slice(4)), ui.picker.current()); // head = dataset's classes
 }
 
@@ -436,7 +428,7 @@ async function refreshRuns() {
       h("td", { class: "run-actions" }, [
         h("button", { type: "button", class: "link", "aria-label": "view run", onclick: () => follow(r.id, r.network, r.status) }, "View"),
         r.resumable ? h("button", { type: "button", class: "link", "aria-label": "resume run", onclick: () => resume(r.id, r.network) }, "Resume") : null,
-        STOPPED.includes(r.status) ? h("button", { type: "button", class: "link", "aria-label": "delete run", onclick: async () => { await api.deleteRun(r.id); refreshRuns(); } }, "Delete") : null,
+        isStopped(r.status) ? h("button", { type: "button", class: "link", "aria-label": "delete run", onclick: async () => { await api.deleteRun(r.id); refreshRuns(); } }, "Delete") : null,
       ]),
     ]),
   );

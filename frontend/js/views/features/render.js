@@ -96,8 +96,6 @@ export function range(values) {
   return lo <= hi ? [lo, hi] : [0, 0];
 }
 
-export const fmt = (v) =>
-  v == null ? "–" : Math.abs(v) >= 1000 || (Math.abs(v) < 0.001 && v !== 0) ? v.toExponential(3) : v.toFixed(4);
 
 /** Filter o of a (out, cin, kh, kw) weight array as a canvas on lo..hi: RGB when it has
  * three input channels (one colour each), else its first input channel. */

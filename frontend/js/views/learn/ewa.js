@@ -2,7 +2,7 @@
 // slider and a bias-correction toggle. The numbers come from POST /api/learning/ewa.
 import uPlot from "uplot";
 import * as api from "../../api.js";
-import { h } from "../train/dom.js";
+import { h } from "../../dom.js";
 
 const N = 365;
 

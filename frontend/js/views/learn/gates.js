@@ -3,8 +3,8 @@
 // and the hidden state; hovering a step highlights the image row read at that step.
 // Numbers come from POST /api/learning/gates (the layer unrolled with its own weights).
 import * as api from "../../api.js";
-import { h } from "../train/dom.js";
-import { drawPad } from "../features/draw.js";
+import { h } from "../../dom.js";
+import { drawPad } from "../../widgets/draw.js";
 
 const ROW_PX = 8; // screen pixels per step (and per image row)
 const UNIT_PX = 2; // screen pixels per hidden unit

@@ -2,31 +2,22 @@
 // on a log scale with the "fine" (< 1e-7) and "bug" (>= 1e-3) bands. Numbers come from
 // POST /api/learning/gradcheck; a "break a layer" toggle inserts a layer with a wrong backward.
 import * as api from "../../api.js";
-import { h } from "../train/dom.js";
+import { loadDesign } from "../../lib/design_store.js";
+import { h } from "../../dom.js";
+import { logPercent } from "../../lib/format.js";
 
-const DESIGN_KEY = "cnnplay.design";
 const SMALL_ZOO = ["tiny_inception", "tiny_densenet", "tiny_resnet", "lenet5_mnist", "mnist_cnn"];
 const LOG_MIN = -12; // bar axis: 1e-12 .. 1e0
 const LOG_MAX = 0;
 
-function designSpec() {
-  try {
-    return JSON.parse(localStorage.getItem(DESIGN_KEY) || "null");
-  } catch {
-    return null;
-  }
-}
 
-const pct = (rel) => {
-  const lg = rel > 0 ? Math.log10(rel) : LOG_MIN;
-  return (100 * (Math.min(LOG_MAX, Math.max(LOG_MIN, lg)) - LOG_MIN)) / (LOG_MAX - LOG_MIN);
-};
+const pct = (rel) => logPercent(rel, LOG_MIN, LOG_MAX);
 
 export function gradcheckPanel(root) {
   let seq = 0;
   const source = h("select", { name: "gc-net", "aria-label": "network" }, [
     h("option", { value: "tiny" }, "Tiny mixed net (conv, BN, residual, parallel, GRU, LSTM)"),
-    designSpec() ? h("option", { value: "design" }, "Your design") : null,
+    loadDesign() ? h("option", { value: "design" }, "Your design") : null,
     ...SMALL_ZOO.map((n) => h("option", { value: `zoo:${n}` }, `Zoo: ${n}`)),
   ]);
   const broken = h("input", { type: "checkbox", name: "gc-broken" });
@@ -70,7 +61,7 @@ export function gradcheckPanel(root) {
 
   async function specFor(value) {
     if (value === "tiny") return null;
-    if (value === "design") return designSpec();
+    if (value === "design") return loadDesign();
     return api.zooSpec(value.slice(4));
   }
 

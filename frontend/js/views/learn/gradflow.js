@@ -4,11 +4,13 @@
 // real training runs (POST /api/runs with the specs of /api/learning/gradflow/comparison,
 // probe on) whose "gradflow" events are drawn live as per-layer gradient-norm curves.
 import * as api from "../../api.js";
-import { h } from "../train/dom.js";
-import { histStrip, layerNormData, layerSeries, livePlot, logOpts, pos } from "./flow_charts.js";
-import { fmt, histCanvas } from "./histogram.js";
+import { loadDesign } from "../../lib/design_store.js";
+import { isFinished } from "../../lib/runs.js";
+import { h } from "../../dom.js";
+import { histStrip, layerNormData, layerSeries, livePlot, logOpts, pos } from "../../widgets/flow_charts.js";
+import { logPercent, sig3 as fmt } from "../../lib/format.js";
+import { histCanvas } from "../../widgets/histogram.js";
 
-const DESIGN_KEY = "cnnplay.design";
 const PRESETS = [
   ["sigmoid", "Sigmoid, plain (Xavier init)"],
   ["relu_he", "ReLU + He init"],
@@ -20,18 +22,8 @@ const RUN_COLORS = { sigmoid: "#c92a2a", relu_he: "#0b63ce", batchnorm: "#2b8a3e
 const LOG_MIN = -8; // gradient-norm bars: 1e-8 .. 1e2
 const LOG_MAX = 2;
 
-function designSpec() {
-  try {
-    return JSON.parse(localStorage.getItem(DESIGN_KEY) || "null");
-  } catch {
-    return null;
-  }
-}
 
-const pct = (v) => {
-  const lg = v > 0 ? Math.log10(v) : LOG_MIN;
-  return (100 * (Math.min(LOG_MAX, Math.max(LOG_MIN, lg)) - LOG_MIN)) / (LOG_MAX - LOG_MIN);
-};
+const pct = (v) => logPercent(v, LOG_MIN, LOG_MAX);
 
 function numberField(name, label, value, min, max) {
   const input = h("input", { type: "number", name, value: String(value), min: String(min), max: String(max), step: "1" });
@@ -61,7 +53,7 @@ function flowRows(layers) {
 
 function initSection(root) {
   let seq = 0;
-  const design = designSpec();
+  const design = loadDesign();
   const source = h("select", { name: "gf-net", "aria-label": "network" }, [
     ...PRESETS.map(([k, t]) => h("option", { value: `preset:${k}` }, t)),
     design ? h("option", { value: "design" }, "Your design") : null,
@@ -108,7 +100,7 @@ function initSection(root) {
         body.preset = source.value.slice(7);
         body.depth = Number(depth.input.value) || 10;
       } else {
-        body.spec = source.value === "design" ? designSpec() : await api.zooSpec(source.value.slice(4));
+        body.spec = source.value === "design" ? loadDesign() : await api.zooSpec(source.value.slice(4));
       }
       const data = await api.learningGradflow(body);
       if (my !== seq) return;
@@ -231,7 +223,7 @@ function comparisonSection(root) {
   function setStatus(r, text, kind) {
     r.card.dataset.status = kind;
     r.status.textContent = text;
-    const done = runs.filter((x) => ["done", "failed", "diverged", "cancelled"].includes(x.card.dataset.status)).length;
+    const done = runs.filter((x) => isFinished(x.card.dataset.status)).length;
     status.textContent = `${done} of ${runs.length} runs finished.`;
     if (done === runs.length) {
       start.disabled = false;

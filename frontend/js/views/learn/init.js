@@ -4,8 +4,9 @@
 // Numbers come from POST /api/learning/init and are recomputed as the controls change.
 import uPlot from "uplot";
 import * as api from "../../api.js";
-import { h } from "../train/dom.js";
-import { fmt, histCanvas } from "./histogram.js";
+import { h } from "../../dom.js";
+import { sig3 as fmt } from "../../lib/format.js";
+import { histCanvas } from "../../widgets/histogram.js";
 
 const INIT_COLORS = { zeros: "#868e96", small: "#c92a2a", xavier: "#0b63ce", he: "#2b8a3e" };
 const WIDTHS = [32, 64, 128, 256, 512];

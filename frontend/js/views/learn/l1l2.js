@@ -5,7 +5,9 @@
 // contours, the L1 diamond and the L2 circle of one budget, and where each optimum lands.
 import uPlot from "uplot";
 import * as api from "../../api.js";
-import { h } from "../train/dom.js";
+import { h } from "../../dom.js";
+import { percent as pct } from "../../lib/format.js";
+import { isFinished } from "../../lib/runs.js";
 
 const THRESHOLD = 1e-3;
 const BINS = 61;
@@ -24,7 +26,6 @@ const SPEC = {
   ],
 };
 
-const pct = (v) => `${(v * 100).toFixed(1)}%`;
 
 function numberInput(name, label, value, attrs = {}) {
   const input = h("input", { type: "number", name, value: String(value), "aria-label": label, ...attrs });
@@ -137,7 +138,7 @@ export function l1l2Panel(root) {
             run.status = end;
             run.text = end;
             showStatus();
-            if (Object.values(state.runs).every((r) => ["done", "failed", "diverged", "cancelled", "deleted"].includes(r.status))) {
+            if (Object.values(state.runs).every((r) => (isFinished(r.status) || r.status === "deleted"))) {
               button.disabled = false;
               loadHistograms(my);
             }

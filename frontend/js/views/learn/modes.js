@@ -2,10 +2,10 @@
 // Two heatmaps (rows: examples, columns: units) with dropped units hatched, and a table of the
 // statistics batch norm used in each mode. Numbers come from POST /api/learning/modes.
 import * as api from "../../api.js";
-import { h } from "../train/dom.js";
+import { h } from "../../dom.js";
+import { decimals3 as fmt } from "../../lib/format.js";
 
 const BATCH = 12;
-const fmt = (v) => (v === null || v === undefined ? "–" : v.toFixed(3));
 
 function heat(values, kept, max) {
   const cols = values[0]?.length || 1;

@@ -1,7 +1,8 @@
 // Optimizer playground: SGD, momentum, RMSprop and Adam stepping (x, y) on a 2-D loss
 // surface. The server runs real torch.optim; here we draw the contour and animate paths.
 import * as api from "../../api.js";
-import { h } from "../train/dom.js";
+import { h } from "../../dom.js";
+import { fixed3 as fmt } from "../../lib/format.js";
 import { drawContour } from "./contour.js";
 
 const OPTIMIZERS = [
@@ -185,6 +186,4 @@ export function optimizerPanel(root) {
   };
 }
 
-function fmt(v) {
-  return Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(1) : v.toFixed(3);
-}
+

@@ -3,12 +3,14 @@
 // 5-9, scikit-learn's digits, the synthetic shapes, your own upload) in one of three
 // modes, and race it against the same network from scratch.
 import * as api from "../../api.js";
+import { loadDesign } from "../../lib/design_store.js";
+import { isFinished } from "../../lib/runs.js";
 import { encodeSpec } from "../../lib/hash_codec.js";
 import { lockSuffix, storedLocks } from "../../lib/locks.js";
 import { childStacks } from "../../lib/spec_edit.js";
-import { h } from "./dom.js";
+import { h } from "../../dom.js";
+import { percent } from "../../lib/format.js";
 
-const DESIGN_KEY = "cnnplay.design";
 // The source task's sibling: same digits, other classes. Always offered, even before the
 // dataset list answers.
 const DIGITS_5_9 = {
@@ -23,7 +25,6 @@ const PER_CLASS = [10, 50, 500];
 // Steps that let every size learn (measured in issue 7's report); the epochs are set to
 // reach them (digits 5-9 at batch 25: 10/class -> 2 steps an epoch, 40 epochs).
 const STEPS_FOR = { 10: 80, 50: 80, 500: 100 };
-const FINISHED = ["done", "failed", "cancelled", "diverged"];
 // The guide's presets start from the tiny ResNet: with mnist_cnn, training from scratch
 // is as quick as any transfer on these easy digits (issue 7's measurements).
 const PRESET_NET = "tiny_resnet_digits04";
@@ -97,7 +98,7 @@ const layout = (layers) => layers.map((l) => [l.type, childStacks(l).map(([seg, 
 /** The designer's locks when the stored design is this network, else null. */
 function designerLocks(spec) {
   try {
-    const design = JSON.parse(localStorage.getItem(DESIGN_KEY) || "null");
+    const design = loadDesign();
     const locks = storedLocks();
     if (!design?.layers || !locks.length) return null;
     return JSON.stringify(layout(design.layers)) === JSON.stringify(layout(spec.layers)) ? locks : null;
@@ -114,7 +115,7 @@ function withHead(spec, k) {
   return out;
 }
 
-const pct = (x) => (x == null ? "n/a" : `${(100 * x).toFixed(1)}%`);
+const pct = (x) => (x == null ? "n/a" : percent(x));
 
 function lead(t, s) {
   const d = 100 * (t - s);
@@ -398,7 +399,7 @@ export function transferSection(hooks) {
   async function waitEnd(id) {
     for (;;) {
       const r = await api.getRun(id);
-      if (FINISHED.includes(r.status)) {
+      if (isFinished(r.status)) {
         if (r.status !== "done") throw new Error(`${r.network}: ${r.status}${r.message ? ` (${r.message})` : ""}`);
         return r;
       }
