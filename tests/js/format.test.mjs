@@ -25,49 +25,32 @@ test("shapes read as drawn: H x W x C", () => {
   assert.equal(shapeText(null), "–");
 });
 
-test("percent keeps one decimal", () => {
-  assert.equal(percent(0.9063), "90.6%");
-  assert.equal(percent(1), "100.0%");
-  assert.equal(percent(0), "0.0%");
-});
+// [formatter, input, text]: each view's number style, pinned case by case.
+const CASES = {
+  "percent keeps one decimal": [[percent, 0.9063, "90.6%"], [percent, 1, "100.0%"], [percent, 0, "0.0%"]],
+  "readings: 4 decimals, exponent past 1000 or under 0.001": [
+    [reading, 0.12345, "0.1235"], [reading, 0, "0.0000"], [reading, 1234.5, "1.235e+3"],
+    [reading, -0.0004, "-4.000e-4"], [reading, null, "–"],
+  ],
+  "chart labels: 3 significant digits": [
+    [sig3, 0, "0"], [sig3, 0.012345, "0.0123"], [sig3, 123.456, "123"], [sig3, 2, "2"],
+    [sig3, 12345, "1.2e+4"], [sig3, -0.0001, "-1.0e-4"],
+  ],
+  "losses: 3 decimals, and table statistics": [
+    [fixed3, 0.5, "0.500"], [fixed3, 0, "0.000"], [fixed3, 2e-5, "2.0e-5"], [fixed3, 3e4, "3.0e+4"],
+    [decimals3, 2e-5, "0.000"], [decimals3, 1.23456, "1.235"], [decimals3, undefined, "–"],
+  ],
+  "grid cells: integers bare, else trimmed decimals": [
+    [cellText, 12, "12"], [cellText, 0.5, "0.5"], [cellText, 0.125, "0.13"], [cellText, 12.34, "12.3"],
+    [cellText, -0.001, "0"], [cellText, Infinity, "∞"], [cellText, -Infinity, "−∞"], [cellText, null, ""],
+  ],
+};
 
-test("readings: 4 decimals, exponent past 1000 or under 0.001", () => {
-  assert.equal(reading(0.12345), "0.1235");
-  assert.equal(reading(0), "0.0000");
-  assert.equal(reading(1234.5), "1.235e+3");
-  assert.equal(reading(-0.0004), "-4.000e-4");
-  assert.equal(reading(null), "–");
-});
-
-test("chart labels: 3 significant digits", () => {
-  assert.equal(sig3(0), "0");
-  assert.equal(sig3(0.012345), "0.0123");
-  assert.equal(sig3(123.456), "123");
-  assert.equal(sig3(2), "2");
-  assert.equal(sig3(12345), "1.2e+4");
-  assert.equal(sig3(-0.0001), "-1.0e-4");
-});
-
-test("losses: 3 decimals, and table statistics", () => {
-  assert.equal(fixed3(0.5), "0.500");
-  assert.equal(fixed3(0), "0.000");
-  assert.equal(fixed3(2e-5), "2.0e-5");
-  assert.equal(fixed3(3e4), "3.0e+4");
-  assert.equal(decimals3(2e-5), "0.000");
-  assert.equal(decimals3(1.23456), "1.235");
-  assert.equal(decimals3(undefined), "–");
-});
-
-test("grid cells: integers bare, else trimmed decimals", () => {
-  assert.equal(cellText(12), "12");
-  assert.equal(cellText(0.5), "0.5");
-  assert.equal(cellText(0.125), "0.13");
-  assert.equal(cellText(12.34), "12.3");
-  assert.equal(cellText(-0.001), "0");
-  assert.equal(cellText(Infinity), "∞");
-  assert.equal(cellText(-Infinity), "−∞");
-  assert.equal(cellText(null), "");
-});
+for (const [name, cases] of Object.entries(CASES)) {
+  test(name, () => {
+    for (const [fn, input, want] of cases) assert.equal(fn(input), want, `${fn.name}(${input})`);
+  });
+}
 
 test("log axis positions are clamped percentages", () => {
   assert.equal(logPercent(1e-8, -8, 2), 0);

@@ -4,6 +4,7 @@
 import * as api from "../../api.js";
 import { loadDesign } from "../../lib/design_store.js";
 import { h } from "../../dom.js";
+import { errorLine, hideError, intro, showError } from "../../widgets/panel.js";
 import { logPercent } from "../../lib/format.js";
 
 const SMALL_ZOO = ["tiny_inception", "tiny_densenet", "tiny_resnet", "lenet5_mnist", "mnist_cnn"];
@@ -25,10 +26,9 @@ export function gradcheckPanel(root) {
   const summary = h("p", { class: "gc-summary", "data-testid": "gc-summary" });
   const bars = h("div", { class: "gc-bars", "data-testid": "gc-bars" });
   const foot = h("p", { class: "muted gc-foot" });
-  const error = h("p", { class: "error", hidden: true });
+  const error = errorLine();
   root.append(
-    h("h2", {}, "Gradient checking"),
-    h("p", { class: "muted" }, [
+    ...intro("Gradient checking", [
       "For a sample of each layer's weights, compare backprop's gradient g with the two-sided difference ",
       "(J(θ+ε) − J(θ−ε)) / 2ε, in float64. The relative difference ‖g",
       h("sub", {}, "num"), " − g‖ / (‖g", h("sub", {}, "num"), "‖ + ‖g‖) should be tiny.",
@@ -68,7 +68,7 @@ export function gradcheckPanel(root) {
   async function refresh() {
     const my = ++seq;
     run.disabled = true;
-    error.hidden = true;
+    hideError(error);
     summary.textContent = "Checking…";
     try {
       const spec = await specFor(source.value);
@@ -80,8 +80,7 @@ export function gradcheckPanel(root) {
     } catch (e) {
       if (my !== seq) return;
       summary.textContent = "";
-      error.textContent = e.message;
-      error.hidden = false;
+      showError(error, e.message);
     } finally {
       if (my === seq) run.disabled = false;
     }

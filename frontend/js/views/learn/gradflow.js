@@ -7,6 +7,7 @@ import * as api from "../../api.js";
 import { loadDesign } from "../../lib/design_store.js";
 import { isFinished } from "../../lib/runs.js";
 import { h } from "../../dom.js";
+import { errorLine, hideError, intro, showError } from "../../widgets/panel.js";
 import { histStrip, layerNormData, layerSeries, livePlot, logOpts, pos } from "../../widgets/flow_charts.js";
 import { logPercent, sig3 as fmt } from "../../lib/format.js";
 import { histCanvas } from "../../widgets/histogram.js";
@@ -66,7 +67,7 @@ function initSection(root) {
   ]);
   const summary = h("p", { class: "gf-summary", "data-testid": "gf-summary" });
   const rows = h("div", { class: "gf-rows", "data-testid": "gf-rows" });
-  const error = h("p", { class: "error", hidden: true });
+  const error = errorLine();
   const head = h("div", { class: "gf-row gf-head", "aria-hidden": "true" }, [
     h("span", {}, "layer → activation"),
     h("span", { class: "gf-ticks" }, [-8, -6, -4, -2, 0, 2].map((e) => h("span", { style: `left:${pct(10 ** e)}%` }, `1e${e}`))),
@@ -91,7 +92,7 @@ function initSection(root) {
 
   async function refresh() {
     const my = ++seq;
-    error.hidden = true;
+    hideError(error);
     depth.input.disabled = !source.value.startsWith("preset:");
     try {
       const body = { batch_size: 64, seed: 0 };
@@ -120,8 +121,7 @@ function initSection(root) {
       rows.replaceChildren(...flowRows(data.layers));
     } catch (e) {
       if (my !== seq) return;
-      error.textContent = e.message;
-      error.hidden = false;
+      showError(error, e.message);
     }
   }
   source.addEventListener("change", refresh);
@@ -144,7 +144,7 @@ function comparisonSection(root) {
   const firstHead = h("h4", { hidden: true }, "First layer's gradient norm, all four runs");
   const firstEl = h("div", { class: "gf-first", "data-testid": "cmp-first" });
   const overTime = h("div", { class: "gf-overtime" });
-  const error = h("p", { class: "error", hidden: true });
+  const error = errorLine();
   root.append(
     h("div", { class: "gf-cmp" }, [
       h("h3", {}, "The classic comparison, while training"),
@@ -260,7 +260,7 @@ function comparisonSection(root) {
 
   start.addEventListener("click", async () => {
     clear();
-    error.hidden = true;
+    hideError(error);
     start.disabled = true;
     status.textContent = "Starting four runs…";
     const body = Object.fromEntries(Object.entries(fields).map(([k, f]) => [k, Number(f.input.value)]));
@@ -306,8 +306,7 @@ function comparisonSection(root) {
       }
       status.textContent = "Running (two at a time; the others wait in the queue)…";
     } catch (e) {
-      error.textContent = e.message;
-      error.hidden = false;
+      showError(error, e.message);
       start.disabled = false;
       status.textContent = "";
     }
@@ -318,8 +317,7 @@ function comparisonSection(root) {
 
 export function gradflowPanel(root) {
   root.append(
-    h("h2", {}, "Gradient flow"),
-    h("p", { class: "muted" }, [
+    ...intro("Gradient flow", [
       "How big is each layer's gradient ‖dL/dW‖ when it reaches that layer? In a deep sigmoid network it shrinks ",
       "on the way back (σ′ ≤ ¼ per layer), so the first layers barely learn: vanishing gradients. ",
       "Next to each layer, the distribution of the activations that follow it.",

@@ -37,25 +37,14 @@ export const MODES = {
 // With little data the textbook freezes the whole extractor; here that leaves a head on 32
 // pooled features shaped by 5 source digits (72% at 10 per class), so the preset keeps the
 // early filters frozen and fine-tunes the later blocks instead.
-export const GUIDE = [
-  {
-    data: "Little data", problem: "similar problem", mode: "later", n: 10, target: "mnist:5-9",
-    why: "too little data to retrain everything: keep the pretrained filters, adapt the last blocks",
-    measured: "measured, mean of 3 seeds: 90.6% vs 71.6% from scratch in 80 steps (frozen extractor: 72.3%)",
-  },
-  {
-    data: "Much data", problem: "similar problem", mode: "all", n: 500, target: "mnist:5-9",
-    why: "enough data to adapt every layer without overfitting",
-    measured: "measured: 95.4% vs 91.4% from scratch in 100 steps: the gap closes",
-  },
-  {
-    data: "Little data", problem: "different problem", mode: "later", n: 10, target: "digits",
-    why: "keep only the generic early filters, retrain the specific ones",
-    measured: "measured: 87.7% vs 80.8% from scratch in 80 steps (frozen extractor: 59.1%)",
-  },
-  {
-    data: "Much data", problem: "different problem", mode: "all", n: 500, target: "digits",
-    why: "pretrained weights are still a better start than random ones",
-    measured: "measured on all 1,438 digits: 84.1% vs 78.6% from scratch in 116 steps",
-  },
+// Columns: data size, similarity to the source, mode, images per class, target task, why,
+// what was measured.
+const SCENARIOS = [
+  ["Little data", "similar problem", "later", 10, "mnist:5-9", "too little data to retrain everything: keep the pretrained filters, adapt the last blocks", "measured, mean of 3 seeds: 90.6% vs 71.6% from scratch in 80 steps (frozen extractor: 72.3%)"],
+  ["Much data", "similar problem", "all", 500, "mnist:5-9", "enough data to adapt every layer without overfitting", "measured: 95.4% vs 91.4% from scratch in 100 steps: the gap closes"],
+  ["Little data", "different problem", "later", 10, "digits", "keep only the generic early filters, retrain the specific ones", "measured: 87.7% vs 80.8% from scratch in 80 steps (frozen extractor: 59.1%)"],
+  ["Much data", "different problem", "all", 500, "digits", "pretrained weights are still a better start than random ones", "measured on all 1,438 digits: 84.1% vs 78.6% from scratch in 116 steps"],
 ];
+export const GUIDE = SCENARIOS.map(([data, problem, mode, n, target, why, measured]) => ({
+  data, problem, mode, n, target, why, measured,
+}));
