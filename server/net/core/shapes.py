@@ -412,6 +412,8 @@ class _Walker:
                 fields.append(f)
                 params, macs = params + p, macs + m
             names = [("the " + seg.replace(".", " ")) for seg, _ in stacks]
+            if isinstance(layer, S.Residual):  # merged as cat([shortcut(x), body(x)])
+                outs, names = outs[::-1], names[::-1]
             try:
                 out = _merge(path, layer.merge, outs, names)
             except ShapeError as exc:

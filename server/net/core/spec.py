@@ -260,7 +260,8 @@ class Residual(_Layer):
         "Residual / dense block",
         "block",
         "Runs the body and the shortcut (identity when empty) on the same input and "
-        "merges them: 'add' is a ResNet block, 'concat' a DenseNet layer.",
+        "merges them: 'add' is a ResNet block, 'concat' a DenseNet layer (the shortcut's "
+        "channels first, then the body's, as torchvision's DenseNet).",
     )
     type: Literal["residual"] = "residual"
     body: list[Layer] = Field(default_factory=list)

@@ -25,10 +25,10 @@ def _manual(module: nn.Module, x: torch.Tensor) -> dict[str, torch.Tensor]:
             out[prefix] = t
             return t
         kids = dict(m.named_children())
-        if "body" in kids:  # Residual: body then shortcut, merged
+        if "body" in kids:  # Residual: body then shortcut, merged as cat([shortcut, body])
             b = run(kids["body"], f"{prefix}.body", t)
             s = run(kids["shortcut"], f"{prefix}.shortcut", t)
-            r = b + s if m.merge == "add" else torch.cat([b, s], 1)
+            r = s + b if m.merge == "add" else torch.cat([s, b], 1)
         elif "branches" in kids:
             outs = [run(br, f"{prefix}.branches.{i}", t) for i, br in enumerate(m.branches)]
             r = sum(outs[1:], outs[0]) if m.merge == "add" else torch.cat(outs, 1)

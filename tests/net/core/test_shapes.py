@@ -247,6 +247,17 @@ def test_residual_with_shortcut(merge: str) -> None:
     assert [r.path for r in report.layers][-1] == "layers.0.shortcut.1"
 
 
+def test_residual_concat_reports_shortcut_then_body() -> None:
+    body = [{"type": "conv2d", "out_channels": 5, "kernel_size": 3, "padding": 1}]
+    layers = [{"type": "residual", "body": body, "merge": "concat"}]
+    report = check_against_torch(spec_of(layers, IMAGE))  # IMAGE has 4 channels
+    assert report.layers[0].formula == "concat of (4, 11, 12) and (5, 11, 12)"
+    bad = [{"type": "residual", "body": [conv(3)], "merge": "concat"}]
+    error = infer(spec_of(bad, (1, 8, 8))).error
+    assert error is not None
+    assert "the shortcut gives (1, 8, 8) and the body gives" in error["message"]
+
+
 @pytest.mark.parametrize("merge", ["add", "concat"])
 def test_parallel(merge: str) -> None:
     branches = [
