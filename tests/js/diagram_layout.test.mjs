@@ -83,3 +83,18 @@ test("without a report yet: shapes unknown, the input from the spec", () => {
   assert.equal(conv.label, "conv · ?");
   assert.deepEqual(stack([], "layers", new Map()), { w: 0, h: 0, nodes: [], edges: [] });
 });
+
+test("a residual concat draws its shortcut column first: cat([shortcut(x), body(x)])", () => {
+  const dense = {
+    input: { channels: 4, height: 8, width: 8 },
+    layers: [{ type: "residual", merge: "concat", body: [{ type: "relu" }], shortcut: [{ type: "identity" }] }],
+  };
+  const lay = layoutNetwork(dense, null);
+  const x = (p) => lay.nodes.find((n) => n.path === p).x;
+  assert.ok(x("layers.0.shortcut.0") < x("layers.0.body.0"));
+  assert.equal(lay.nodes.find((n) => n.kind === "merge").label, "C");
+  const add = { ...dense, layers: [{ ...dense.layers[0], merge: "add" }] };
+  const lay2 = layoutNetwork(add, null);
+  const x2 = (p) => lay2.nodes.find((n) => n.path === p).x;
+  assert.ok(x2("layers.0.body.0") < x2("layers.0.shortcut.0"));
+});
