@@ -97,7 +97,23 @@ export function importWeights(file, spec, title = "", opts) {
   form.append("title", title);
   return postJSON("/api/weights", form, opts);
 }
+/** Import a torchvision checkpoint (.pth state_dict or .safetensors with torchvision's keys)
+ * of zoo architecture `zoo` -> the new entry (its spec re-headed to the file's classifier). */
+export function importTorchvision(file, zoo, title = "", opts) {
+  const form = new FormData();
+  form.append("file", file, file.name ?? "weights.pth");
+  form.append("zoo", zoo);
+  form.append("title", title);
+  return postJSON("/api/weights", form, opts);
+}
 export const deleteWeights = (id) => del(`/api/weights/${encodeURIComponent(id)}`);
+/** The library's disk use: {bytes, limit, files}. */
+export const weightsUsage = () => getJSON("/api/weights/usage");
+// Official ImageNet weights (issue 17): one item {name, kind, zoo, status, progress, bytes, error}.
+const pretrainedPath = (name) => `/api/pretrained/${encodeURIComponent(name)}`;
+export const pretrainedItem = (name) => getJSON(pretrainedPath(name));
+export const startPretrained = (name) => postJSON(`${pretrainedPath(name)}/download`);
+export const cancelPretrained = (name) => del(`${pretrainedPath(name)}/download`);
 /** Where a weights file downloads from (for a plain <a download> link, no fetch). */
 export const weightsFileUrl = (id) => `/api/weights/${encodeURIComponent(id)}/file`;
 
@@ -138,7 +154,8 @@ export function runMisclassified(id, params = {}, opts) {
   return getJSON(`/api/runs/${encodeURIComponent(id)}/misclassified?${q}`, opts);
 }
 export const deleteRun = (id) => del(`/api/runs/${encodeURIComponent(id)}`);
-// Transfer learning (issue 7): shipped weights, and shapes with some layer paths frozen.
+// Transfer learning (issue 7): shipped weights (and, issue 17, the official ImageNet ones),
+// and shapes with some layer paths frozen.
 export const pretrainedList = () => getJSON("/api/pretrained");
 export const shapesFrozen = (spec, frozen, opts) =>
   postJSON(`/api/shapes?${frozen.map((p) => `frozen=${encodeURIComponent(p)}`).join("&")}`, spec, opts);

@@ -62,6 +62,7 @@ export function skeleton(act) {
   ui.diagram = h("div", { class: "diagram", "data-testid": "diagram" });
   ui.saved = h("div", { class: "saved" });
   ui.lab = h("section", { class: "panel lab", "aria-label": "Formula lab" });
+  ui.pretrained = h("section", { class: "panel d-pretrained", id: "d-pretrained", "aria-label": "Pretrained weights" });
   ui.root = h(
     "div",
     { class: "designer" },
@@ -164,6 +165,7 @@ export function skeleton(act) {
         h("h2", {}, "Saved designs"),
         ui.saved,
       ),
+      ui.pretrained,
       ui.lab,
     ),
   );
