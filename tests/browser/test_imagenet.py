@@ -23,12 +23,18 @@ from server.net.core.build import build_module
 from server.net.core.head import with_head
 from server.net.data import imagenet
 from server.net.weights import official
-from tests.browser.conftest import fresh_settings, serve, shot
+from tests.browser.conftest import SHOTS, fresh_settings, serve
 from tests.net.data.test_stream import RangeServer
 from tests.net.weights.test_pretrained import pth
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
+
+
+def shot(page: Page, name: str) -> None:
+    """The screen as a person sees it (the viewport, not the whole long page)."""
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
 
 
 def torchvision_checkpoint(classes: int = 1000, seed: int = 0) -> dict[str, torch.Tensor]:
@@ -112,8 +118,9 @@ def test_one_click_imagenet_weights_then_labelled_predictions(
     # Upload a photo: five predictions, each an ImageNet class name with its probability.
     page.click('.fm-seg button[data-src="upload"]')
     page.set_input_files("#fm-file", str(photo(tmp_path / "flower.png")))
+    expect(page.locator("#fm-tv-prep")).to_contain_text("320×240 image", timeout=60_000)
     preds = page.locator("#fm-preds li")
-    expect(preds).to_have_count(5, timeout=60_000)
+    expect(preds).to_have_count(5)
     names = set(imagenet.class_names())
     texts = [preds.nth(i).get_attribute("aria-label") for i in range(5)]
     for text in texts:
@@ -188,6 +195,7 @@ def test_design_marks_imagenet_weights_and_imports(page: Page, imagenet_server: 
         "downloadable"
     )
     page.select_option("[data-testid=start]", "zoo:resnet18")
+    expect(page.get_by_test_id("total-params")).to_have_text("11,689,512")
     panel = page.locator("#d-pretrained")
     expect(panel).to_contain_text("ImageNet weights ready")
     link = panel.get_by_role("link", name="Open in Feature maps")

@@ -2,17 +2,18 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  etaText, imagenetByZoo, importChoices, megabytes, predictionText, progressOf, refusalParts,
-  torchvisionZoos, zooMark,
+  etaText, imagenetByZoo, importChoices, sizeText, predictionText, progressOf, refusalParts,
+  probText, torchvisionZoos, zooMark,
 } from "../../frontend/js/lib/pretrained.js";
 
 const r18 = { name: "imagenet-resnet18", kind: "imagenet", zoo: "resnet18", bytes: 46830453, status: "absent", progress: null };
 
 test("sizes and times left", () => {
-  assert.equal(megabytes(46830453), "46.8 MB");
-  assert.equal(megabytes(528e6), "528.0 MB");
-  assert.equal(megabytes(2500), "3 KB");
-  assert.equal(megabytes(null), "?");
+  assert.equal(sizeText(46830453), "46.8 MB");
+  assert.equal(sizeText(528e6), "528.0 MB");
+  assert.equal(sizeText(8 * 2 ** 30), "8.6 GB");
+  assert.equal(sizeText(2500), "3 KB");
+  assert.equal(sizeText(null), "?");
   assert.equal(etaText(7.6), "about 8 s left");
   assert.equal(etaText(0.2), "about 1 s left");
   assert.equal(etaText(150), "about 3 min left");
@@ -55,6 +56,9 @@ test("a refused import names each bad key", () => {
 test("predictions read as 'daisy 0.87'", () => {
   assert.equal(predictionText({ label: "daisy", p: 0.8712 }), "daisy 0.87");
   assert.equal(predictionText({ label: "7", p: 1 }), "7 1.00");
+  assert.equal(probText(0.00123), "0.001");
+  assert.equal(probText(0.0000456), "0.00005");
+  assert.equal(probText(0), "0.00");
 });
 
 test("an import is for the shown spec or a torchvision architecture", () => {
@@ -62,8 +66,8 @@ test("an import is for the shown spec or a torchvision architecture", () => {
   const tv = torchvisionZoos(zoo, [r18]);
   assert.deepEqual(tv, [{ name: "resnet18", title: "ResNet-18" }]);
   assert.deepEqual(importChoices("MNIST CNN", tv), [
-    { value: "spec", label: "MNIST CNN: a cnnplay .safetensors" },
-    { value: "zoo:resnet18", label: "torchvision ResNet-18: .pth or .safetensors" },
+    { value: "spec", label: "MNIST CNN (cnnplay file)" },
+    { value: "zoo:resnet18", label: "ResNet-18 (torchvision file)" },
   ]);
   assert.deepEqual(importChoices(null, tv).map((c) => c.value), ["zoo:resnet18"]);
 });

@@ -4,10 +4,11 @@
 
 const MB = 1e6;
 
-/** 46830453 -> "46.8 MB"; under 0.1 MB in KB; null -> "?". */
-export function megabytes(n) {
+/** 46830453 -> "46.8 MB"; under 0.1 MB in KB, from 1 GB in GB; null -> "?". */
+export function sizeText(n) {
   if (n == null) return "?";
   if (n < 1e5) return `${Math.round(n / 1e3)} KB`;
+  if (n >= 1e9) return `${(n / 1e9).toFixed(1)} GB`;
   return `${(n / MB).toFixed(1)} MB`;
 }
 
@@ -27,7 +28,7 @@ export function progressOf(item) {
   const total = p.total ?? item.bytes ?? null;
   const fraction = total ? Math.min(1, p.done / total) : null;
   const eta = etaText(p.eta_s);
-  return { fraction, text: `${megabytes(p.done)} of ${megabytes(total)}${eta ? ` · ${eta}` : ""}` };
+  return { fraction, text: `${sizeText(p.done)} of ${sizeText(total)}${eta ? ` · ${eta}` : ""}` };
 }
 
 /** The official ImageNet items of GET /api/pretrained by zoo name. */
@@ -40,7 +41,7 @@ export function zooMark(item) {
   if (!item) return "";
   if (item.status === "ready") return "ImageNet weights ready";
   if (item.status === "downloading" || item.status === "converting") return "ImageNet weights downloading";
-  return `ImageNet weights downloadable, ${megabytes(item.bytes)}`;
+  return `ImageNet weights downloadable, ${sizeText(item.bytes)}`;
 }
 
 /** A refused import's message -> {head, keys: [{key, rest}]}: the server names each bad key
@@ -60,16 +61,20 @@ export function refusalParts(message) {
   return { head, keys };
 }
 
+/** A probability as read beside its label: 0.8712 -> "0.87"; under 0.01 one significant
+ * digit (0.00123 -> "0.001"), so a near-uniform guess does not read as five zeros. */
+export const probText = (p) => (p >= 0.01 || p === 0 ? p.toFixed(2) : p.toPrecision(1));
+
 /** A prediction as one line: {label: "daisy", p: 0.8712} -> "daisy 0.87". */
-export const predictionText = (p) => `${p.label} ${p.p.toFixed(2)}`;
+export const predictionText = (p) => `${p.label} ${probText(p.p)}`;
 
 
 /** What an "Import weights" file can be for: the shown network's spec (a cnnplay
  * .safetensors; when there is one) and each architecture torchvision checkpoints import
  * into (`zoos`: [{name, title}]) -> [{value: "spec" | "zoo:<name>", label}]. */
 export function importChoices(specName, zoos) {
-  const own = specName ? [{ value: "spec", label: `${specName}: a cnnplay .safetensors` }] : [];
-  return own.concat(zoos.map((z) => ({ value: `zoo:${z.name}`, label: `torchvision ${z.title ?? z.name}: .pth or .safetensors` })));
+  const own = specName ? [{ value: "spec", label: `${specName} (cnnplay file)` }] : [];
+  return own.concat(zoos.map((z) => ({ value: `zoo:${z.name}`, label: `${z.title ?? z.name} (torchvision file)` })));
 }
 
 /** The zoo entries ([{name, title}]) that have official ImageNet weights, i.e. the ones

@@ -65,7 +65,7 @@ export function pretrainedPanel(el, { zoo, items }, { getSpec, load }) {
           render();
         },
       }),
-      done,
+      done ?? "",
     );
   }
 

@@ -115,6 +115,7 @@ export function skeleton(act) {
       "div",
       { class: "d-side" },
       h("section", { class: "panel inspector", "aria-label": "Selected layer" }, ui.form, ui.stats),
+      ui.pretrained,
       h(
         "section",
         { class: "panel", "aria-label": "Diagram" },
@@ -165,7 +166,6 @@ export function skeleton(act) {
         h("h2", {}, "Saved designs"),
         ui.saved,
       ),
-      ui.pretrained,
       ui.lab,
     ),
   );

@@ -1,7 +1,7 @@
 // The feature-map view's side cards, rendered from the overview answer (`view`).
 import { h } from "../../dom.js";
 import { reading as fmt } from "../../lib/format.js";
-import { predictionText } from "../../lib/pretrained.js";
+import { predictionText, probText } from "../../lib/pretrained.js";
 import { finetunePanel } from "./finetune.js";
 import { filterCanvas, floats, range } from "./render.js";
 
@@ -72,7 +72,7 @@ export function renderPredictions(root, view) {
       h("li", { class: i === 0 ? "top" : "", "data-index": p.index, "aria-label": predictionText(p) },
         h("span", { class: "fm-label", title: `${p.label} (class ${p.index})` }, p.label),
         h("span", { class: "fm-bar" }, h("span", { style: `width:${(p.p * 100).toFixed(1)}%` })),
-        h("span", { class: "fm-p" }, p.p.toFixed(2))),
+        h("span", { class: "fm-p" }, probText(p.p))),
     ),
   );
   list.dataset.top = top[0].label;

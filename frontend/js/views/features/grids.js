@@ -3,6 +3,7 @@
 import * as api from "../../api.js";
 import { h } from "../../dom.js";
 import { reading as fmt, shapeText } from "../../lib/format.js";
+import { probText } from "../../lib/pretrained.js";
 import { atlasPixels, tileCanvas } from "./render.js";
 
 const PAGE = 64; // channels per layer request
@@ -45,7 +46,7 @@ export function renderLayers(root, layers, ctx) {
 /** The output strip's units named: how many classes, and the most likely ones (`top`:
  * the prediction's top-5, {index, label, p}; the strip's unit i is class i). */
 function classLine(labels, top) {
-  const named = (top ?? []).map((p) => `${p.label} (unit ${p.index}) ${p.p.toFixed(2)}`).join(" · ");
+  const named = (top ?? []).map((p) => `${p.label} (unit ${p.index}) ${probText(p.p)}`).join(" · ");
   return h("p", { class: "fm-classes", "data-classes": labels.length },
     `${labels.length} units, one per class (${labels.slice(0, 3).join(", ")}, …)`,
     named ? h("span", {}, h("br"), `Highest: ${named}`) : null);

@@ -4,7 +4,7 @@
 // weights are ready hands their library id (imagenet-<zoo>) to the view.
 import * as api from "../../api.js";
 import { h } from "../../dom.js";
-import { megabytes, progressOf } from "../../lib/pretrained.js";
+import { sizeText, progressOf } from "../../lib/pretrained.js";
 import { progressBar } from "../../widgets/progress.js";
 
 const POLL_MS = 400;
@@ -32,7 +32,7 @@ export function imagenetControl({ items, zoo, titles, onReady, onRemoved }) {
   const bar = progressBar("ImageNet weights download", { id: "fm-imagenet-progress" });
   const line = h("div", { class: "fm-row fm-imagenet-row" });
   const box = h("div", { class: "fm-imagenet", id: "fm-imagenet", "data-status": item?.status ?? "none" },
-    h("div", { class: "fm-row" }, pick), line, bar.el);
+    h("label", { class: "fm-row" }, "ImageNet weights of", pick), line, bar.el);
   if (!item) return box;
 
   const act = (id, text, fn) => h("button", { type: "button", id, onclick: fn }, text);
@@ -87,7 +87,7 @@ export function imagenetControl({ items, zoo, titles, onReady, onRemoved }) {
       const { fraction, text } = progressOf(item);
       bar.set(fraction, text);
     }
-    const size = h("span", { class: "muted" }, `${megabytes(item.bytes)} from download.pytorch.org's published file`);
+    const size = h("span", { class: "muted" }, `${sizeText(item.bytes)} from download.pytorch.org's published file`);
     const kids = {
       absent: [act("fm-imagenet-get", "ImageNet weights", start), size],
       failed: [act("fm-imagenet-get", "Try again", start), h("span", { class: "error", id: "fm-imagenet-error" }, item.error)],

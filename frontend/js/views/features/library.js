@@ -5,7 +5,7 @@
 import * as api from "../../api.js";
 import { h } from "../../dom.js";
 import { percent as pct } from "../../lib/format.js";
-import { importChoices, megabytes } from "../../lib/pretrained.js";
+import { importChoices, sizeText } from "../../lib/pretrained.js";
 import { importControl } from "../../widgets/weights_import.js";
 
 export const GROUPS = [
@@ -39,7 +39,7 @@ export function weightGroups(entries, picked) {
 
 /** "Library: 3 files, 93.7 MB of 8589.9 MB" (GET /api/weights/usage). */
 export const usageText = (u) =>
-  `Weights library: ${u.files} file${u.files === 1 ? "" : "s"}, ${megabytes(u.bytes)} of ${megabytes(u.limit)} on disk`;
+  `Weights library: ${u.files} file${u.files === 1 ? "" : "s"}, ${sizeText(u.bytes)} of ${sizeText(u.limit)} on disk`;
 
 /** The rows under the picker: import a file (for the shown network's spec, or a torchvision
  * checkpoint of a zoo architecture: `zoos`, `zoo` preselected), download the picked weights,
