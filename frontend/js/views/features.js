@@ -177,7 +177,10 @@ function renderWeights() {
   const specName = entry?.spec.name ?? view?.network.name ?? (kind === "zoo" ? name : kind === "design" ? loadDesign()?.name : state.spec?.name) ?? "this network";
   const zoo = entry?.zoo ?? (kind === "zoo" ? name : null); // the picked network's architecture
   const titles = new Map(zooList.map((z) => [z.name, z.title ?? z.name]));
-  $("#fm-imagenet-box").replaceChildren(imagenet.length ? imagenetControl({
+  // The architecture's own ImageNet weights stand in the card; for other networks the
+  // control waits folded with the import (a digit net has no ImageNet weights to show).
+  const ours = imagenet.some((i) => i.zoo === zoo);
+  const control = imagenet.length ? imagenetControl({
     items: imagenet,
     zoo,
     titles,
@@ -185,7 +188,9 @@ function renderWeights() {
       if (started && state.net !== `weights:${id}`) switchTo(`weights:${id}`);
     },
     onRemoved: (id) => switchTo(state.net === `weights:${id}` ? `zoo:${id.replace(/^imagenet-/, "")}` : state.net),
-  }) : "");
+  }) : "";
+  $("#fm-imagenet-box").replaceChildren(ours ? control : "");
+  $("#fm-imagenet-folded").replaceChildren(ours ? "" : control);
   if (entry?.kind === "upload") $("#fm-more-weights").open = true; // its Delete in view
   box.replaceChildren(weightsControls({
     entry,
@@ -254,6 +259,7 @@ function defaultImage() {
 
 function showSource(src) {
   state.source = src === "presets" ? null : src;
+  $(".fm").dataset.src = src; // Draw: the prediction right above the canvas (features.css)
   root.querySelectorAll(".fm-seg button").forEach((b) => b.setAttribute("aria-selected", String(b.dataset.src === src)));
   root.querySelectorAll(".fm-src").forEach((p) => { p.hidden = p.dataset.panel !== src; });
   writeHash();

@@ -18,7 +18,8 @@ export function layout(pad, on) {
         h("p", { id: "fm-note", class: "fm-note" }),
         h("div", { id: "fm-imagenet-box" }),
         h("details", { class: "fm-more-weights", id: "fm-more-weights" },
-          h("summary", {}, "Import weights · download · disk use"),
+          h("summary", {}, "ImageNet weights · import · download · disk use"),
+          h("div", { id: "fm-imagenet-folded" }),
           h("div", { id: "fm-weights-box" })),
       ),
       h(
