@@ -33,7 +33,7 @@ from torch import nn
 
 from server.net.core.build import build_module
 from server.net.core.spec import NetworkSpec
-from server.net.data import datasets
+from server.net.data import datasets, subsets
 from server.net.lab import gradflow
 from server.net.train import feature_cache, report, transfer
 from server.net.train.inputs import InputStats, input_scaling, run_data
@@ -76,7 +76,7 @@ class TrainConfig(BaseModel):
     probe_every: int | None = Field(None, ge=1, le=1_000_000)
     # Hold out this fraction of the pooled train + held-out parts instead of the dataset's
     # own split: stratified, seeded by `seed`, before classes/per_class/train_limit.
-    val_split: float | None = Field(None, ge=datasets.VAL_SPLIT_MIN, le=datasets.VAL_SPLIT_MAX)
+    val_split: float | None = Field(None, ge=subsets.VAL_SPLIT_MIN, le=subsets.VAL_SPLIT_MAX)
     # normalize="standardize" with these per-channel statistics instead of the training
     # set's. The server fills it in: from the weights' preprocessing (ImageNet's mean/std)
     # when the run starts from such weights, else from the training set when the run starts,
