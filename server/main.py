@@ -25,6 +25,7 @@ from server.api import (
     networks,
     runs,
     shapes,
+    train_rules,
     weights,
     zoo,
 )
@@ -50,6 +51,7 @@ ROUTERS = [
     gradflow.router,
     inside.router,
     weights.router,
+    train_rules.router,
 ]
 
 
