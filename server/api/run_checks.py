@@ -52,13 +52,15 @@ def source_stats(entry: lib.Entry) -> InputStats | None:
     return InputStats(mean=pre["mean"], std=pre["std"]) if pre else None
 
 
-def check_fits_weights(spec: NetworkSpec, config: TrainConfig, entry: lib.Entry) -> None:
+def check_fits_weights(
+    spec: NetworkSpec, new_head: bool, entry: lib.Entry, field: str = "config.init_from"
+) -> None:
     """422 naming each mismatched state key when the spec does not fit the weights (the
     head may differ: it is re-made); reads the file's header only."""
     try:
-        transfer.check_fits(spec, entry.path, config.new_head)
+        transfer.check_fits(spec, entry.path, new_head)
     except weights.WeightsMismatch as exc:
-        raise HTTPException(422, f"config.init_from: {exc}") from None
+        raise HTTPException(422, f"{field}: {exc}") from None
 
 
 def prepare(
@@ -98,7 +100,7 @@ def prepare(
     path: str | None = None
     if config.init_from is not None:
         entry = source(library, config.init_from)
-        check_fits_weights(spec, config, entry)
+        check_fits_weights(spec, config.new_head, entry)
         stats = source_stats(entry)
         if stats is not None and config.normalize == "standardize" and not config.input_stats:
             config = config.model_copy(update={"input_stats": stats})

@@ -84,7 +84,7 @@ def transfer_plan(body: PlanRequest, settings: SettingsDep, library: LibraryDep)
     except NoHead as exc:
         raise HTTPException(422, f"spec: {exc}") from None
     config = transfer.mode_config(body.mode, spec, body.source, body.lr)
-    run_checks.check_fits_weights(spec, TrainConfig(init_from=body.source), entry)
+    run_checks.check_fits_weights(spec, True, entry, field="source")
     return {
         "spec": spec.model_dump(mode="json", exclude_none=True),
         "frozen": config.get("frozen", []),
