@@ -1,15 +1,19 @@
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
+from PIL import Image
 
 import models
 from server.net.core.spec import NetworkSpec
 from server.net.data import archive, datasets, downloads, mnist, synthetic, uploaded
 from server.net.train.loop import TrainConfig, train
-from tests.net.data.test_archive import good_zip
+from tests.net.data.test_archive import good_zip, zip_of
 from tests.net.data.test_downloads import fake_mnist
 
 
@@ -188,3 +192,20 @@ def test_load_with_val_split_applies_before_classes_and_limits() -> None:
     sub = datasets.load("digits", 8, 8, 40, classes=[3, 5], seed=2, val_split=0.5)
     assert len(sub.x_train) == 40 and set(sub.y_val.tolist()) == {0, 1}
     assert len(sub.x_val) == int(((d.y_val == 3) | (d.y_val == 5)).sum())
+
+
+def test_an_upload_at_224_is_resized_once_to_the_network_with_antialias(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    files = {}
+    for c in ("a", "b"):
+        for i in range(3):
+            buf = io.BytesIO()
+            Image.fromarray(rng.integers(0, 256, (240, 250, 3), dtype=np.uint8)).save(buf, "PNG")
+            files[f"{c}/{i}.png"] = buf.getvalue()
+    decoded = archive.read(zip_of(files), archive.Limits(side=64, max_side=224))
+    name = uploaded.save(tmp_path, decoded, "photos", 0.34, seed=0)["name"]
+    assert datasets.info(name, tmp_path).height == 224
+    big = datasets.load(name, 224, 224, data_dir=tmp_path)
+    small = datasets.load(name, 28, 28, data_dir=tmp_path)
+    want = F.interpolate(big.x_train, size=(28, 28), mode="bilinear", antialias=True)
+    torch.testing.assert_close(small.x_train, want.clamp(0, 1))
