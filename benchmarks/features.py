@@ -91,7 +91,7 @@ def bench(
     net = build_module(spec).eval()
     x = torch.randn(1, *spec.input.shape)
     page = {**body, "layer": layer, "count": 64}
-    acts = client.app.state.feature_activations
+    acts = client.app.state.feature_maps.activations
 
     def cold_page() -> object:
         acts.clear()  # as if no overview had run: the page runs the network itself

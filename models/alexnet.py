@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from models.layers import conv, dropout, flatten, linear, maxpool, network, relu
+from models.naming import Pairs, named_sequentials
 from models.registry import register
 from server.net.core import spec as S
 
@@ -42,6 +43,12 @@ def alexnet(num_classes: int = 1000) -> S.NetworkSpec:
             S.Sequential(name="classifier", layers=classifier),
         ],
     )
+
+
+def torchvision_names(net: S.NetworkSpec) -> Pairs:
+    """`features.i` and `classifier.i`: the two sequentials are torchvision's layer for
+    layer (its avgpool and flatten hold no parameters)."""
+    return named_sequentials(net)
 
 
 register(

@@ -16,6 +16,7 @@ from models.layers import (
     network,
     relu,
 )
+from models.naming import PARAMETRIC, Pairs, numbered
 from models.registry import register
 from server.net.core import spec as S
 
@@ -61,6 +62,39 @@ def densenet(depth: int, num_classes: int = 1000) -> S.NetworkSpec:
         layers.append(S.Sequential(name=f"denseblock{i + 1}", layers=block))
     layers += [bn(), relu(), gap(), flatten(), linear(num_classes)]
     return network(f"DenseNet-{depth}", (3, 224, 224), layers)
+
+
+WORDS = {"conv2d": "conv", "batchnorm2d": "norm"}
+
+
+def torchvision_names(net: S.NetworkSpec) -> Pairs:
+    """Everything but the classifier is under `features`: stem -> conv0, norm0; the j-th
+    layer of `denseblockK` -> `denseblockK.denselayer{j+1}` (norm1, conv1, norm2, conv2);
+    the transition after it -> `transitionK` (norm, conv); the last batch norm ->
+    norm{blocks + 1}; the linear -> classifier."""
+    pairs: Pairs = []
+    blocks = 0
+    for i, layer in enumerate(net.layers):
+        path = f"layers.{i}"
+        if isinstance(layer, S.Sequential) and layer.name == "stem":
+            pairs += numbered(layer.layers, f"{path}.layers", "features", WORDS, start=0)
+        elif isinstance(layer, S.Sequential):
+            blocks += 1
+            block = f"features.{layer.name}"
+            dense = [(k, d) for k, d in enumerate(layer.layers) if isinstance(d, S.Residual)]
+            for j, (k, d) in enumerate(dense):
+                at = f"{path}.layers.{k}.body"
+                pairs += numbered(d.body, at, f"{block}.denselayer{j + 1}", WORDS)
+            for k, t in enumerate(layer.layers):  # the transition after the dense layers
+                if t.type in PARAMETRIC:
+                    pairs.append(
+                        (f"{path}.layers.{k}", f"features.transition{blocks}.{WORDS[t.type]}")
+                    )
+        elif isinstance(layer, S.BatchNorm2d):
+            pairs.append((path, f"features.norm{blocks + 1}"))
+        elif isinstance(layer, S.Linear):
+            pairs.append((path, "classifier"))
+    return pairs
 
 
 for _depth, (_growth, _counts, _) in CONFIGS.items():

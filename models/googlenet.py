@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from models.layers import conv_bn_relu, dropout, flatten, linear, maxpool, network
+from models.naming import Pairs, conv_units, unit_names
 from models.registry import register
 from server.net.core import spec as S
 
@@ -66,6 +67,39 @@ def googlenet(num_classes: int = 1000) -> S.NetworkSpec:
             layers.append(inception(*item))
     layers += [S.AdaptiveAvgPool2d(output_size=1), flatten(), dropout(0.2), linear(num_classes)]
     return network("GoogLeNet", (3, 224, 224), layers)
+
+
+def _inception_names(module: S.Parallel, path: str, name: str) -> Pairs:
+    """Branch b is `{name}.branch{b+1}`: a lone BasicConv2d, or an nn.Sequential whose
+    u-th unit (a pool counts) is `.u`."""
+    pairs: Pairs = []
+    for b, branch in enumerate(module.branches):
+        units, index, count = conv_units(branch, f"{path}.branches.{b}")
+        for paths, u in zip(units, index):
+            unit = f"{name}.branch{b + 1}" + (f".{u}" if count > 1 else "")
+            pairs += unit_names(paths, unit)
+    return pairs
+
+
+def torchvision_names(net: S.NetworkSpec) -> Pairs:
+    """stem -> conv1, conv2, conv3 (BasicConv2d: .conv, .bn); Inception modules ->
+    inception3a, 3b, then 4a... after each max pool; fc. No aux classifiers."""
+    pairs: Pairs = []
+    stage, letter = 3, 0
+    for i, layer in enumerate(net.layers):
+        path = f"layers.{i}"
+        if isinstance(layer, S.Sequential):
+            units, _, _ = conv_units(layer.layers, f"{path}.layers")
+            for n, paths in enumerate(units, 1):
+                pairs += unit_names(paths, f"conv{n}")
+        elif isinstance(layer, S.Parallel):
+            pairs += _inception_names(layer, path, f"inception{stage}{'abcdefghij'[letter]}")
+            letter += 1
+        elif isinstance(layer, S.MaxPool2d) and letter:
+            stage, letter = stage + 1, 0
+        elif isinstance(layer, S.Linear):
+            pairs.append((path, "fc"))
+    return pairs
 
 
 register(

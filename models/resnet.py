@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from models.layers import bn, conv, conv_bn_relu, flatten, gap, linear, maxpool, network, relu
+from models.naming import Pairs, indexed, numbered
 from models.registry import register
 from server.net.core import spec as S
 
@@ -55,6 +56,28 @@ def resnet(depth: int, num_classes: int = 1000) -> S.NetworkSpec:
         layers.append(S.Sequential(name=f"layer{i + 1}", layers=blocks))
     layers += [gap(), flatten(), linear(num_classes)]
     return network(f"ResNet-{depth}", (3, 224, 224), layers)
+
+
+BLOCK_WORDS = {"conv2d": "conv", "batchnorm2d": "bn"}
+
+
+def torchvision_names(net: S.NetworkSpec) -> Pairs:
+    """stem -> conv1, bn1; the j-th block of stage `layerK` -> `layerK.j` (its body's n-th
+    conv and batch norm are conv{n}, bn{n}; its projection `downsample.0`, `.1`); fc."""
+    pairs: Pairs = []
+    for i, layer in enumerate(net.layers):
+        path = f"layers.{i}"
+        if isinstance(layer, S.Sequential) and layer.name == "stem":
+            pairs += numbered(layer.layers, f"{path}.layers", "", BLOCK_WORDS)
+        elif isinstance(layer, S.Sequential):
+            blocks = [(k, b) for k, b in enumerate(layer.layers) if isinstance(b, S.Residual)]
+            for j, (k, block) in enumerate(blocks):
+                at, module = f"{path}.layers.{k}", f"{layer.name}.{j}"
+                pairs += numbered(block.body, f"{at}.body", module, BLOCK_WORDS)
+                pairs += indexed(block.shortcut, f"{at}.shortcut", f"{module}.downsample")
+        elif isinstance(layer, S.Linear):
+            pairs.append((path, "fc"))
+    return pairs
 
 
 for _depth, (_kind, _counts) in CONFIGS.items():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from models.layers import bn, conv, dropout, flatten, linear, maxpool, network, relu
+from models.naming import Pairs, named_sequentials
 from models.registry import register
 from server.net.core import spec as S
 
@@ -69,6 +70,12 @@ def vgg(depth: int, batch_norm: bool = False, num_classes: int = 1000) -> S.Netw
             S.Sequential(name="classifier", layers=classifier),
         ],
     )
+
+
+def torchvision_names(net: S.NetworkSpec) -> Pairs:
+    """`features.i` and `classifier.i`: the two sequentials are torchvision's layer for
+    layer (its avgpool and flatten hold no parameters)."""
+    return named_sequentials(net)
 
 
 for _depth in DEPTHS:

@@ -8,6 +8,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MiB = 1 << 20
+GiB = 1 << 30
 
 
 class Settings(BaseSettings):
@@ -48,8 +49,13 @@ class Settings(BaseSettings):
     feature_cache_networks: int = 4  # built networks kept (LRU)
     feature_cache_bytes: int = 256 * MiB  # layer outputs of recent overviews, kept for pages
     # the weights library (issues 5, 7): imported .safetensors files (POST /api/weights)
-    max_weights_bytes: int = 256 * MiB  # one imported .safetensors file (ResNet-152: 241 MB)
+    # one imported weights file: torchvision's VGG-19 (BN) .pth is 548 MB (issue 17)
+    max_weights_bytes: int = 600 * MiB
     max_imported_weights: int = 200  # files kept under <data dir>/weights
+    # official ImageNet weights (issue 17): a download's URL is base + its file name
+    pretrained_base_url: str = "https://download.pytorch.org/models/"
+    max_library_bytes: int = 8 * GiB  # disk of <data dir>/weights + downloads in flight
+    max_downloads: int = 2  # ImageNet weight files downloading at once (others wait)
     # --- the convolution animator (POST /api/convolve, /api/images) ---------
     max_conv_side: int = 256  # an image input is downscaled to this longer side
     max_conv_channels: int = 16  # input channels and filters

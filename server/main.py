@@ -15,15 +15,15 @@ from server.api import (
     errors,
     export,
     features,
-    gradflow,
     guard,
     health,
     images,
-    inside,
     layers,
     learning,
     networks,
+    pretrained,
     runs,
+    services,
     shapes,
     train_rules,
     weights,
@@ -48,8 +48,7 @@ ROUTERS = [
     runs.router,
     datasets.router,
     learning.router,
-    gradflow.router,
-    inside.router,
+    pretrained.router,  # before weights: /api/weights/usage is not a weights id
     weights.router,
     train_rules.router,
 ]
@@ -63,12 +62,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         import_lazy_torch_modules()
         app.state.store = Store(settings.db_path)
+        app.state.networks = services.make_networks(settings, app.state.store)
+        app.state.feature_maps = services.make_feature_maps(settings)
         app.state.runner = runner.start(settings, app.state.store)
         freeze_startup_objects()
         try:
             yield
         finally:
             app.state.runner.stop()
+            pretrained.stop(app)
             app.state.store.close()
 
     app = FastAPI(title="cnnplay", version="0.1.0", lifespan=lifespan)

@@ -1,4 +1,5 @@
-"""SQLite store: saved designs now; runs and metrics can join through _MIGRATIONS.
+"""SQLite store: saved designs (with their summary and layer locks), training runs and
+each run's event stream (metrics); the schema grows through _MIGRATIONS.
 
 One module, the stdlib `sqlite3`, WAL mode with a busy timeout and foreign keys.
 Every call opens its own short-lived connection, so the store is safe to share
@@ -28,9 +29,7 @@ ID_PATTERN = re.compile(r"[0-9a-f]{32}")
 BUSY_TIMEOUT_MS = 5_000
 
 # Each entry (a tuple of statements) moves the schema one version up, in one
-# transaction; never edit a released entry, append. Runs and metrics tables are
-# one more entry here, e.g. ("CREATE TABLE runs (..., network_id TEXT REFERENCES
-# networks(id) ON DELETE SET NULL)",).
+# transaction; never edit a released entry, append.
 _MIGRATIONS: list[tuple[str, ...]] = [
     (
         """CREATE TABLE networks (

@@ -6,17 +6,16 @@ return a readable neighbourhood plus the whole output as PNG images.
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any, Literal
 
 import torch
 from fastapi import APIRouter, HTTPException, Request
-from PIL import Image
 from pydantic import BaseModel, Field
 
 from server.api.deps import SettingsDep
 from server.config import Settings
-from server.net.data.images import png_data_url, to_tensor
+from server.net.core import encode
+from server.net.data.images import sample_photo, to_tensor
 from server.net.lab import convolve as C
 from server.net.lab.kernels import KERNELS
 
@@ -41,13 +40,6 @@ class ConvolveRequest(BaseModel):
     padding: int = Field(0, ge=0, le=16)
     dilation: int = Field(1, ge=1, le=16)
     focus: tuple[int, int] = (0, 0)
-
-
-@cache
-def _sample(name: str) -> Image.Image:
-    from sklearn.datasets import load_sample_image
-
-    return Image.fromarray(load_sample_image(f"{name}.jpg"))
 
 
 def _input(req: ConvolveRequest, request: Request, settings: Settings) -> torch.Tensor:
@@ -77,7 +69,7 @@ def _input(req: ConvolveRequest, request: Request, settings: Settings) -> torch.
         except C.ConvError as exc:
             raise HTTPException(422, f"index: {exc}") from None
     if req.preset is not None:
-        return to_tensor(_sample(req.preset), req.mode, size)
+        return to_tensor(sample_photo(req.preset), req.mode, size)
     img = request.app.state.images.get(req.image_id or "")
     if img is None:
         raise HTTPException(404, "image_id: no such uploaded image (it may have expired)")
@@ -131,9 +123,8 @@ def convolve(req: ConvolveRequest, request: Request, settings: SettingsDep) -> d
     win = C.neighbourhood(
         res, f, req.stride, req.dilation, req.padding, req.focus, settings.conv_window_cells
     )
-    images = [dict(zip(("src", "min", "max"), png_data_url(ch))) for ch in res.output]
-    rgb = x if x.shape[0] == 3 else x[:1]
-    in_src, in_lo, in_hi = png_data_url(rgb if x.shape[0] == 3 else rgb[0])
+    images = [dict(zip(("src", "min", "max"), encode.png_data_url(ch))) for ch in res.output]
+    in_src, in_lo, in_hi = encode.png_data_url(x if x.shape[0] == 3 else x[:1])
     return {
         "op": req.op,
         "input_shape": list(x.shape),
@@ -144,16 +135,16 @@ def convolve(req: ConvolveRequest, request: Request, settings: SettingsDep) -> d
         "dilation": req.dilation,
         "formula": res.formula,
         "pad_value": "-inf" if req.op == "maxpool" else 0,
-        "weight": weight.tolist() if weight is not None else None,
-        "bias": bias.tolist() if bias is not None else None,
+        "weight": encode.nested(weight) if weight is not None else None,
+        "bias": encode.nested(bias) if bias is not None else None,
         "window": {
             "out_row": win.out_row,
             "out_col": win.out_col,
             "in_row": win.in_row,
             "in_col": win.in_col,
-            "padded": win.padded.tolist(),
-            "output": win.output.tolist(),
-            "indices": win.indices,
+            "padded": encode.nested(win.padded),
+            "output": encode.nested(win.output),
+            "indices": encode.nested(win.indices) if win.indices is not None else None,
         },
         "input_image": {"src": in_src, "min": in_lo, "max": in_hi},
         "output_images": images,

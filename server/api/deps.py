@@ -1,24 +1,28 @@
-"""Annotated dependency aliases shared by the routers."""
+"""Annotated dependency aliases shared by the routers: what create_app and its lifespan
+put on app.state (server/api/services.py makes the core services)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
 from server.config import Settings
+from server.net.core.feature_maps import FeatureMaps
+from server.net.core.networks import Networks
 from server.store import Store
 
 
-def get_settings(request: Request) -> Settings:
-    return request.app.state.settings
+def _app_state(name: str) -> Callable[[Request], Any]:
+    def get(request: Request) -> Any:
+        return getattr(request.app.state, name)
+
+    get.__name__ = f"get_{name}"
+    return get
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
-
-
-def get_store(request: Request) -> Store:
-    return request.app.state.store
-
-
-StoreDep = Annotated[Store, Depends(get_store)]
+SettingsDep = Annotated[Settings, Depends(_app_state("settings"))]
+StoreDep = Annotated[Store, Depends(_app_state("store"))]
+NetworksDep = Annotated[Networks, Depends(_app_state("networks"))]
+FeatureMapsDep = Annotated[FeatureMaps, Depends(_app_state("feature_maps"))]

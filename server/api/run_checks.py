@@ -48,7 +48,7 @@ def source(library: Library, weights_id: str, field: str = "config.init_from") -
 def source_stats(entry: lib.Entry) -> InputStats | None:
     """How the weights want their inputs scaled: torchvision's ImageNet mean/std for
     torchvision-born entries (their `preprocess`, contract A), None otherwise."""
-    pre = entry.public().get("preprocess")
+    pre = entry.preprocess
     return InputStats(mean=pre["mean"], std=pre["std"]) if pre else None
 
 

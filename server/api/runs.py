@@ -24,9 +24,8 @@ from server.api.weights import LibraryDep
 from server.config import Settings
 from server.jobs.executor import QueueFull
 from server.jobs.local import LocalExecutor
+from server.net.core import encode
 from server.net.core.spec import NetworkSpec
-from server.net.data.images import png_data_url
-from server.net.train import transfer
 from server.net.train.inputs import run_data
 from server.net.train.loop import TrainConfig
 from server.net.train.report import class_labels
@@ -108,27 +107,6 @@ def _row(store: Any, run_id: str) -> RunRow:
         return store.get_run(run_id)
     except NotFound as exc:
         raise HTTPException(404, f"no run with id {run_id[:64]!r}") from exc
-
-
-@router.get("/pretrained")
-def list_pretrained() -> list[dict[str, Any]]:
-    """The shipped weights a run can start from (config.init_from): source data, classes,
-    held-out accuracy."""
-    out = []
-    for name, entry in transfer.manifest().items():
-        classes = entry.get("classes", list(range(entry.get("head", 10))))
-        out.append(
-            {
-                "name": name,
-                "zoo": entry["zoo"],
-                "source_data": entry.get("source_data", "MNIST digits 0-9"),
-                "classes": classes,
-                "heldout_accuracy": entry["heldout_accuracy"],
-                "heldout_size": entry.get("heldout_size"),
-                "train_size": entry.get("train_size"),
-            }
-        )
-    return out
 
 
 @router.post("/runs", status_code=201)
@@ -299,7 +277,7 @@ def misclassified(
             raise HTTPException(409, f"the run's held-out images are gone: {exc}") from None
         for index, t, p, conf in page:
             image = x_val[index]  # (C, H, W)
-            url, _, _ = png_data_url(image[0] if image.shape[0] == 1 else image)
+            url, _, _ = encode.png_data_url(image)
             items.append(
                 {
                     "index": index,

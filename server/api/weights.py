@@ -2,27 +2,38 @@
 GET /api/weights/{id}/file (the .safetensors download).
 
 Entries are shipped weights, finished training runs and imported files
-(server/net/weights/library.py). An import is a multipart form: `file` (.safetensors,
-never a pickle), `spec` (the NetworkSpec JSON the file belongs to) and an optional
-`title`; the file is checked against the spec's module before anything is stored.
+(server/net/weights/library.py). An import is a multipart form: `file`, an optional
+`title`, and exactly one of
+  `spec`  the NetworkSpec JSON a cnnplay .safetensors file belongs to (never a pickle);
+  `zoo`   a zoo architecture (models/torchvision.py SUPPORTED) whose torchvision
+          checkpoint `file` is: a .pth state_dict (read only by torch.load's restricted
+          weights_only unpickler) or .safetensors with torchvision's keys; it is
+          converted to layer-path keys and its head sized from its classifier (issue 17).
+The file is checked against the network's module before anything is stored.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+import secrets
+import shutil
+from pathlib import Path
+from typing import IO, Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, Response, UploadFile
 from fastapi.responses import FileResponse
 from pydantic import ValidationError
 
 import models
+from models import torchvision
 from server.api.deps import SettingsDep
 from server.api.errors import _where
 from server.api.shapes import checked_report
 from server.config import Settings
 from server.net.core.spec import NetworkSpec
 from server.net.weights import library as lib
+from server.net.weights import usage
+from server.net.weights.torch_files import read_state_dict
 from server.store import NotFound as RunNotFound
 from server.store import Store
 
@@ -76,42 +87,114 @@ def safe_name(title: str) -> str:
     return f"{stem}.safetensors"
 
 
+def download_name(entry: lib.Entry) -> str:
+    """The file name GET /api/weights/{id}/file gives the entry's weights."""
+    return safe_name(entry.id if entry.kind == "shipped" else entry.title)
+
+
 @router.get("/weights")
 def list_weights(library: LibraryDep) -> list[dict[str, Any]]:
     """Every set of weights a user can open: shipped, finished runs, imported files."""
     return [entry.public() for entry in library.list()]
 
 
-@router.post("/weights", status_code=201)
-def import_weights(
-    library: LibraryDep,
-    settings: SettingsDep,
-    file: Annotated[UploadFile, File(description="a .safetensors file")],
-    spec: Annotated[str, Form(description="the NetworkSpec JSON the weights belong to")],
-    title: Annotated[str, Form(max_length=200)] = "",
-) -> dict[str, Any]:
-    """Import weights for a spec: every key and shape is checked before the file is kept."""
+def _too_large(limit: int) -> HTTPException:
+    return HTTPException(413, f"the file is over {limit:,} bytes (CNNPLAY_MAX_WEIGHTS_BYTES)")
+
+
+def _spool(upload: IO[bytes], folder: Path, limit: int) -> Path:
+    """Copy the upload to a hidden temp file in `folder` (no listing reads it), at most
+    `limit` bytes, so a checkpoint is memory-mapped from disk rather than held twice."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f".incoming-{secrets.token_hex(8)}.tmp"
+    with open(path, "wb") as out:
+        shutil.copyfileobj(upload, out, 1 << 20)
+        size = out.tell()
+    if size > limit:
+        path.unlink(missing_ok=True)
+        raise _too_large(limit)
+    return path
+
+
+def _store_args(settings: Settings, file: UploadFile, title: str) -> dict[str, Any]:
+    """What both kinds of import pass to the library: names and limits."""
+    return {
+        "title": title,
+        "file_name": file.filename or "",
+        "max_files": settings.max_imported_weights,
+        "max_params": settings.max_params,
+        "max_activation_bytes": settings.max_activation_bytes,
+    }
+
+
+def _check_room(settings: Settings, adding: int) -> None:
+    """The library's disk bound holds for imports as for downloads (409 naming it)."""
+    used = usage.usage(settings.data_dir).bytes
+    usage.check_room(used, adding, settings.max_library_bytes, "this import")
+
+
+def _import_spec(settings: Settings, file: UploadFile, spec: str, title: str) -> lib.Entry:
     net = _spec(spec)
     checked_report(net, settings)  # 422 / 413 before building anything
     limit = settings.max_weights_bytes
     data = file.file.read(limit + 1)
     if len(data) > limit:
-        raise HTTPException(413, f"the file is over {limit:,} bytes (CNNPLAY_MAX_WEIGHTS_BYTES)")
-    try:
-        entry = lib.import_file(
-            settings.data_dir,
-            data,
-            net,
-            title=title,
-            file_name=file.filename or "",
-            max_files=settings.max_imported_weights,
-            max_params=settings.max_params,
-            max_activation_bytes=settings.max_activation_bytes,
+        raise _too_large(limit)
+    _check_room(settings, len(data))
+    return lib.import_file(settings.data_dir, data, net, **_store_args(settings, file, title))
+
+
+def _import_zoo(settings: Settings, file: UploadFile, zoo: str, title: str) -> lib.Entry:
+    if zoo not in torchvision.SUPPORTED:
+        raise HTTPException(
+            422,
+            f"zoo: {zoo[:100]!r} is not an architecture torchvision checkpoints import "
+            f"into; one of {', '.join(torchvision.SUPPORTED)}",
         )
+    path = _spool(file.file, lib.uploads_dir(settings.data_dir), settings.max_weights_bytes)
+    try:
+        _check_room(settings, path.stat().st_size)
+        net, tensors = torchvision.convert(zoo, read_state_dict(path))
+        checked_report(net, settings)
+        details = {"zoo": zoo, "preprocess": lib.torchvision_preprocess()}
+        args = _store_args(settings, file, title)
+        return lib.import_tensors(settings.data_dir, net, tensors, details=details, **args)
+    finally:
+        path.unlink(missing_ok=True)  # mapped tensors stay readable until released
+
+
+@router.post("/weights", status_code=201)
+def import_weights(
+    settings: SettingsDep,
+    file: Annotated[UploadFile, File(description="a .safetensors file, or a torchvision .pth")],
+    spec: Annotated[
+        str | None, Form(description="the NetworkSpec JSON a cnnplay .safetensors belongs to")
+    ] = None,
+    zoo: Annotated[
+        str | None, Form(max_length=100, description="the zoo architecture of a torchvision file")
+    ] = None,
+    title: Annotated[str, Form(max_length=200)] = "",
+) -> dict[str, Any]:
+    """Import weights for a spec, or a torchvision checkpoint for a zoo architecture:
+    every key and shape is checked before the file is kept."""
+    if (spec is None) == (zoo is None):
+        raise HTTPException(
+            422,
+            "spec, zoo: give exactly one: `spec` with a cnnplay .safetensors file, or "
+            "`zoo` with a torchvision checkpoint",
+        )
+    try:
+        if spec is not None:
+            entry = _import_spec(settings, file, spec, title)
+        else:
+            assert zoo is not None
+            entry = _import_zoo(settings, file, zoo, title)
     except lib.BadWeights as exc:
         raise HTTPException(422, f"file: {exc}") from None
     except lib.LibraryFull as exc:
         raise HTTPException(409, f"{exc} (CNNPLAY_MAX_IMPORTED_WEIGHTS)") from None
+    except usage.LibraryFull as exc:
+        raise HTTPException(409, str(exc)) from None
     return entry.public()
 
 
@@ -126,7 +209,7 @@ def download_weights(weights_id: str, library: LibraryDep) -> FileResponse:
     entry = library.get(weights_id)
     if not entry.path.is_file():
         raise HTTPException(404, f"the file of weights {weights_id!r} is missing")
-    name = safe_name(entry.id if entry.kind == "shipped" else entry.title)
+    name = download_name(entry)
     return FileResponse(
         entry.path,
         media_type="application/octet-stream",
@@ -139,7 +222,10 @@ def delete_weights(weights_id: str, library: LibraryDep, settings: SettingsDep) 
     """Delete an imported file (runs are deleted with their run; shipped ones stay)."""
     entry = library.get(weights_id)
     if entry.kind != "upload":
-        where = "DELETE /api/runs/{id} removes a run" if entry.kind == "run" else "it ships"
+        where = {
+            "run": "DELETE /api/runs/{id} removes a run",
+            "imagenet": f"DELETE /api/pretrained/{entry.id}/download removes a download",
+        }.get(entry.kind, "it ships")
         raise HTTPException(409, f"only imported weights can be deleted here ({where})")
     try:
         lib.delete_upload(settings.data_dir, weights_id)

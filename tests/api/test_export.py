@@ -8,6 +8,7 @@ from typing import Any
 
 import onnx
 import pytest
+import torch
 from fastapi.testclient import TestClient
 
 from server.config import Settings
@@ -99,3 +100,91 @@ def test_onnx_export_refuses_a_network_past_the_export_limit(client: TestClient)
     assert response.status_code == 413
     assert "CNNPLAY_MAX_EXPORT_PARAMS" in response.json()["detail"]
     assert "130,000 parameters" in response.json()["detail"]
+
+
+# --- a weights id: those weights, not a fresh initialisation (issue 17) -------------------
+
+
+def _import_resnet18(client: TestClient, tmp_path: Path) -> str:
+    from tests.models.test_torchvision import save_pth, state, upload
+
+    r = upload(client, save_pth(tmp_path, state("resnet18")), "resnet18")
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+def test_onnx_of_an_imported_checkpoint_runs_its_weights(
+    client: TestClient, tmp_path: Path
+) -> None:
+    import onnxruntime as ort
+
+    import models
+    from server.net.weights import library as lib
+    from server.net.weights.files import load
+
+    wid = _import_resnet18(client, tmp_path)
+    r = client.post("/api/export/onnx", json={"weights": wid})
+    assert r.status_code == 200, r.text
+    assert r.headers["content-disposition"] == 'attachment; filename="ResNet-18.onnx"'
+    entry = lib.find(wid, client.app.state.settings.data_dir, None, models.get)
+    module = load(entry.spec, entry.path)
+    x = torch.randn(2, 3, 224, 224, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        want = module(x)  # (2, 1000)
+        fresh = load(entry.spec, entry.path).apply(_reset)(x)
+    session = ort.InferenceSession(r.content, providers=["CPUExecutionProvider"])
+    (got,) = session.run(["logits"], {"input": x.numpy()})
+    scale = float(want.abs().max())
+    assert float((torch.from_numpy(got) - want).abs().max()) <= 1e-5 * scale
+    assert float((fresh - want).abs().max()) > 0.1 * scale  # a fresh init would differ
+
+
+def _reset(module: torch.nn.Module) -> None:
+    if isinstance(module, torch.nn.Conv2d | torch.nn.Linear):
+        module.reset_parameters()
+
+
+def test_pytorch_code_says_how_to_load_the_weights(client: TestClient, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from safetensors.torch import load_file
+
+    import models
+    from server.net.core.build import build_module
+
+    r = client.post("/api/export/pytorch", json={"weights": "mnist_cnn"})
+    assert r.status_code == 200, r.text
+    code = r.text
+    assert 'model.load_state_dict(load_file("mnist_cnn.safetensors"))' in code
+    assert "GET /api/weights/mnist_cnn/file" in code
+    weights = client.get("/api/weights/mnist_cnn/file").content
+    (tmp_path / "mnist_cnn.safetensors").write_bytes(weights)
+    (tmp_path / "net.py").write_text(code)
+    run = subprocess.run(
+        [sys.executable, "net.py"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr
+    assert "not found" not in run.stdout and "-> output (1, 10)" in run.stdout
+    # the exported class takes the file as the snippet loads it and computes cnnplay's net
+    namespace: dict[str, Any] = {"__name__": "exported"}
+    exec(compile(code, "net.py", "exec"), namespace)
+    model = namespace["MNISTCNN"]().eval()
+    model.load_state_dict(load_file(str(tmp_path / "mnist_cnn.safetensors")))
+    ours = build_module(models.get("mnist_cnn")).eval()
+    ours.load_state_dict(load_file(str(tmp_path / "mnist_cnn.safetensors")))
+    x = torch.rand(3, 1, 28, 28)
+    with torch.no_grad():
+        assert torch.equal(model(x), ours(x))
+
+
+@pytest.mark.parametrize("kind", ["pytorch", "onnx"])
+def test_weights_ids_are_checked(client: TestClient, kind: str) -> None:
+    r = client.post(f"/api/export/{kind}", json={"weights": "nope"})
+    assert r.status_code == 404 and "nope" in r.json()["detail"]
+    r = client.post(f"/api/export/{kind}", json={"weights": "mnist_cnn", "spec": SPEC})
+    assert r.status_code == 422 and r.json()["detail"].startswith("weights: mnist_cnn do not fit")
+    r = client.post(f"/api/export/{kind}", json={"weights": "mnist_cnn", "extra": 1})
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "extra"
+    r = client.post(f"/api/export/{kind}", json={"weights": "mnist_cnn", "spec": BAD})
+    assert r.status_code == 422 and r.json()["detail"].startswith("layers.1:")

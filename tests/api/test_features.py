@@ -14,6 +14,7 @@ from PIL import Image
 from safetensors.torch import save
 
 import models
+from server.api.shapes import checked_report
 from server.config import Settings
 from server.jobs.worker import save_weights
 from server.main import create_app
@@ -21,9 +22,14 @@ from server.net.core import encode
 from server.net.core import features as F
 from server.net.core.build import build_module
 from server.net.core.head import with_head
-from server.net.data import mnist
+from server.net.core.networks import Networks
+from server.net.core.spec import NetworkSpec
+from server.net.data import imagenet, mnist
+from server.net.data.images import sample_photo
 from server.net.train.transfer import feature_extractor_paths, load_pretrained, under
+from server.net.weights import library as lib
 from server.store import new_id
+from tests.net.core.test_features import torchvision_by_hand
 
 MNIST = {"net": {"weights": "mnist_cnn"}, "image": "mnist-7"}
 
@@ -58,7 +64,7 @@ def test_layer_page_matches_torch(client: TestClient) -> None:
     assert r.status_code == 200
     meta, png = encode.unframe(r.content)
     assert meta["count"] == 8 and meta["channels"] == 32 and meta["tile"] == [14, 14]
-    net = client.app.state.feature_nets.get(models.get("mnist_cnn"), "mnist_cnn", Settings())
+    net = client.app.state.networks.get(models.get("mnist_cnn"), "mnist_cnn")
     img = Image.fromarray(mnist.load().images[mnist.digit_examples()[7]], mode="L")
     x = F.prepare(img, (1, 28, 28), "mnist")
     with torch.no_grad():
@@ -72,7 +78,7 @@ def test_channel_exact_values_and_filter(client: TestClient) -> None:
     r = client.post("/api/features/channel", json={**MNIST, "layer": "layers.0", "channel": 5})
     data = r.json()
     values = encode.decode_exact(data["values"])
-    net = client.app.state.feature_nets.get(models.get("mnist_cnn"), "mnist_cnn", Settings())
+    net = client.app.state.networks.get(models.get("mnist_cnn"), "mnist_cnn")
     img = Image.fromarray(mnist.load().images[mnist.digit_examples()[7]], mode="L")
     with torch.no_grad():
         want = net.module.layers[0](F.prepare(img, (1, 28, 28), "mnist")[None])[0, 5]
@@ -85,7 +91,7 @@ def test_networks_are_cached(client: TestClient) -> None:
     body = {"net": {"zoo": "tiny_resnet"}, "image": "mnist-2"}
     client.post("/api/features/overview", json=body)
     client.post("/api/features/layer", json={**body, "layer": "layers.3.body.0"})
-    assert client.app.state.feature_nets.builds == 1
+    assert client.app.state.networks.builds == 1
 
 
 def test_upload_then_features(client: TestClient) -> None:
@@ -116,8 +122,6 @@ def test_paging_is_capped(settings: Settings) -> None:
 )
 def test_bad_requests_are_clear(client: TestClient, body: dict, status: int, words: str) -> None:
     url = "/api/features/layer" if "layer" in body else "/api/features/overview"
-    if "layer" not in body and status == 404 and words == "layers.99":
-        url = "/api/features/layer"
     r = client.post(url, json=body)
     assert r.status_code == status and words in str(r.json()["detail"])
 
@@ -265,7 +269,7 @@ def test_pages_after_an_overview_reuse_its_activations(client: TestClient) -> No
     cold = client.post("/api/features/layer", json=page).content
     chan = {**body, "layer": "layers.3.body.0", "channel": 2}
     cold_values = client.post("/api/features/channel", json=chan).json()["values"]
-    cache = client.app.state.feature_activations
+    cache = client.app.state.feature_maps.activations
     assert cache.hits == 0
     client.post("/api/features/overview", json=body)
     assert client.post("/api/features/layer", json=page).content == cold
@@ -281,4 +285,65 @@ def test_activation_cache_keeps_to_its_budget(settings: Settings) -> None:
     with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as c:
         c.post("/api/features/overview", json=MNIST)
         c.post("/api/features/layer", json={**MNIST, "layer": "layers.0"})
-        assert c.app.state.feature_activations.hits == 0
+        assert c.app.state.feature_maps.activations.hits == 0
+
+
+# --- ImageNet-aware feature maps (issue 17) ---------------------------------------------------
+
+
+def test_imagenet_weights_get_torchvisions_preparation_and_top5(
+    client: TestClient, settings: Settings
+) -> None:
+    spec = NetworkSpec.model_validate(
+        {
+            "name": "tiny ImageNet",
+            "input": {"channels": 3, "height": 224, "width": 224},
+            "layers": [
+                {"type": "conv2d", "out_channels": 4, "kernel_size": 8, "stride": 8},
+                {"type": "relu"},
+                {"type": "global_avgpool2d"},
+                {"type": "flatten"},
+                {"type": "linear", "out_features": 1000},
+            ],
+        }
+    )
+    torch.manual_seed(5)
+    module = build_module(spec).eval()
+    path = settings.data_dir / "imagenet_tiny.safetensors"
+    save_weights(module, path)
+    prep = {"resize": 256, "crop": 224, "mean": list(imagenet.MEAN), "std": list(imagenet.STD)}
+    # As the library makes a torchvision-born entry: its zoo name gives ImageNet's labels.
+    entry = lib.Entry(
+        id="upload-" + "a" * 32,
+        title="tiny",
+        kind="upload",
+        spec=spec,
+        path=path,
+        zoo="resnet18",
+        preprocess=prep,
+    )
+    service = client.app.state.networks
+    client.app.state.networks = Networks(
+        models.get,
+        lambda wid: entry if wid == entry.id else service.entry(wid),
+        lambda s: checked_report(s, settings),
+        4,
+    )
+    body = {"net": {"weights": entry.id}, "image": "china"}
+    data = client.post("/api/features/overview", json=body).json()
+    assert data["input"]["preparation"] == prep and data["input"]["shape"] == [3, 224, 224]
+    assert data["input"]["original"] == [640, 427] and data["input"]["normalize"] == "trained"
+    want = torchvision_by_hand(sample_photo("china"), 256, 224, imagenet.MEAN, imagenet.STD)
+    for c in range(3):
+        r = client.post("/api/features/channel", json={**body, "layer": "input", "channel": c})
+        got = torch.from_numpy(encode.decode_exact(r.json()["values"]).copy())
+        assert float((got - want[c]).abs().max()) < 1e-6
+    with torch.no_grad():
+        probs = torch.softmax(module(want[None])[0], 0)
+    p, index = probs.topk(5)
+    top5 = data["prediction"]["top5"]
+    assert [t["index"] for t in top5] == index.tolist()
+    assert [t["label"] for t in top5] == [imagenet.class_names()[i] for i in index]
+    assert [t["p"] for t in top5] == pytest.approx(p.tolist(), rel=1e-4)
+    assert data["layers"][-1]["labels"] == list(imagenet.class_names())
+    assert "labels" not in data["layers"][0]

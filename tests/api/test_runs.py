@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 import models
 from server.config import Settings
 from server.main import create_app
+from server.net.core.encode import png_data_url
 from server.net.data import datasets
-from server.net.data.images import png_data_url
 from server.store import Store
 
 TINY = {"dataset": "digits", "epochs": 1, "batch_size": 64, "train_limit": 320}

@@ -10,25 +10,7 @@ from fastapi.testclient import TestClient
 import models
 from server.config import Settings
 from server.net.core.shapes import infer
-
-LENET5 = {
-    "name": "LeNet-5",
-    "input": {"channels": 1, "height": 32, "width": 32},
-    "layers": [
-        {"type": "conv2d", "out_channels": 6, "kernel_size": 5},
-        {"type": "tanh"},
-        {"type": "avgpool2d", "kernel_size": 2},
-        {"type": "conv2d", "out_channels": 16, "kernel_size": 5},
-        {"type": "tanh"},
-        {"type": "avgpool2d", "kernel_size": 2},
-        {"type": "flatten"},
-        {"type": "linear", "out_features": 120},
-        {"type": "tanh"},
-        {"type": "linear", "out_features": 84},
-        {"type": "tanh"},
-        {"type": "linear", "out_features": 10},
-    ],
-}
+from tests.net.core.test_shapes import LENET5
 
 
 def post(client: TestClient, body: Any, **kw: Any) -> Any:

@@ -4,22 +4,24 @@ run stores (issue 12)."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+import torch
 from fastapi.testclient import TestClient
 
 from models.layers import conv, flatten, linear, maxpool, network, relu
 from server.config import Settings
 from server.main import create_app
+from server.net.core.build import build_module
 from server.net.core.spec import NetworkSpec
 from server.net.train import inputs
 from server.net.train.loop import TrainConfig
 from server.net.train.transfer import feature_extractor_paths
 from server.net.weights import library as lib
+from server.net.weights.entry import torchvision_preprocess
 from server.store import Store
 from tests.api.test_runs import wait_done
 from tests.api.test_train_rules import imported
@@ -30,7 +32,7 @@ RGB = network(
     "tiny rgb", (3, 16, 16), [conv(4, 3, padding=1), relu(), maxpool(2), flatten(), linear(4)]
 )
 TINY_SHAPES = {"dataset": "shapes", "epochs": 1, "train_limit": 100}
-IMAGENET = {"resize": 256, "crop": 224, "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]}
+IMAGENET = torchvision_preprocess()
 
 
 def config(source: str, **extra: Any) -> dict[str, Any]:
@@ -64,16 +66,12 @@ def stored_config(settings: Settings, run_id: str) -> dict[str, Any]:
 def test_imagenet_style_weights_scale_inputs_with_their_preprocess(
     client: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    source = imported(settings, RGB)
-    real = lib._upload_entry
-
-    def with_preprocess(meta_path: Path) -> lib.Entry | None:
-        entry = real(meta_path)  # as contract A's torchvision-born entries carry it
-        if entry is None:
-            return None
-        return dataclasses.replace(entry, details={**entry.details, "preprocess": IMAGENET})
-
-    monkeypatch.setattr(lib, "_upload_entry", with_preprocess)
+    # A locally made "ImageNet" entry: random weights with torchvision's preprocessing.
+    torch.manual_seed(0)
+    tensors = dict(build_module(RGB).state_dict())
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    details = {"zoo": "tiny", "preprocess": torchvision_preprocess()}
+    source = lib.import_tensors(settings.data_dir, RGB, tensors, details=details).id
     run = start(client, config(source))
     want = {"mean": IMAGENET["mean"], "std": IMAGENET["std"]}
     assert run["config"]["input_stats"] == want

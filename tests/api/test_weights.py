@@ -108,6 +108,16 @@ def test_size_and_count_limits(settings: Settings) -> None:
         assert r.status_code == 409 and "CNNPLAY_MAX_IMPORTED_WEIGHTS" in r.json()["detail"]
 
 
+def test_imports_are_held_to_the_library_disk_bound(settings: Settings) -> None:
+    data = state_bytes(build_module(SPEC))
+    settings.max_library_bytes = 2 * len(data)  # one file and its JSON fit, a second not
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as c:
+        assert upload(c, data).status_code == 201
+        r = upload(c, data)
+        assert r.status_code == 409 and "CNNPLAY_MAX_LIBRARY_BYTES" in r.json()["detail"]
+        assert c.get("/api/weights/usage").json()["files"] == 1
+
+
 def test_delete_only_uploads(client: TestClient, settings: Settings) -> None:
     wid = upload(client, state_bytes(build_module(SPEC))).json()["id"]
     assert client.delete(f"/api/weights/{wid}").status_code == 204

@@ -97,7 +97,11 @@ def test_cap_queue_positions_and_cancel_within_a_batch(
 
 
 def test_a_killed_worker_fails_its_run(runner: LocalExecutor, tmp_path: Path) -> None:
-    run_id = runner.submit(job(tmp_path, epochs=100, batch_size=8, train_limit=None))
+    # MNIST at batch 8: 1,000 iterations to the first checkpoint, so the kill lands in
+    # epoch 1 even when a loaded machine delivers the first events late (digits' 180
+    # iterations were sometimes all done by then).
+    config = {"dataset": "mnist", "epochs": 100, "batch_size": 8, "train_limit": None}
+    run_id = runner.submit(job(tmp_path, **config))
     wait_for(lambda: iters(runner, run_id) >= 1)
     pid = runner.worker_pid(run_id)
     assert pid is not None

@@ -69,7 +69,10 @@ function leaf(layer, path, rows, errorPath) {
 }
 
 function block(layer, path, rows, errorPath) {
-  const stacks = childStacks(layer);
+  // A residual concat is cat([shortcut(x), body(x)]) (torchvision's DenseNet order,
+  // issue 17): its columns read left to right in that order.
+  const concat = layer.type === "residual" && layer.merge === "concat";
+  const stacks = concat ? childStacks(layer).reverse() : childStacks(layer);
   const label = layer.type === "sequential" ? layer.name || "sequential" : layer.type;
   const cols = stacks.map(([seg, list]) => {
     const lay = stack(list, `${path}.${seg}`, rows, errorPath);

@@ -12,8 +12,9 @@ from typing import Any
 from torch import nn
 
 from server.net.core import spec as S
+from server.net.core.leaf_shapes import pair, sequence_shape
 from server.net.core.modules import Group, Network, Parallel, Recurrent, Residual
-from server.net.core.shapes import ShapeError, ShapeReport, infer, pair, sequence_shape
+from server.net.core.shapes import ShapeError, ShapeReport, infer
 
 Shape = tuple[int, ...]
 

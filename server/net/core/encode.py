@@ -5,6 +5,8 @@ own min..max, or on one scale shared by the layer) and laid out as tiles of a
 grayscale PNG atlas; the per-channel ranges travel as JSON. PNG's deflate makes it
 well under a byte per value for most feature maps (ReLU zeros, smooth regions).
 Exact: one channel's float32 values, little-endian, base64, on demand.
+Small arrays a view draws as numbers (a kernel, a neighbourhood, gate activations) go
+as nested JSON lists; whole images as PNG data URLs stretched min..max.
 """
 
 from __future__ import annotations
@@ -169,3 +171,26 @@ def decode_exact(obj: dict[str, Any]) -> np.ndarray:
 def channel(t: torch.Tensor, index: int) -> np.ndarray:
     """One display channel (H, W) of a layer output, as shown in the grid."""
     return as_channels(t)[index]
+
+
+def nested(t: torch.Tensor, decimals: int | None = None) -> Any:
+    """A tensor as nested JSON lists (a 0-d tensor as a number), optionally rounded to
+    `decimals` places (the wire then carries no noise digits)."""
+    t = t.detach().cpu()
+    return (t.round(decimals=decimals) if decimals is not None else t).tolist()
+
+
+def png_data_url(t: torch.Tensor) -> tuple[str, float, float]:
+    """(H, W), (1, H, W) or (3, H, W) float tensor -> (PNG data URL, min, max): gray for
+    one channel, RGB for three. Values are stretched min..max onto 0..255 so signed
+    filter responses stay readable."""
+    t = t.detach().float()
+    if t.dim() == 3 and t.shape[0] == 1:
+        t = t[0]
+    lo, hi = float(t.min()), float(t.max())
+    scaled = (t - lo) / (hi - lo) if hi > lo else torch.zeros_like(t)
+    arr = (scaled * 255).round().clamp(0, 255).to(torch.uint8).numpy()
+    img = Image.fromarray(arr.transpose(1, 2, 0) if arr.ndim == 3 else arr)
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode(), lo, hi

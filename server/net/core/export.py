@@ -29,7 +29,8 @@ from torch import nn
 from server.net.core import modules
 from server.net.core import spec as S
 from server.net.core.build import build_module
-from server.net.core.shapes import ShapeError, ShapeReport, infer, pair, sequence_shape
+from server.net.core.leaf_shapes import pair, sequence_shape
+from server.net.core.shapes import ShapeError, ShapeReport, infer
 
 Shape = tuple[int, ...]
 ONNX_OPSET = 17
@@ -257,8 +258,31 @@ def _checked_report(spec: S.NetworkSpec) -> ShapeReport:
     return report
 
 
-def to_pytorch_code(spec: S.NetworkSpec) -> str:
-    """Readable, self-contained PyTorch source of the network; raises ShapeError."""
+def _weights_lines(weights: tuple[str, str] | None) -> tuple[str, str]:
+    """(header comment, __main__ lines) saying how to load downloaded weights."""
+    if weights is None:
+        return "", ""
+    weights_id, file_name = _plain(weights[0]), _plain(weights[1])
+    header = f"""#
+# Weights: {weights_id}. Download them (GET /api/weights/{weights_id}/file) as
+# {file_name}, a safetensors file keyed by these layer paths, and load them with
+#     from safetensors.torch import load_file
+#     model.load_state_dict(load_file({_str(file_name)}))
+"""
+    main = f"""
+    weights = Path({_str(file_name)})  # GET /api/weights/{weights_id}/file
+    if weights.is_file():
+        from safetensors.torch import load_file
+
+        model.load_state_dict(load_file(weights))
+    else:
+        print(f"{{weights}} not found: the network runs with random weights")"""
+    return header, main
+
+
+def to_pytorch_code(spec: S.NetworkSpec, *, weights: tuple[str, str] | None = None) -> str:
+    """Readable, self-contained PyTorch source of the network; raises ShapeError.
+    `weights` = (weights id, file name): the file says how to load those weights."""
     report = _checked_report(spec)
     writer = _Writer(report)
     body = writer.stack(spec.layers, "layers", 1)
@@ -269,6 +293,9 @@ def to_pytorch_code(spec: S.NetworkSpec) -> str:
     imports = "import torch\nfrom torch import nn"
     if used:  # the helper classes annotate with Literal
         imports = "from typing import Literal\n\n" + imports
+    if weights is not None:
+        imports = "from pathlib import Path\n" + ("" if used else "\n") + imports
+    weights_header, weights_main = _weights_lines(weights)
     layers = ["self.layers = nn.Sequential("] if body else ["self.layers = nn.Sequential()"]
     if body:
         layers += body + [")"]
@@ -284,7 +311,7 @@ def to_pytorch_code(spec: S.NetworkSpec) -> str:
 #
 # Module names are the layer paths of the design (layers.0, layers.4.body.1, ...), so a
 # state_dict saved from cnnplay loads with model.load_state_dict(state_dict).
-
+{weights_header}
 {imports}
 {helpers}
 
@@ -299,7 +326,7 @@ class {name}(nn.Module):
 
 
 if __name__ == "__main__":
-    model = {name}().eval()
+    model = {name}().eval(){weights_main}
     x = torch.randn(1, {c}, {h}, {w})
     with torch.no_grad():
         y = model(x)

@@ -11,6 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+def span(f: int, d: int = 1) -> int:
+    """The cells a kernel of size f with dilation d covers: d(f-1) + 1."""
+    return d * (f - 1) + 1
+
+
 @dataclass(frozen=True)
 class Axis:
     """The numbers of one spatial axis of a conv or pool layer."""
@@ -24,7 +29,7 @@ class Axis:
 
     @property
     def effective_kernel(self) -> int:
-        return self.d * (self.f - 1) + 1
+        return span(self.f, self.d)
 
     @property
     def padded(self) -> int:

@@ -55,8 +55,9 @@ class Residual(nn.Module):
         self.merge = merge
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # body first, then shortcut: the order the shapes report and the merge use.
-        return _merge([self.body(x), self.shortcut(x)], self.merge)
+        # shortcut first, then body: concat gives (N, C_in + C_new, H, W), torchvision's
+        # DenseNet order (issue 17); the shapes report merges in the same order.
+        return _merge([self.shortcut(x), self.body(x)], self.merge)
 
 
 class Parallel(nn.Module):

@@ -260,7 +260,8 @@ class Residual(_Layer):
         "Residual / dense block",
         "block",
         "Runs the body and the shortcut (identity when empty) on the same input and "
-        "merges them: 'add' is a ResNet block, 'concat' a DenseNet layer.",
+        "merges them: 'add' is a ResNet block, 'concat' a DenseNet layer (the shortcut's "
+        "channels first, then the body's, as torchvision's DenseNet).",
     )
     type: Literal["residual"] = "residual"
     body: list[Layer] = Field(default_factory=list)
@@ -304,34 +305,8 @@ LEAF_TYPES: tuple[type[_Layer], ...] = (
 BLOCK_TYPES: tuple[type[_Layer], ...] = (Sequential, Residual, Parallel)
 ALL_TYPES = LEAF_TYPES + BLOCK_TYPES
 
-Layer = Annotated[
-    Union[  # noqa: UP007 - a discriminated union needs the explicit Union
-        Conv2d,
-        MaxPool2d,
-        AvgPool2d,
-        AdaptiveAvgPool2d,
-        GlobalAvgPool2d,
-        BatchNorm2d,
-        BatchNorm1d,
-        ReLU,
-        LeakyReLU,
-        Sigmoid,
-        Tanh,
-        GELU,
-        Softmax,
-        Dropout,
-        Dropout2d,
-        Flatten,
-        Linear,
-        Identity,
-        LSTM,
-        GRU,
-        Sequential,
-        Residual,
-        Parallel,
-    ],
-    Field(discriminator="type"),
-]
+# Every layer type, discriminated on "type": the union is ALL_TYPES itself.
+Layer = Annotated[Union[ALL_TYPES], Field(discriminator="type")]  # noqa: UP007 - a discriminated union needs the explicit Union
 
 
 class InputSpec(BaseModel):

@@ -1,9 +1,9 @@
 """Datasets downloaded on demand: full MNIST, Fashion-MNIST (IDX gz) and CIFAR-10 (python tar.gz).
 
 Files land in <data dir>/datasets/<name>/. Each is streamed into a ".part" file while its
-checksum is computed; only a file whose checksum matches the published one is renamed into
-place (os.replace), so a file that is there is a verified file, and a mismatch is deleted
-and refused. Progress (bytes done / total) goes to a callback.
+checksum is computed (server/net/data/stream.py); only a file whose checksum matches the
+published one is renamed into place (os.replace), so a file that is there is a verified
+file, and a mismatch is deleted and refused. Progress (bytes done / total) goes to a callback.
 
 The checksums are the ones the datasets publish (MD5, as on the CIFAR page and in the
 Fashion-MNIST README; torchvision checks the same values). MD5 is used for integrity
@@ -17,31 +17,21 @@ never unpacked to disk (members are read from the tar by their known names).
 from __future__ import annotations
 
 import gzip
-import hashlib
 import io
-import os
 import pickle
 import tarfile
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from server.net.data import stream
 from server.net.data.mnist import MnistError, parse_idx
+from server.net.data.stream import ChecksumMismatch as ChecksumMismatch  # re-exported
+from server.net.data.stream import DownloadError, Remote
 
-CHUNK = 1 << 16
 Progress = Callable[[int, int], None]  # (bytes done, bytes total) over all of a set's files
-
-
-@dataclass(frozen=True)
-class Remote:
-    filename: str
-    url: str
-    digest: str
-    size: int  # bytes, for progress when a server sends no Content-Length
-    algorithm: str = "md5"
 
 
 @dataclass(frozen=True)
@@ -167,14 +157,6 @@ SOURCES: dict[str, Source] = {
 }
 
 
-class DownloadError(RuntimeError):
-    """A download failed (network, HTTP status, checksum); the message says which file."""
-
-
-class ChecksumMismatch(DownloadError):
-    pass
-
-
 class CorruptDataset(ValueError):
     """A cached file does not parse as the dataset it should be."""
 
@@ -187,12 +169,6 @@ def is_ready(name: str, data_dir: Path) -> bool:
     """Every file is in place (and so was verified when it was renamed there)."""
     root = folder(data_dir, name)
     return all((root / f.filename).is_file() for f in SOURCES[name].files)
-
-
-def _hasher(algorithm: str) -> hashlib._Hash:
-    if algorithm == "md5":
-        return hashlib.md5(usedforsecurity=False)
-    return hashlib.new(algorithm)
 
 
 def fetch(
@@ -213,45 +189,11 @@ def fetch(
         if target.is_file():
             continue
         base = done
-        done = base + _fetch_one(
-            remote, target, lambda n, base=base: on_progress(base + n, total), timeout
+        done = base + stream.fetch(
+            remote, target, lambda n, _size, base=base: on_progress(base + n, total), timeout
         )
     on_progress(total, total)
     return root
-
-
-def _fetch_one(
-    remote: Remote, target: Path, on_bytes: Callable[[int], None], timeout: float
-) -> int:
-    part = target.with_name(target.name + ".part")
-    digest = _hasher(remote.algorithm)
-    got = 0
-    try:
-        request = urllib.request.Request(remote.url, headers={"User-Agent": "cnnplay"})
-        with urllib.request.urlopen(request, timeout=timeout) as response, part.open("wb") as out:
-            while chunk := response.read(CHUNK):
-                got += len(chunk)
-                if got > 2 * remote.size + CHUNK:  # a server sending far more than the file
-                    raise DownloadError(
-                        f"{remote.filename}: the server sent over {got:,} bytes; "
-                        f"expected {remote.size:,}"
-                    )
-                digest.update(chunk)
-                out.write(chunk)
-                on_bytes(got)
-        if digest.hexdigest() != remote.digest:
-            raise ChecksumMismatch(
-                f"{remote.filename}: {remote.algorithm} {digest.hexdigest()} does not match "
-                f"the published {remote.digest}; the file was deleted"
-            )
-        os.replace(part, target)
-    except DownloadError:
-        part.unlink(missing_ok=True)
-        raise
-    except (OSError, ValueError) as exc:  # URLError and HTTPError are OSErrors
-        part.unlink(missing_ok=True)
-        raise DownloadError(f"{remote.filename} from {remote.url}: {exc}") from exc
-    return got
 
 
 # --- reading the cached files ----------------------------------------------------------

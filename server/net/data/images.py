@@ -1,4 +1,5 @@
-"""Decode an uploaded image safely, and turn images into tensors and back.
+"""Decode an uploaded image safely, and turn images into tensors (server/net/core/encode.py
+turns tensors back into images for the wire).
 
 Safety: only an allowlist of formats is opened, the pixel count is checked
 before any pixel is decoded (a decompression bomb never allocates), truncated
@@ -8,15 +9,16 @@ an animation yields its first frame.
 
 from __future__ import annotations
 
-import base64
 import io
 import warnings
+from functools import cache
 
 import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP")
+PHOTOS = ("china", "flower")  # scikit-learn's sample photos, 427 x 640 RGB
 
 
 class ImageError(ValueError):
@@ -70,6 +72,14 @@ def decode_image(data: bytes, max_pixels: int) -> Image.Image:
     return img
 
 
+@cache
+def sample_photo(name: str) -> Image.Image:
+    """One of scikit-learn's sample photos (PHOTOS) as a PIL image."""
+    from sklearn.datasets import load_sample_image  # heavy: only when a photo is asked for
+
+    return Image.fromarray(load_sample_image(f"{name}.jpg"))
+
+
 def to_tensor(img: Image.Image, mode: str = "L", size: int | None = None) -> torch.Tensor:
     """PIL image -> float tensor (C, H, W) in [0, 1]; C = 1 for "L", 3 for "RGB".
 
@@ -84,17 +94,3 @@ def to_tensor(img: Image.Image, mode: str = "L", size: int | None = None) -> tor
     arr = np.asarray(img, dtype=np.float32) / 255.0  # (H, W) or (H, W, 3)
     arr = arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)
     return torch.from_numpy(np.ascontiguousarray(arr))
-
-
-def png_data_url(t: torch.Tensor) -> tuple[str, float, float]:
-    """(H, W) or (3, H, W) float tensor -> (PNG data URL, min, max).
-
-    Values are stretched min..max onto 0..255 so signed filter responses stay readable."""
-    t = t.detach().float()
-    lo, hi = float(t.min()), float(t.max())
-    scaled = (t - lo) / (hi - lo) if hi > lo else torch.zeros_like(t)
-    arr = (scaled * 255).round().clamp(0, 255).to(torch.uint8).numpy()
-    img = Image.fromarray(arr.transpose(1, 2, 0) if arr.ndim == 3 else arr)
-    buf = io.BytesIO()
-    img.save(buf, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode(), lo, hi

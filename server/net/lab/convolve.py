@@ -20,7 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from server.net.core.formula import Axis, conv_out, formula_2d
+from server.net.core.formula import Axis, conv_out, formula_2d, span
 from server.net.lab.kernels import kernel
 
 Op = Literal["conv", "maxpool", "avgpool"]
@@ -119,7 +119,7 @@ class Window:
     in_col: int
     padded: torch.Tensor  # (C, Rin, Cin)
     output: torch.Tensor  # (C', R, C)
-    indices: list | None  # (C, R, C, 2): patch-local [row, col] of each max
+    indices: torch.Tensor | None  # (C, R, C, 2): patch-local [row, col] of each max
 
 
 def neighbourhood(
@@ -136,9 +136,9 @@ def neighbourhood(
     r, c = min(cells, ho), min(cells, wo)
     r0 = max(0, min(focus[0] - r // 2, ho - r))
     c0 = max(0, min(focus[1] - c // 2, wo - c))
-    span = dilation * (f - 1) + 1
+    cover = span(f, dilation)  # the input cells one window covers
     ir, ic = r0 * stride, c0 * stride
-    rin, cin = (r - 1) * stride + span, (c - 1) * stride + span
+    rin, cin = (r - 1) * stride + cover, (c - 1) * stride + cover
     padded = res.padded[:, ir : ir + rin, ic : ic + cin]
     output = res.output[:, r0 : r0 + r, c0 : c0 + c]
     indices = None
@@ -147,7 +147,7 @@ def neighbourhood(
         idx = res.indices[:, r0 : r0 + r, c0 : c0 + c]
         rows = idx // w + padding - ir
         cols = idx % w + padding - ic
-        indices = torch.stack([rows, cols], dim=-1).tolist()
+        indices = torch.stack([rows, cols], dim=-1)
     return Window(r0, c0, ir, ic, padded, output, indices)
 
 

@@ -1,59 +1,81 @@
 """The weights library: every set of weights a user can open, by one server id.
 
-Three kinds, one list (issues 5 and 7):
+Kinds, one list (issues 5, 7, 17):
   shipped   models/weights/*.safetensors named in its manifest.json; id = the manifest name
   run       a finished training run that saved weights; id = "run-<run id>"
-  upload    a .safetensors file a user imported for a spec; id = "upload-<32 hex>"
+  upload    a file a user imported (cnnplay's safetensors for a spec, or a torchvision
+            checkpoint of a zoo architecture, converted); id = "upload-<32 hex>"
+  imagenet  torchvision's official ImageNet weights of a zoo architecture, downloaded and
+            converted once (server/net/weights/official.py); id = "imagenet-<zoo>"
 
-Imported files are parsed by safetensors (never pickle), checked key by key against the
-module their spec builds, and only then written to <data dir>/weights/<hex>.safetensors
-with the spec beside it in <hex>.json (each through a temp file and os.replace; the JSON
-goes last, so a listing never sees a half-imported entry).
+The entry itself is server/net/weights/entry.py; imports and their storage are
+server/net/weights/uploads.py. `everything()` and `find()` walk SOURCES, so another
+kind of weights is one more source.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import re
-import secrets
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load as load_bytes
 
-from server.net.core.build import build_module
 from server.net.core.head import with_head
 from server.net.core.spec import NetworkSpec
-from server.net.weights import files as weights
+from server.net.weights import official
+from server.net.weights.entry import (
+    BadWeights,
+    Entry,
+    Kind,
+    LibraryFull,
+    NotFound,
+    torchvision_preprocess,
+)
+from server.net.weights.uploads import (
+    HEX,
+    UPLOAD_PREFIX,
+    check_fit,
+    delete_upload,
+    find_upload,
+    import_file,
+    import_tensors,
+    parse,
+    uploads,
+    uploads_dir,
+)
+
+__all__ = [
+    "BadWeights",
+    "Entry",
+    "Kind",
+    "LibraryFull",
+    "UPLOAD_PREFIX",
+    "NotFound",
+    "check_fit",
+    "delete_upload",
+    "everything",
+    "find",
+    "import_file",
+    "import_tensors",
+    "input_stats",
+    "parse",
+    "runs",
+    "shipped",
+    "torchvision_preprocess",
+    "uploads",
+    "uploads_dir",
+]
 
 SHIPPED_DIR = Path(__file__).resolve().parents[3] / "models" / "weights"
 RUN_PREFIX = "run-"
-UPLOAD_PREFIX = "upload-"
-_HEX = re.compile(r"[0-9a-f]{32}")
-Kind = Literal["shipped", "run", "upload"]
 # (mean, std) per channel on [0, 1] pixels: how the weights' training data was scaled.
 Stats = tuple[tuple[float, ...], tuple[float, ...]]
 # The zoo, passed in by the caller (models.get): the core never imports the zoo.
 Zoo = Callable[[str], NetworkSpec]
-
-
-class NotFound(LookupError):
-    """No weights with that id."""
-
-
-class BadWeights(ValueError):
-    """An imported file is not safetensors, or its tensors do not fit the spec."""
-
-
-class LibraryFull(RuntimeError):
-    """As many imported files as the limit allows."""
 
 
 class RunLike(Protocol):
@@ -66,43 +88,6 @@ class RunLike(Protocol):
     metrics_json: str | None
     weights_path: str | None
     created_at: str
-
-
-@dataclass(frozen=True)
-class Entry:
-    id: str
-    title: str
-    kind: Kind
-    spec: NetworkSpec
-    path: Path
-    accuracy: float | None = None
-    created: str | None = None
-    classes: list[int] | None = None  # the label of each output unit (None: 0..K-1)
-    init_from: str | None = None  # shipped weights a run was fine-tuned from
-    frozen: list[str] = field(default_factory=list)
-    config: dict[str, Any] | None = None  # a run's TrainConfig
-    details: dict[str, Any] = field(default_factory=dict)
-
-    def public(self) -> dict[str, Any]:
-        """The JSON a client gets: {id, title, kind, spec, accuracy, created, ...}."""
-        return {
-            "id": self.id,
-            "title": self.title,
-            "kind": self.kind,
-            "spec": self.spec.model_dump(mode="json", exclude_none=True),
-            "accuracy": self.accuracy,
-            "created": self.created,
-            "classes": self.classes,
-            "init_from": self.init_from,
-            "frozen": self.frozen,
-            "bytes": self.path.stat().st_size if self.path.is_file() else None,
-            **self.details,
-        }
-
-    def labels(self, outputs: int) -> list[str]:
-        if self.classes and len(self.classes) == outputs:
-            return [str(c) for c in self.classes]
-        return [str(i) for i in range(outputs)]
 
 
 # --- shipped ----------------------------------------------------------------------------
@@ -202,142 +187,79 @@ def runs(rows: Iterable[RunLike], data_dir: Path) -> list[Entry]:
     return [e for e in (from_run(r, data_dir) for r in rows) if e is not None]
 
 
-# --- uploads ----------------------------------------------------------------------------
-
-
-def uploads_dir(data_dir: Path) -> Path:
-    return data_dir / "weights"
-
-
-def _upload_entry(meta_path: Path) -> Entry | None:
-    try:
-        meta = json.loads(meta_path.read_text())
-        spec = NetworkSpec.model_validate(meta["spec"])
-    except (OSError, ValueError, KeyError):
-        return None  # a stray or damaged file is not an entry
-    path = meta_path.with_suffix(".safetensors")
-    if not path.is_file():
-        return None
-    return Entry(
-        id=UPLOAD_PREFIX + meta_path.stem,
-        title=meta.get("title") or spec.name,
-        kind="upload",
-        spec=spec,
-        path=path,
-        created=meta.get("created"),
-        details={"sha256": meta.get("sha256"), "file_name": meta.get("file_name")},
-    )
-
-
-def uploads(data_dir: Path) -> list[Entry]:
-    folder = uploads_dir(data_dir)
-    if not folder.is_dir():
-        return []
-    found = [_upload_entry(p) for p in folder.glob("*.json") if _HEX.fullmatch(p.stem)]
-    entries = [e for e in found if e is not None]
-    return sorted(entries, key=lambda e: e.created or "", reverse=True)
-
-
-def parse(data: bytes) -> dict[str, torch.Tensor]:
-    """safetensors bytes -> tensors; anything else (a pickle, garbage) -> BadWeights."""
-    if len(data) < 8:
-        raise BadWeights("the file is not safetensors: it is shorter than a safetensors header")
-    try:
-        return load_bytes(data)
-    except (SafetensorError, ValueError, RuntimeError, OverflowError) as exc:
-        raise BadWeights(
-            f"the file is not safetensors ({exc}); export weights with "
-            "safetensors.torch.save_file, never torch.save"
-        ) from None
-
-
-def check_fit(spec: NetworkSpec, tensors: dict[str, torch.Tensor], **build: Any) -> None:
-    """Every key and shape must be the built module's (weights.check names each bad key);
-    floating tensors stay floating and integer buffers integer; values finite."""
-    expected = build_module(spec, **build).state_dict()
-    weights.check(expected, tensors)
-    problems = []
-    for key in sorted(expected):
-        want, got = expected[key], tensors[key]
-        if want.is_floating_point() != got.is_floating_point():
-            problems.append(f"{key}: dtype {got.dtype} in the file, {want.dtype} in the network")
-        elif got.is_floating_point() and not bool(torch.isfinite(got).all()):
-            problems.append(f"{key}: has NaN or infinite values")
-    if problems:
-        raise BadWeights("weights do not fit the network: " + "; ".join(problems))
-
-
-def _write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def import_file(
-    data_dir: Path,
-    data: bytes,
-    spec: NetworkSpec,
-    title: str = "",
-    file_name: str = "",
-    max_files: int | None = None,
-    **build: Any,
-) -> Entry:
-    """Check `data` against `spec`, then store it; returns the new upload entry.
-    `build`: build_module limits (max_params, max_activation_bytes)."""
-    tensors = parse(data)
-    try:
-        check_fit(spec, tensors, **build)
-    except weights.WeightsMismatch as exc:
-        raise BadWeights(str(exc)) from None
-    folder = uploads_dir(data_dir)
-    if max_files is not None and len(uploads(data_dir)) >= max_files:
-        raise LibraryFull(f"limit of {max_files:,} imported weight files reached; delete some")
-    folder.mkdir(parents=True, exist_ok=True)
-    hexid = secrets.token_hex(16)
-    _write(folder / f"{hexid}.safetensors", data)
-    meta = {
-        "title": title.strip()[:200] or f"{spec.name} (imported)",
-        "file_name": Path(file_name).name[:200],
-        "spec": spec.model_dump(mode="json", exclude_none=True),
-        "created": _now(),
-        "sha256": weights.sha256(folder / f"{hexid}.safetensors"),
-    }
-    _write(folder / f"{hexid}.json", json.dumps(meta).encode())
-    entry = _upload_entry(folder / f"{hexid}.json")
-    assert entry is not None
-    return entry
-
-
-def delete_upload(data_dir: Path, weights_id: str) -> None:
-    hexid = weights_id.removeprefix(UPLOAD_PREFIX)
-    if not weights_id.startswith(UPLOAD_PREFIX) or not _HEX.fullmatch(hexid):
-        raise NotFound(weights_id)
-    folder = uploads_dir(data_dir)
-    meta = folder / f"{hexid}.json"
-    if not meta.is_file():
-        raise NotFound(weights_id)
-    meta.unlink()  # first: the entry leaves the listing before its file goes
-    (folder / f"{hexid}.safetensors").unlink(missing_ok=True)
-
-
 # --- one list -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sources:
+    """Where the library looks: what `everything()` and `find()` are given."""
+
+    data_dir: Path
+    run_rows: Callable[[], Iterable[RunLike]]  # every run, for the listing
+    get_run: Callable[[str], Any]  # one run by id, or raises LookupError
+    zoo: Zoo
+    shipped_dir: Path = SHIPPED_DIR
+
+
+def _list_shipped(src: Sources) -> list[Entry]:
+    return shipped(src.zoo, src.shipped_dir)
+
+
+def _list_runs(src: Sources) -> list[Entry]:
+    return runs(src.run_rows(), src.data_dir)
+
+
+def _list_uploads(src: Sources) -> list[Entry]:
+    return uploads(src.data_dir)
+
+
+def _find_run(weights_id: str, src: Sources) -> Entry | None:
+    run_id = weights_id.removeprefix(RUN_PREFIX)
+    if not weights_id.startswith(RUN_PREFIX) or not HEX.fullmatch(run_id):
+        return None
+    try:
+        return from_run(src.get_run(run_id), src.data_dir)
+    except LookupError:
+        return None
+
+
+def _find_upload(weights_id: str, src: Sources) -> Entry | None:
+    return find_upload(weights_id, src.data_dir)
+
+
+def _find_shipped(weights_id: str, src: Sources) -> Entry | None:
+    return next((e for e in _list_shipped(src) if e.id == weights_id), None)
+
+
+def _list_imagenet(src: Sources) -> list[Entry]:
+    return official.entries(src.data_dir)
+
+
+def _find_imagenet(weights_id: str, src: Sources) -> Entry | None:
+    return official.find(src.data_dir, weights_id)
+
+
+# (list every entry, find one by id or None), in listing order: shipped first, then
+# finished runs (newest first), then imported files. Another kind is one more pair.
+SOURCES: list[tuple[Callable[[Sources], list[Entry]], Callable[[str, Sources], Entry | None]]] = [
+    (_list_shipped, _find_shipped),
+    (_list_runs, _find_run),
+    (_list_uploads, _find_upload),
+    (_list_imagenet, _find_imagenet),  # official ImageNet downloads (issue 17)
+]
 
 
 def everything(
     data_dir: Path, run_rows: Iterable[RunLike], zoo: Zoo, shipped_dir: Path = SHIPPED_DIR
 ) -> list[Entry]:
-    """Shipped first, then finished runs (newest first), then imported files."""
-    return shipped(zoo, shipped_dir) + runs(run_rows, data_dir) + uploads(data_dir)
+    """Every entry of every source, in SOURCES order."""
+    rows = list(run_rows)
+    src = Sources(data_dir, lambda: rows, _no_run, zoo, shipped_dir)
+    return [entry for list_all, _ in SOURCES for entry in list_all(src)]
+
+
+def _no_run(run_id: str) -> Any:
+    raise LookupError(run_id)
 
 
 def find(
@@ -348,28 +270,10 @@ def find(
     shipped_dir: Path = SHIPPED_DIR,
 ) -> Entry:
     """One entry by id; `get_run(run_id)` returns a run row or raises LookupError."""
-    if weights_id.startswith(RUN_PREFIX):
-        run_id = weights_id.removeprefix(RUN_PREFIX)
-        if _HEX.fullmatch(run_id):
-            try:
-                entry = from_run(get_run(run_id), data_dir)
-            except LookupError:
-                entry = None
-            if entry is not None:
-                return entry
-        raise NotFound(weights_id)
-    if weights_id.startswith(UPLOAD_PREFIX):
-        hexid = weights_id.removeprefix(UPLOAD_PREFIX)
-        entry = (
-            _upload_entry(uploads_dir(data_dir) / f"{hexid}.json")
-            if _HEX.fullmatch(hexid)
-            else None
-        )
-        if entry is None:
-            raise NotFound(weights_id)
-        return entry
-    for entry in shipped(zoo, shipped_dir):
-        if entry.id == weights_id:
+    src = Sources(data_dir, list, get_run, zoo, shipped_dir)
+    for _, find_one in SOURCES:
+        entry = find_one(weights_id, src)
+        if entry is not None:
             return entry
     raise NotFound(weights_id)
 

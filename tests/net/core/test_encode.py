@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 
 import numpy as np
@@ -113,3 +114,28 @@ def test_atlas_places_tile_i_at_row_col() -> None:
     for i in range(7):
         r, c = divmod(i, cols)
         assert np.array_equal(sheet[r * 3 : (r + 1) * 3, c * 2 : (c + 1) * 2], tiles[i])
+
+
+def test_png_data_url_stretches_min_max() -> None:
+    src, lo, hi = encode.png_data_url(torch.tensor([[-2.0, 0.0], [1.0, 2.0]]))
+    assert src.startswith("data:image/png;base64,") and (lo, hi) == (-2.0, 2.0)
+
+
+def _decoded(src: str) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1]))))
+
+
+def test_png_data_url_of_one_and_three_channels() -> None:
+    gray = torch.tensor([[[0.0, 0.5], [1.0, 0.25]]])  # (1, H, W): a gray image like (H, W)
+    assert encode.png_data_url(gray) == encode.png_data_url(gray[0])
+    assert _decoded(encode.png_data_url(gray)[0]).tolist() == [[0, 128], [255, 64]]
+    rgb = torch.stack([gray[0], 1 - gray[0], torch.zeros(2, 2)])  # (3, H, W)
+    pixels = _decoded(encode.png_data_url(rgb)[0])
+    assert pixels.shape == (2, 2, 3) and pixels[1, 0].tolist() == [255, 0, 0]
+
+
+def test_nested_lists_and_rounding() -> None:
+    t = torch.tensor([[1.23456, -2.0], [0.5, 3.14159]])
+    assert encode.nested(t) == t.tolist()
+    np.testing.assert_allclose(encode.nested(t, 2), [[1.23, -2.0], [0.5, 3.14]], atol=1e-6)
+    assert encode.nested(torch.tensor(7)) == 7

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
@@ -25,10 +26,10 @@ def _manual(module: nn.Module, x: torch.Tensor) -> dict[str, torch.Tensor]:
             out[prefix] = t
             return t
         kids = dict(m.named_children())
-        if "body" in kids:  # Residual: body then shortcut, merged
+        if "body" in kids:  # Residual: body then shortcut, merged as cat([shortcut, body])
             b = run(kids["body"], f"{prefix}.body", t)
             s = run(kids["shortcut"], f"{prefix}.shortcut", t)
-            r = b + s if m.merge == "add" else torch.cat([b, s], 1)
+            r = s + b if m.merge == "add" else torch.cat([s, b], 1)
         elif "branches" in kids:
             outs = [run(br, f"{prefix}.branches.{i}", t) for i, br in enumerate(m.branches)]
             r = sum(outs[1:], outs[0]) if m.merge == "add" else torch.cat(outs, 1)
@@ -113,3 +114,44 @@ def test_capture_sequence_network() -> None:
     net = build_module(spec)
     cap = F.capture(net, torch.randn(1, 8, 6), ["layers.0", "layers.1"])
     assert cap.layers["layers.1"].shape == (3,)
+
+
+def torchvision_by_hand(img: Image.Image, resize: int, crop: int, mean, std) -> torch.Tensor:
+    """torchvision's ImageNet preparation written out with torch: shorter side -> resize
+    (bilinear, antialias), centre crop, (x - mean) / std."""
+    x = torch.from_numpy(np.asarray(img.convert("RGB"), dtype=np.float32) / 255)
+    x = x.permute(2, 0, 1)  # (H, W, 3) -> (3, H, W)
+    scale = resize / min(img.height, img.width)
+    h, w = (
+        (resize, int(img.width * scale))
+        if img.height <= img.width
+        else (int(img.height * scale), resize)
+    )
+    x = torch.nn.functional.interpolate(
+        x[None], size=(h, w), mode="bilinear", antialias=True, align_corners=False
+    )[0]
+    top, left = round((h - crop) / 2), round((w - crop) / 2)
+    x = x[:, top : top + crop, left : left + crop]
+    return (x - torch.tensor(mean)[:, None, None]) / torch.tensor(std)[:, None, None]
+
+
+@pytest.mark.parametrize("size", [(301, 257), (250, 390), (256, 256)])
+def test_torchvision_preparation_equals_torchtorchvision_by_hand(size: tuple[int, int]) -> None:
+    g = torch.Generator().manual_seed(0)
+    pixels = torch.randint(0, 256, (size[1], size[0], 3), generator=g, dtype=torch.uint8)
+    img = Image.fromarray(pixels.numpy(), mode="RGB")
+    mean, std = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+    got = F.prepare_torchvision(img, 256, 224, (mean, std))
+    assert got.shape == (3, 224, 224)
+    assert float((got - torchvision_by_hand(img, 256, 224, mean, std)).abs().max()) < 1e-6
+    inverted = F.prepare_torchvision(img, 256, 224, ((0.0,) * 3, (1.0,) * 3), invert=True)
+    plain = F.prepare_torchvision(img, 256, 224, ((0.0,) * 3, (1.0,) * 3))
+    torch.testing.assert_close(inverted, 1 - plain)
+
+
+def test_resized_size_is_torchvisions() -> None:
+    # torchvision's Resize(256): the longer side is int(256 * long / short), truncated
+    assert F.resized_size(257, 301, 256) == (256, 299)
+    assert F.resized_size(390, 250, 256) == (399, 256)
+    with pytest.raises(ValueError, match="does not fit"):
+        F.prepare_torchvision(Image.new("RGB", (10, 10)), 200, 224, ((0.0,) * 3, (1.0,) * 3))

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from server.net.core.formula import Axis, conv_out, formula_2d, formula_text
+from server.net.core.formula import Axis, conv_out, formula_2d, formula_text, span
 from server.net.core.shapes import infer
 from server.net.core.spec import NetworkSpec
 
@@ -161,3 +161,12 @@ def test_conv2d_valid_exactly_when_torch_runs(drawn: tuple[int, dict], h: int, w
 def test_pool2d_valid_exactly_when_torch_runs(drawn: tuple[int, dict], h: int, w: int) -> None:
     in_c, layer = drawn
     _agree(in_c, h, w, layer)
+
+
+@pytest.mark.parametrize(("f", "d"), [(1, 1), (3, 1), (3, 2), (5, 3)])
+def test_span_is_the_smallest_input_a_dilated_kernel_fits(f: int, d: int) -> None:
+    conv = torch.nn.Conv2d(1, 1, f, dilation=d)
+    assert conv(torch.zeros(1, 1, span(f, d), span(f, d))).shape[-2:] == (1, 1)
+    if span(f, d) > 1:
+        with pytest.raises(RuntimeError):
+            conv(torch.zeros(1, 1, span(f, d) - 1, span(f, d) - 1))

@@ -247,6 +247,17 @@ def test_residual_with_shortcut(merge: str) -> None:
     assert [r.path for r in report.layers][-1] == "layers.0.shortcut.1"
 
 
+def test_residual_concat_reports_shortcut_then_body() -> None:
+    body = [{"type": "conv2d", "out_channels": 5, "kernel_size": 3, "padding": 1}]
+    layers = [{"type": "residual", "body": body, "merge": "concat"}]
+    report = check_against_torch(spec_of(layers, IMAGE))  # IMAGE has 4 channels
+    assert report.layers[0].formula == "concat of (4, 11, 12) and (5, 11, 12)"
+    bad = [{"type": "residual", "body": [conv(3)], "merge": "concat"}]
+    error = infer(spec_of(bad, (1, 8, 8))).error
+    assert error is not None
+    assert "the shortcut gives (1, 8, 8) and the body gives" in error["message"]
+
+
 @pytest.mark.parametrize("merge", ["add", "concat"])
 def test_parallel(merge: str) -> None:
     branches = [
@@ -317,12 +328,15 @@ def test_macs_of_conv_and_linear() -> None:
     assert report.macs == 162 + 72
 
 
-def test_lenet5_totals() -> None:
-    layers = [
-        conv(5, out_channels=6) | {"out_channels": 6},
+# The 1998 layers: tanh and average pooling (tests/api/test_shapes.py posts it too).
+LENET5: dict[str, Any] = {
+    "name": "LeNet-5",
+    "input": {"channels": 1, "height": 32, "width": 32},
+    "layers": [
+        {"type": "conv2d", "out_channels": 6, "kernel_size": 5},
         {"type": "tanh"},
         {"type": "avgpool2d", "kernel_size": 2},
-        conv(5) | {"out_channels": 16},
+        {"type": "conv2d", "out_channels": 16, "kernel_size": 5},
         {"type": "tanh"},
         {"type": "avgpool2d", "kernel_size": 2},
         {"type": "flatten"},
@@ -331,8 +345,12 @@ def test_lenet5_totals() -> None:
         {"type": "linear", "out_features": 84},
         {"type": "tanh"},
         {"type": "linear", "out_features": 10},
-    ]
-    report = check_against_torch(spec_of(layers, (1, 32, 32)))
+    ],
+}
+
+
+def test_lenet5_totals() -> None:
+    report = check_against_torch(NetworkSpec.model_validate(LENET5))
     assert report.total_params == 61_706
 
 

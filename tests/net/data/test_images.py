@@ -8,7 +8,7 @@ import pytest
 import torch
 from PIL import Image
 
-from server.net.data.images import ImageError, ImageTooLarge, decode_image, png_data_url, to_tensor
+from server.net.data.images import ImageError, ImageTooLarge, decode_image, to_tensor
 
 
 def _bytes(img: Image.Image, fmt: str = "PNG", **kw: object) -> bytes:
@@ -78,8 +78,3 @@ def test_transparency_is_flattened_onto_white() -> None:
     img = Image.new("RGBA", (4, 4), (0, 0, 0, 0))
     out = decode_image(_bytes(img), 100)
     assert out.mode == "RGB" and out.getpixel((0, 0)) == (255, 255, 255)
-
-
-def test_png_data_url_stretches_min_max() -> None:
-    src, lo, hi = png_data_url(torch.tensor([[-2.0, 0.0], [1.0, 2.0]]))
-    assert src.startswith("data:image/png;base64,") and (lo, hi) == (-2.0, 2.0)

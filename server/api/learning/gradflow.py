@@ -1,13 +1,12 @@
-"""Gradient flow and initialization panels (issue 8), under /api/learning:
+"""Gradient flow (issue 8), under /api/learning:
 
 - POST /gradflow: one MNIST batch through a freshly initialised network (a comparison
   network or the caller's spec) and back: per conv/linear layer ||dL/dW||, ||W|| and a
   histogram of the activation after it.
 - POST /gradflow/comparison: the four networks of the classic comparison with their
   training settings (probe on), ready to POST to /api/runs one by one.
-- POST /init: per-layer activation histograms of a deep linear stack under four inits.
 
-Thin: validate against the Settings limits, call server.net.lab.gradflow / init_stats.
+Thin: validate against the Settings limits, call server.net.lab.gradflow.
 """
 
 from __future__ import annotations
@@ -20,29 +19,24 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
 from server.api.deps import SettingsDep
+from server.api.learning.common import ActivationStats, at_most
 from server.api.shapes import checked_report
 from server.config import Settings
 from server.net.core.build import build_module
 from server.net.core.spec import NetworkSpec
 from server.net.data import mnist
 from server.net.lab import gradflow as GF
-from server.net.lab import init_stats as IS
 from server.net.train.loop import TrainConfig, initialize
 
-router = APIRouter(prefix="/learning", tags=["learning"])
+router = APIRouter()
 
 Preset = Literal["sigmoid", "relu_he", "batchnorm", "residual"]
 InitName = Literal["default", "xavier", "kaiming", "normal", "zeros"]
 
 
-def _limit(field: str, value: int, limit: int, env: str, what: str = "") -> None:
-    if value > limit:
-        raise HTTPException(422, f"{field}: at most {limit:,}{what} (CNNPLAY_{env}), got {value:,}")
-
-
 def _check_stack(depth: int, width: int, settings: Settings) -> None:
-    _limit("depth", depth, settings.max_gradflow_depth, "MAX_GRADFLOW_DEPTH", " layers")
-    _limit("width", width, settings.max_gradflow_width, "MAX_GRADFLOW_WIDTH", " units")
+    at_most("depth", depth, settings.max_gradflow_depth, "MAX_GRADFLOW_DEPTH", " layers")
+    at_most("width", width, settings.max_gradflow_width, "MAX_GRADFLOW_WIDTH", " units")
 
 
 class GradflowRequest(BaseModel):
@@ -61,18 +55,6 @@ class GradflowRequest(BaseModel):
     batch_size: int = Field(64, ge=2)  # batch norm needs two rows for a variance
     seed: int = Field(0, ge=0, le=2**31 - 1)
     bins: int = Field(GF.BINS, ge=2, le=200)
-
-
-class ActivationStats(BaseModel):
-    """A histogram of activations and its summary, as both panels report it."""
-
-    hist: list[int] = Field(description="counts in `bins` equal bins over [lo, hi]")
-    lo: float
-    hi: float
-    mean: float
-    std: float
-    zeros: float = Field(description="fraction of activations exactly 0")
-    saturated: float = Field(description="fraction in the flat tails of tanh / sigmoid")
 
 
 class LayerFlowOut(ActivationStats):
@@ -106,7 +88,7 @@ def _check_fit(spec: NetworkSpec, settings: Settings) -> None:
             f"the network's output shape is {tuple(report.output_shape)}; MNIST needs (10,): "
             "end with flatten and a linear layer of 10 units",
         )
-    _limit(
+    at_most(
         "spec",
         report.total_params,
         settings.max_train_params,
@@ -129,7 +111,7 @@ def mnist_batch(n: int, height: int, width: int) -> tuple[torch.Tensor, torch.Te
 def gradflow(req: GradflowRequest, settings: SettingsDep) -> GradflowResponse:
     """Gradient norms and activation histograms at initialization, from one batch of the
     MNIST training part (standardised) and its cross-entropy."""
-    _limit("batch_size", req.batch_size, settings.max_gradflow_batch, "MAX_GRADFLOW_BATCH")
+    at_most("batch_size", req.batch_size, settings.max_gradflow_batch, "MAX_GRADFLOW_BATCH")
     if req.spec is None:
         _check_stack(req.depth, req.width, settings)
         spec, init = GF.comparison_spec(req.preset, req.depth, req.width), req.init
@@ -202,79 +184,3 @@ def comparison(req: ComparisonRequest, settings: SettingsDep) -> ComparisonRespo
             ComparisonRun(key=key, title=title, description=description, spec=spec, config=config)
         )
     return ComparisonResponse(runs=runs)
-
-
-class InitRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    depth: int = Field(10, ge=1)
-    width: int = Field(128, ge=1)
-    activation: IS.Activation = "tanh"
-    inits: list[IS.Init] = Field(default_factory=lambda: list(IS.INITS), min_length=1)
-    batch: int = Field(256, ge=2, description="rows of N(0, 1) input")
-    seed: int = Field(0, ge=0, le=2**31 - 1)
-    bins: int = Field(30, ge=2, le=200)
-
-
-class InitLayerOut(ActivationStats):
-    layer: int = Field(description="1-based: h_k = act(W_k h_(k-1))")
-    second_moment: float = Field(description="E[h^2]")
-    identical_units: bool = Field(description="every unit gives the same value on every input")
-
-
-class InitRunOut(BaseModel):
-    init: IS.Init
-    title: str
-    layers: list[InitLayerOut]
-
-
-class InitResponse(BaseModel):
-    depth: int
-    width: int
-    activation: str
-    batch: int
-    runs: list[InitRunOut]
-
-
-@router.post("/init")
-def init_stats(req: InitRequest, settings: SettingsDep) -> InitResponse:
-    """Activation statistics of `depth` layers h = act(W h), no bias, under each init."""
-    _limit("depth", req.depth, settings.max_init_depth, "MAX_INIT_DEPTH", " layers")
-    _limit("width", req.width, settings.max_init_width, "MAX_INIT_WIDTH", " units")
-    _limit("batch", req.batch, settings.max_init_batch, "MAX_INIT_BATCH", " rows")
-    inits = list(dict.fromkeys(req.inits))
-    cost = IS.macs(req.depth, req.width, req.batch, len(inits))
-    if cost > settings.max_init_macs:
-        raise HTTPException(
-            422,
-            f"depth x width^2 x batch x inits is {cost:,} multiply-adds; the limit is "
-            f"{settings.max_init_macs:,} (CNNPLAY_MAX_INIT_MACS): lower the width or batch",
-        )
-    runs = IS.run(req.depth, req.width, req.activation, inits, req.batch, req.seed, req.bins)
-    return InitResponse(
-        depth=req.depth,
-        width=req.width,
-        activation=req.activation,
-        batch=req.batch,
-        runs=[
-            InitRunOut(
-                init=r.init,
-                title=r.title,
-                layers=[
-                    InitLayerOut(
-                        layer=s.layer,
-                        hist=s.hist.counts,
-                        lo=s.hist.lo,
-                        hi=s.hist.hi,
-                        mean=s.hist.mean,
-                        std=s.hist.std,
-                        zeros=s.hist.zeros,
-                        saturated=s.hist.saturated,
-                        second_moment=s.second_moment,
-                        identical_units=s.identical_units,
-                    )
-                    for s in r.layers
-                ],
-            )
-            for r in runs
-        ],
-    )

@@ -1,0 +1,58 @@
+"""The app's core services, made once in the lifespan, and their errors as HTTP."""
+
+from __future__ import annotations
+
+from fastapi import HTTPException
+
+import models
+from server.api.shapes import checked_report
+from server.api.weights import Library
+from server.config import Settings
+from server.net.core.feature_maps import FeatureMaps
+from server.net.core.networks import Network, NetworkError, NetworkNotFound, Networks
+from server.net.core.spec import NetworkSpec
+from server.net.weights.library import Entry
+from server.store import Store
+
+
+def make_networks(settings: Settings, store: Store) -> Networks:
+    """The network service: the zoo, the weights library with its runs, and the Settings
+    limits checked before anything is built (a 422 / 413 naming the layer or limit)."""
+    library = Library(settings, store)
+
+    def entry(weights_id: str) -> Entry:
+        try:
+            return library.get(weights_id)
+        except HTTPException as exc:  # the library's 404: the service says which field
+            if exc.status_code == 404:
+                raise LookupError(weights_id) from None
+            raise
+
+    return Networks(
+        zoo=models.get,
+        weights=entry,
+        check=lambda spec: checked_report(spec, settings),
+        cap=settings.feature_cache_networks,
+    )
+
+
+def make_feature_maps(settings: Settings) -> FeatureMaps:
+    return FeatureMaps(settings.feature_cache_bytes)
+
+
+def open_network(
+    networks: Networks,
+    *,
+    zoo: str | None = None,
+    spec: NetworkSpec | None = None,
+    weights: str | None = None,
+    where: str = "net",
+) -> Network:
+    """networks.open with its errors as a 404 (unknown name or id) or a 422, naming the
+    request's field (`where`: the object that holds zoo, spec and weights)."""
+    try:
+        return networks.open(zoo=zoo, spec=spec, weights=weights)
+    except NetworkError as exc:
+        field = ".".join(part for part in (where, exc.field) if part)
+        status = 404 if isinstance(exc, NetworkNotFound) else 422
+        raise HTTPException(status, f"{field}: {exc.message}" if field else exc.message) from None
