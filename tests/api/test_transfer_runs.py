@@ -23,8 +23,11 @@ from server.net.train.transfer import feature_extractor_paths
 from server.net.weights import library as lib
 from server.net.weights.entry import torchvision_preprocess
 from server.store import Store
+from tests.api.test_pretrained import fake_resnet18, wait_ready
 from tests.api.test_runs import wait_done
 from tests.api.test_train_rules import imported
+from tests.net.data.test_archive import png, zip_of
+from tests.net.data.test_stream import RangeServer
 
 # An RGB network for the 4 synthetic shapes: (3,16,16) -> conv (4,16,16) -> pool (4,8,8)
 # -> flatten (256,) -> linear 4
@@ -130,3 +133,35 @@ def test_pretrained_networks_have_their_own_size_limit(tmp_path: Path) -> None:
         body = {"spec": RGB.model_dump(mode="json"), "config": config(source)}
         r = client.post("/api/runs", json=body)
         assert r.status_code == 422 and "CNNPLAY_MAX_FINETUNE_PARAMS" in r.json()["detail"]
+
+
+def test_fine_tune_downloaded_imagenet_weights_on_a_zip_of_photos(client: TestClient) -> None:
+    """The issue's flow through the API: official weights (a small fake checkpoint served
+    locally), a zip of the user's photos, the plan, the run."""
+    with RangeServer() as web:
+        fake_resnet18(client, web)
+        assert client.post("/api/pretrained/imagenet-resnet18/download").status_code == 202
+        assert wait_ready(client, "imagenet-resnet18")["status"] == "ready"
+    photos = {
+        f"{kind}/{i}.png": png(color, size=(260, 240))
+        for kind, color in (("daisy", (240, 230, 40)), ("rose", (200, 20, 40)))
+        for i in range(5)
+    }
+    files = {"file": ("flowers.zip", zip_of(photos), "application/zip")}
+    dataset = client.post("/api/datasets", files=files).json()
+    assert dataset["height"] == 224  # stored at ImageNet size
+    plan = client.post(
+        "/api/transfer/plan",
+        json={"source": "imagenet-resnet18", "mode": "frozen", "classes": 2},
+    ).json()
+    cfg = {
+        "dataset": dataset["name"],
+        "epochs": 2,
+        "batch_size": 4,
+        "init_from": plan["init_from"],
+        "frozen": plan["frozen"],
+    }
+    run = start(client, cfg, NetworkSpec.model_validate(plan["spec"]))
+    assert run["config"]["input_stats"] == {"mean": IMAGENET["mean"], "std": IMAGENET["std"]}
+    assert run["metrics"]["labels"] == ["daisy", "rose"]
+    assert client.get(f"/api/weights/run-{run['id']}").json()["init_from"] == "imagenet-resnet18"
