@@ -1,6 +1,9 @@
 // Connects the views: the part of the URL hash before "/" picks the view; the
 // rest belongs to that view (its shareable state). Each view is one module in
-// views/ exporting mount(element, hashRest) and, optionally, unmount().
+// views/ exporting mount(element, hashRest) and, optionally, unmount() and onHash().
+// Layers (tests/js/frontend_layout.test.mjs keeps them): a view (views/<v>.js and its
+// folder views/<v>/) imports only lib/ (pure, node-tested), api.js (the only fetch caller),
+// dom.js (the one element builder), widgets/ (pieces shared by views) and its own folder.
 const VIEWS = {
   design: () => import("./views/design.js"),
   conv: () => import("./views/conv.js"),

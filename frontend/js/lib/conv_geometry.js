@@ -54,11 +54,5 @@ export function poolStep(plane, i, j, geom, chosen) {
 /** Total steps of an animation over a rows x cols output window. */
 export const stepCount = (rows, cols) => rows * cols;
 
-/** Short number text: integers as they are, else up to 3 significant decimals. */
-export function fmt(v) {
-  if (v === null || v === undefined) return "";
-  if (!Number.isFinite(v)) return v > 0 ? "∞" : "−∞";
-  if (Number.isInteger(v)) return String(v);
-  const t = Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2);
-  return t.replace(/\.?0+$/, "").replace(/^-0$/, "0");
-}
+/** Short number text of a grid cell (lib/format.js cellText). */
+export { cellText as fmt } from "./format.js";

@@ -39,17 +39,18 @@ export class History {
   }
 
   undo() {
-    if (!this.canUndo) return this.present;
-    this.future.push(this.present);
-    this.present = this.past.pop();
-    this.lastKey = null;
-    return this.present;
+    return this.#travel(this.past, this.future);
   }
 
   redo() {
-    if (!this.canRedo) return this.present;
-    this.past.push(this.present);
-    this.present = this.future.pop();
+    return this.#travel(this.future, this.past);
+  }
+
+  /** Step to the last state of `from` (past or future), keeping the present in `to`. */
+  #travel(from, to) {
+    if (!from.length) return this.present;
+    to.push(this.present);
+    this.present = from.pop();
     this.lastKey = null;
     return this.present;
   }

@@ -3,76 +3,47 @@
 // State: the spec (undoable), the selected layer, the last /api/shapes report.
 // The whole spec lives in the hash (#design/<base64url>) so a link restores it.
 import * as api from "../api.js";
+import { loadDesign, saveDesign } from "../lib/design_store.js";
 import { decodeSpec, encodeSpec } from "../lib/hash_codec.js";
-import { compact } from "../lib/format.js";
 import { History } from "../lib/history.js";
 import * as L from "../lib/locks.js";
 import * as E from "../lib/spec_edit.js";
-import { h, download } from "./design/dom.js";
-import { downloadPng, downloadSvg, renderDiagram } from "./design/diagram.js";
+import { renderDiagram } from "./design/diagram.js";
 import { renderSaved } from "./design/files.js";
+import { countLayers, foldDeep } from "./design/folding.js";
 import { mountFormulaLab } from "./design/formula_lab.js";
 import { renderLayerForm } from "./design/layer_form.js";
 import { renderLayerList } from "./design/layer_list.js";
 import { renderPalette } from "./design/palette.js";
+import { skeleton } from "./design/skeleton.js";
 import { renderInputEditor, renderLayerStats, renderTotals } from "./design/summary.js";
+import { BLANK, TEMPLATES } from "./design/templates.js";
+import { exportAs, fileName, fillStartMenu, share } from "./design/toolbar.js";
 
 const DEBOUNCE_MS = 150;
-const BLANK = { name: "Untitled", input: { channels: 1, height: 28, width: 28 }, layers: [] };
-// A small starting point (data, like a zoo entry; every value is explicit on purpose).
-const TEMPLATES = {
-  small_cnn: {
-    name: "Small CNN",
-    input: { channels: 1, height: 28, width: 28 },
-    layers: [
-      { type: "conv2d", out_channels: 8, kernel_size: 3, padding: 1 },
-      { type: "relu" },
-      { type: "maxpool2d", kernel_size: 2 },
-      { type: "conv2d", out_channels: 16, kernel_size: 3, padding: 1 },
-      { type: "relu" },
-      { type: "maxpool2d", kernel_size: 2 },
-      { type: "flatten" },
-      { type: "linear", out_features: 10 },
-    ],
-  },
-  residual_demo: {
-    name: "Residual demo",
-    input: { channels: 3, height: 32, width: 32 },
-    layers: [
-      { type: "conv2d", out_channels: 16, kernel_size: 3, padding: 1 },
-      {
-        type: "residual",
-        body: [
-          { type: "conv2d", out_channels: 16, kernel_size: 3, padding: 1 },
-          { type: "batchnorm2d" },
-          { type: "relu" },
-        ],
-        shortcut: [],
-        merge: "add",
-      },
-      { type: "global_avgpool2d" },
-      { type: "flatten" },
-      { type: "linear", out_features: 10 },
-    ],
-  },
-};
 
 let st = null; // the mounted view's state; null when unmounted
 let kept = null; // the design when the view was left for another tab, restored on return
 // The current design is also kept in localStorage, where the feature-map and training
-// views pick it up as "the design", and a reload without a link restores it.
-const DESIGN_KEY = "cnnplay.design";
-
-function storedDesign() {
-  try {
-    return JSON.parse(localStorage.getItem(DESIGN_KEY) || "null");
-  } catch {
-    return null;
-  }
-}
+// views pick it up as "the design" (lib/design_store.js), and a reload without a link restores it.
 
 export async function mount(el, hashRest) {
-  const ui = skeleton();
+  const ui = skeleton({
+    onStart,
+    rename: (name) => commit(E.setField(spec(), "", "name", name), { key: "name", keepForm: true }),
+    undo: () => {
+      st.history.undo();
+      refresh();
+    },
+    redo: () => {
+      st.history.redo();
+      refresh();
+    },
+    save,
+    share: () => share(st.ui, spec(), [...st.locked], say),
+    exportAs: (kind) => exportAs(kind, spec(), say),
+    fileName: () => fileName(spec()),
+  });
   el.replaceChildren(ui.root);
   st = {
     ui,
@@ -103,12 +74,12 @@ export async function mount(el, hashRest) {
   st.types = schemas?.types ?? {};
   st.network = schemas?.network ?? null;
   renderPalette(ui.palette, st.types, addLayer);
-  fillStartMenu(ui.start);
+  fillStartMenu(ui.start, () => st === me);
   mountFormulaLab(ui.lab);
   const [specText, hashLocks] = L.splitHash(hashRest ?? "");
   const fromHash = specText ? decodeSpec(specText) : null;
   st.locked = new Set(fromHash ? hashLocks : L.storedLocks());
-  st.history.reset(fromHash ?? kept ?? storedDesign() ?? structuredClone(BLANK));
+  st.history.reset(fromHash ?? kept ?? loadDesign() ?? structuredClone(BLANK));
   st.collapsed = foldDeep(spec());
   refresh();
   refreshSaved();
@@ -235,19 +206,6 @@ function focusRow(path) {
   );
 }
 
-/** Big networks open with their nested blocks folded (a ResNet stage shows its blocks). */
-function foldDeep(s) {
-  const folded = new Set();
-  if (countLayers(s.layers) <= 60) return folded;
-  const walk = (layers, prefix, depth) =>
-    layers.forEach((l, i) => {
-      const path = `${prefix}.${i}`;
-      if (E.isBlock(l) && depth >= 1) folded.add(path);
-      for (const [seg, sub] of E.childStacks(l)) walk(sub, `${path}.${seg}`, depth + 1);
-    });
-  walk(s.layers, "layers", 0);
-  return folded;
-}
 
 function load(next, { undoable = true } = {}) {
   st.collapsed = foldDeep(next);
@@ -321,11 +279,6 @@ function renderShapes(focus = false) {
   renderLayerStats(ui.stats, row, err);
 }
 
-const countLayers = (layers) =>
-  layers.reduce(
-    (n, l) => n + 1 + E.childStacks(l).reduce((m, [, sub]) => m + countLayers(sub), 0),
-    0,
-  );
 
 function onField(key, value) {
   commit(E.setField(spec(), st.selected, key, value), {
@@ -341,7 +294,7 @@ function onInput(key, value) {
 function writeHash(s) {
   const enc = encodeSpec(s) + L.lockSuffix([...st.locked]);
   st.lastHash = enc;
-  localStorage.setItem(DESIGN_KEY, JSON.stringify(s));
+  saveDesign(s);
   L.storeLocks([...st.locked]);
   const want = `#design/${enc}`;
   if (location.hash !== want) history.replaceState(null, "", want);
@@ -372,37 +325,8 @@ function requestShapes() {
   }, DEBOUNCE_MS);
 }
 
-// --- start menu, saving, sharing, exporting --------------------------------------------
+// --- starting points and saving ------------------------------------------------------
 
-async function fillStartMenu(sel) {
-  let zoo = [];
-  try {
-    zoo = await api.zooList();
-  } catch {
-    /* the zoo endpoint may not exist yet: templates still work */
-  }
-  if (!st) return;
-  const opt = (value, text) => h("option", { value }, text);
-  sel.replaceChildren(
-    opt("", "New from…"),
-    opt("blank", "Blank network"),
-    h(
-      "optgroup",
-      { label: "Templates" },
-      opt("t:small_cnn", "Small CNN"),
-      opt("t:residual_demo", "Residual demo"),
-    ),
-    ...[...new Set(zoo.map((z) => z.category ?? "zoo"))].map((cat) =>
-      h(
-        "optgroup",
-        { label: `Zoo: ${cat}` },
-        zoo
-          .filter((z) => (z.category ?? "zoo") === cat)
-          .map((z) => opt(`zoo:${z.name}`, `${z.title ?? z.name} (${compact(z.params)} params)`)),
-      ),
-    ),
-  );
-}
 
 async function onStart(e) {
   const v = e.target.value;
@@ -465,210 +389,4 @@ function refreshSaved() {
       }
     },
   });
-}
-
-async function share() {
-  const locks = L.lockSuffix([...st.locked]);
-  const link = `${location.origin}${location.pathname}#design/${encodeSpec(spec())}${locks}`;
-  st.ui.shareLink.value = link;
-  st.ui.shareBox.hidden = false;
-  try {
-    await navigator.clipboard.writeText(link);
-    say("Link copied to the clipboard.");
-  } catch {
-    say("Copy the link below to share this design.");
-    st.ui.shareLink.select();
-  }
-}
-
-const fileName = () => (spec().name || "network").replace(/[^\w.-]+/g, "_");
-
-async function exportAs(kind) {
-  try {
-    say(`Exporting ${kind === "onnx" ? "ONNX" : "PyTorch"}…`);
-    if (kind === "onnx") download(await api.exportOnnx(spec()), `${fileName()}.onnx`);
-    else
-      download(
-        new Blob([await api.exportPytorch(spec())], { type: "text/x-python" }),
-        `${fileName()}.py`,
-      );
-    say("Exported.");
-  } catch (e) {
-    say(`Export failed: ${e.message}`, true);
-  }
-}
-
-// --- the page's bones -------------------------------------------------------------------
-
-function skeleton() {
-  const ui = {};
-  ui.start = h("select", { "data-testid": "start", "aria-label": "Start from", onchange: onStart });
-  ui.name = h("input", {
-    class: "net-name",
-    "data-testid": "net-name",
-    "aria-label": "Network name",
-    maxlength: 200,
-    oninput: (e) =>
-      commit(E.setField(spec(), "", "name", e.target.value), { key: "name", keepForm: true }),
-  });
-  ui.undo = h(
-    "button",
-    {
-      type: "button",
-      title: "Undo (Ctrl+Z)",
-      "data-testid": "undo",
-      onclick: () => {
-        st.history.undo();
-        refresh();
-      },
-    },
-    "↶ Undo",
-  );
-  ui.redo = h(
-    "button",
-    {
-      type: "button",
-      title: "Redo (Ctrl+Shift+Z)",
-      "data-testid": "redo",
-      onclick: () => {
-        st.history.redo();
-        refresh();
-      },
-    },
-    "↷ Redo",
-  );
-  ui.status = h("span", {
-    class: "status",
-    role: "status",
-    "aria-live": "polite",
-    "data-testid": "toolbar-status",
-  });
-  ui.shareLink = h("input", {
-    readonly: true,
-    "data-testid": "share-link",
-    "aria-label": "Share link",
-    onfocus: (e) => e.target.select(),
-  });
-  ui.shareBox = h(
-    "div",
-    { class: "share-box", hidden: true },
-    h("span", {}, "Share link"),
-    ui.shareLink,
-  );
-  ui.input = h("div", { class: "input-editor" });
-  ui.totals = h("div", { class: "totals", "aria-live": "polite" });
-  ui.count = h("span", { class: "muted" });
-  ui.list = h("div", { class: "layer-list", "data-testid": "layer-list" });
-  ui.palette = h("nav", { class: "panel palette", "aria-label": "Layer palette" });
-  ui.form = h("div", { class: "form-wrap" });
-  ui.stats = h("div", { class: "stats-wrap" });
-  ui.diagram = h("div", { class: "diagram", "data-testid": "diagram" });
-  ui.saved = h("div", { class: "saved" });
-  ui.lab = h("section", { class: "panel lab", "aria-label": "Formula lab" });
-  ui.root = h(
-    "div",
-    { class: "designer" },
-    h(
-      "div",
-      { class: "d-toolbar panel" },
-      ui.name,
-      ui.start,
-      h("span", { class: "sep" }),
-      ui.undo,
-      ui.redo,
-      h("span", { class: "sep" }),
-      h(
-        "button",
-        { type: "button", class: "primary", "data-testid": "save", onclick: save },
-        "Save",
-      ),
-      h("button", { type: "button", "data-testid": "share", onclick: share }, "Share link"),
-      h(
-        "button",
-        { type: "button", "data-testid": "export-py", onclick: () => exportAs("py") },
-        "PyTorch",
-      ),
-      h(
-        "button",
-        { type: "button", "data-testid": "export-onnx", onclick: () => exportAs("onnx") },
-        "ONNX",
-      ),
-      ui.status,
-      ui.shareBox,
-    ),
-    ui.palette,
-    h(
-      "section",
-      { class: "panel d-main", "aria-label": "Layers" },
-      h("div", { class: "d-head" }, ui.input, ui.count),
-      ui.totals,
-      h(
-        "div",
-        { class: "list-head muted", "aria-hidden": "true" },
-        h("span", {}, "Layer"),
-        h("span", {}, "Output"),
-        h("span", {}, "Params"),
-        h("span", {}, "MACs"),
-        h("span", {}),
-      ),
-      ui.list,
-    ),
-    h(
-      "div",
-      { class: "d-side" },
-      h("section", { class: "panel inspector", "aria-label": "Selected layer" }, ui.form, ui.stats),
-      h(
-        "section",
-        { class: "panel", "aria-label": "Diagram" },
-        h(
-          "div",
-          { class: "panel-head" },
-          h("h2", {}, "Diagram"),
-          h(
-            "button",
-            {
-              type: "button",
-              class: "small",
-              "aria-pressed": "false",
-              title: "Fit the diagram to the panel's width",
-              onclick: (e) => {
-                const on = ui.diagram.classList.toggle("fit");
-                e.target.setAttribute("aria-pressed", String(on));
-              },
-            },
-            "Fit",
-          ),
-          h(
-            "button",
-            {
-              type: "button",
-              class: "small",
-              "data-testid": "dl-svg",
-              onclick: () => downloadSvg(ui.diagram, fileName()),
-            },
-            "SVG",
-          ),
-          h(
-            "button",
-            {
-              type: "button",
-              class: "small",
-              "data-testid": "dl-png",
-              onclick: () => downloadPng(ui.diagram, fileName()),
-            },
-            "PNG",
-          ),
-        ),
-        ui.diagram,
-      ),
-      h(
-        "section",
-        { class: "panel", "aria-label": "Saved designs" },
-        h("h2", {}, "Saved designs"),
-        ui.saved,
-      ),
-      ui.lab,
-    ),
-  );
-  return ui;
 }

@@ -1,6 +1,6 @@
 // "Inside learning" view (issue 8): small panels that show how learning works on
 // real PyTorch numbers. Each panel is one module in learn/ exporting mount(el) -> {destroy}.
-import { h } from "./train/dom.js";
+import { h } from "../dom.js";
 import { optimizerPanel } from "./learn/optimizers.js";
 import { ewaPanel } from "./learn/ewa.js";
 import { gradcheckPanel } from "./learn/gradcheck.js";

@@ -1,6 +1,6 @@
 // The network drawn as SVG from lib/diagram_layout.js, and its SVG/PNG downloads.
 import { layoutNetwork } from "../../lib/diagram_layout.js";
-import { download, s } from "./dom.js";
+import { download, s } from "../../dom.js";
 
 const FILL = {
   conv2d: "#dbeafe",

@@ -2,7 +2,7 @@
 // endpoint not existing yet (the list says so instead of failing).
 import { deleteNetwork, listNetworks } from "../../api.js";
 import { thousands } from "../../lib/format.js";
-import { h } from "./dom.js";
+import { h } from "../../dom.js";
 
 export async function renderSaved(el, { onOpen, currentId }) {
   let items;

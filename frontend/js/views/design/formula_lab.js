@@ -2,7 +2,7 @@
 // (a one-conv spec through /api/shapes) and the picture shows the padded input with
 // the filter's positions along one row. The browser never recomputes the size.
 import { shapes } from "../../api.js";
-import { h, s } from "./dom.js";
+import { h, s } from "../../dom.js";
 
 const KNOBS = [
   ["n", "input size n", 1, 16, 7],

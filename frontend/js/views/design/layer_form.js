@@ -1,6 +1,6 @@
 // The selected layer's settings, built from its JSON schema in /api/layers: bounds,
 // enums and defaults come from the server (a field left empty uses its default).
-import { h } from "./dom.js";
+import { h } from "../../dom.js";
 
 const CHILDREN = new Set(["type", "layers", "body", "shortcut", "branches"]);
 

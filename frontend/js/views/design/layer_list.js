@@ -6,7 +6,7 @@
 // everything inside it.
 import { compact, shapeText, thousands } from "../../lib/format.js";
 import { childStacks, isBlock, splitPath } from "../../lib/spec_edit.js";
-import { h, s } from "./dom.js";
+import { h, s } from "../../dom.js";
 
 const SHORT = {
   out_channels: "out",

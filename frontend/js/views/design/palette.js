@@ -1,5 +1,5 @@
 // The palette: every layer type from /api/layers, grouped by its category.
-import { h } from "./dom.js";
+import { h } from "../../dom.js";
 
 const ORDER = [
   "convolution",

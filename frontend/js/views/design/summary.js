@@ -1,7 +1,7 @@
 // The network's input editor (fields from the NetworkSpec schema's InputSpec) and
 // its totals from the latest /api/shapes answer.
 import { compact, shapeText, thousands } from "../../lib/format.js";
-import { h } from "./dom.js";
+import { h } from "../../dom.js";
 
 export function renderInputEditor(el, spec, networkSchema, onChange) {
   const props = networkSchema?.$defs?.InputSpec?.properties ?? {};

@@ -1,7 +1,7 @@
 // Pretrained vs fine-tuned (issue 7): a run started from shipped weights shows its
 // first-layer filters beside the pretrained ones on one colour scale, each filter's
 // relative L2 change, and how far every layer moved (frozen layers: exactly 0).
-import { h } from "./dom.js";
+import { h } from "../../dom.js";
 import { filterCanvas, floats, range } from "./render.js";
 
 const pctText = (x) => (x == null ? "new" : x === 0 ? "0%" : x < 0.001 ? "<0.1%" : `${(x * 100).toFixed(1)}%`);

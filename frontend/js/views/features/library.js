@@ -2,7 +2,8 @@
 // runs and imported files, grouped, each labelled with its held-out accuracy; and the
 // Import / Download / Delete controls for the picked entry.
 import * as api from "../../api.js";
-import { h } from "./dom.js";
+import { h } from "../../dom.js";
+import { percent as pct } from "../../lib/format.js";
 
 export const GROUPS = [
   ["shipped", "Shipped (trained)"],
@@ -10,7 +11,6 @@ export const GROUPS = [
   ["upload", "Imported weights"],
 ];
 
-export const pct = (acc) => (acc == null ? "" : `${(acc * 100).toFixed(1)}%`);
 
 export function labelOf(entry) {
   const acc = entry.accuracy == null ? "" : ` · ${pct(entry.accuracy)} held out`;

@@ -68,21 +68,24 @@ export function floats(obj) {
   return new Float32Array(bytes.buffer);
 }
 
-/** A (h, w) float array drawn on its own lo..hi scale onto a canvas. */
-export function valuesCanvas(values, h, w, lo, hi, limit = values.length) {
+/** A w x h canvas whose pixel i (row-major) has the colour rgb(i) = [r, g, b], opaque. */
+function pixelCanvas(w, h, rgb) {
   const canvas = document.createElement("canvas");
   canvas.width = w;
   canvas.height = h;
   const ctx = canvas.getContext("2d");
   const img = ctx.createImageData(w, h);
-  const span = hi > lo ? hi - lo : 1;
-  for (let i = 0; i < w * h; i++) {
-    const pad = i >= limit || Number.isNaN(values[i]);
-    const [r, g, b] = pad ? [240, 240, 240] : COLORMAP[Math.round(((values[i] - lo) / span) * 255)];
-    img.data.set([r, g, b, 255], i * 4);
-  }
+  for (let i = 0; i < w * h; i++) img.data.set([...rgb(i), 255], i * 4);
   ctx.putImageData(img, 0, 0);
   return canvas;
+}
+
+/** A (h, w) float array drawn on its own lo..hi scale onto a canvas. */
+export function valuesCanvas(values, h, w, lo, hi, limit = values.length) {
+  const span = hi > lo ? hi - lo : 1;
+  return pixelCanvas(w, h, (i) =>
+    i >= limit || Number.isNaN(values[i]) ? [240, 240, 240] : COLORMAP[Math.round(((values[i] - lo) / span) * 255)],
+  );
 }
 
 export function range(values) {
@@ -96,24 +99,11 @@ export function range(values) {
   return lo <= hi ? [lo, hi] : [0, 0];
 }
 
-export const fmt = (v) =>
-  v == null ? "–" : Math.abs(v) >= 1000 || (Math.abs(v) < 0.001 && v !== 0) ? v.toExponential(3) : v.toFixed(4);
-
 /** Filter o of a (out, cin, kh, kw) weight array as a canvas on lo..hi: RGB when it has
  * three input channels (one colour each), else its first input channel. */
 export function filterCanvas(w, o, cin, kh, kw, lo, hi) {
   const per = cin * kh * kw;
   if (cin !== 3) return valuesCanvas(w.subarray(o * per, o * per + kh * kw), kh, kw, lo, hi);
-  const c = document.createElement("canvas");
-  c.width = kw;
-  c.height = kh;
-  const ctx = c.getContext("2d");
-  const img = ctx.createImageData(kw, kh);
   const span = hi > lo ? hi - lo : 1;
-  for (let i = 0; i < kh * kw; i++) {
-    for (let ch = 0; ch < 3; ch++) img.data[i * 4 + ch] = ((w[o * per + ch * kh * kw + i] - lo) / span) * 255;
-    img.data[i * 4 + 3] = 255;
-  }
-  ctx.putImageData(img, 0, 0);
-  return c;
+  return pixelCanvas(kw, kh, (i) => [0, 1, 2].map((ch) => ((w[o * per + ch * kh * kw + i] - lo) / span) * 255));
 }

@@ -2,22 +2,21 @@
 // slider and a bias-correction toggle. The numbers come from POST /api/learning/ewa.
 import uPlot from "uplot";
 import * as api from "../../api.js";
-import { h } from "../train/dom.js";
+import { h } from "../../dom.js";
+import { errorLine, hideError, intro, rangeWithOutput, showError } from "../../widgets/panel.js";
 
 const N = 365;
 
 export function ewaPanel(root) {
   const state = { beta: 0.9, bias: true, seq: 0 };
-  const betaOut = h("output", {}, "0.900");
-  const slider = h("input", {
-    type: "range", name: "beta", min: "0.5", max: "0.999", step: "0.001", value: "0.9",
-    "aria-label": "beta",
-    oninput: () => {
-      state.beta = Number(slider.value);
-      betaOut.textContent = state.beta.toFixed(3);
+  const { input: slider, output: betaOut } = rangeWithOutput(
+    { name: "beta", min: "0.5", max: "0.999", step: "0.001", value: "0.9", "aria-label": "beta" },
+    3,
+    (beta) => {
+      state.beta = beta;
       refresh();
     },
-  });
+  );
   const toggle = h("input", {
     type: "checkbox", name: "bias_correction", checked: true,
     onchange: () => {
@@ -27,10 +26,9 @@ export function ewaPanel(root) {
   });
   const window_ = h("p", { class: "ewa-window", "data-testid": "ewa-window" });
   const chartEl = h("div", { class: "ewa-chart", "data-testid": "ewa-chart" });
-  const error = h("p", { class: "error", hidden: true });
+  const error = errorLine();
   root.append(
-    h("h2", {}, "Exponentially weighted averages"),
-    h("p", { class: "muted" }, [
+    ...intro("Exponentially weighted averages", [
       "A year of noisy daily temperatures θ and their running average v",
       h("sub", {}, "t"), " = β v", h("sub", {}, "t−1"), " + (1 − β) θ", h("sub", {}, "t"),
       ", starting from v", h("sub", {}, "0"), " = 0. Momentum, RMSprop and Adam keep averages like this of the gradient.",
@@ -101,11 +99,10 @@ export function ewaPanel(root) {
     try {
       const data = await api.learningEwa({ beta: state.beta, bias_correction: state.bias, n: N, seed: 0, noise: 4 });
       if (seq !== state.seq) return;
-      error.hidden = true;
+      hideError(error);
       draw(data);
     } catch (e) {
-      error.hidden = false;
-      error.textContent = e.message;
+      showError(error, e.message);
     }
   }
   load();

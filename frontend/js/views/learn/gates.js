@@ -3,8 +3,9 @@
 // and the hidden state; hovering a step highlights the image row read at that step.
 // Numbers come from POST /api/learning/gates (the layer unrolled with its own weights).
 import * as api from "../../api.js";
-import { h } from "../train/dom.js";
-import { drawPad } from "../features/draw.js";
+import { h } from "../../dom.js";
+import { errorLine, hideError, intro, showError } from "../../widgets/panel.js";
+import { drawPad } from "../../widgets/draw.js";
 
 const ROW_PX = 8; // screen pixels per step (and per image row)
 const UNIT_PX = 2; // screen pixels per hidden unit
@@ -83,10 +84,9 @@ export function gatesPanel(root) {
       h("button", { type: "button", onclick: () => pad.clear() }, "Clear"),
     ]),
   ]);
-  const error = h("p", { class: "error", hidden: true });
+  const error = errorLine();
   root.append(
-    h("h2", {}, "LSTM and GRU: gates, step by step"),
-    h("p", { class: "muted" }, [
+    ...intro("LSTM and GRU: gates, step by step", [
       "A recurrent net reads a digit one row at a time: 28 steps, each a row of 28 pixels. At every step ",
       "its gates (sigmoids between 0 and 1) decide what to forget, what to write and what to show. ",
       "Each map below has one row per step and one column per hidden unit; the last hidden state is classified.",
@@ -205,14 +205,13 @@ export function gatesPanel(root) {
     try {
       const d = await api.learningGates({ weights: state.weights, ...image });
       if (my !== state.seq) return;
-      error.hidden = true;
+      hideError(error);
       draw(d);
       root.dataset.weights = state.weights;
       root.dataset.digit = String(state.digit);
     } catch (e) {
       if (my !== state.seq) return;
-      error.textContent = e.message;
-      error.hidden = false;
+      showError(error, e.message);
     } finally {
       if (my === state.seq) root.removeAttribute("aria-busy");
     }
@@ -245,8 +244,7 @@ export function gatesPanel(root) {
       if (!nets.length) throw new Error("No network with an LSTM or GRU layer is available.");
       refresh();
     } catch (e) {
-      error.textContent = e.message;
-      error.hidden = false;
+      showError(error, e.message);
     }
   })();
 

@@ -2,31 +2,23 @@
 // on a log scale with the "fine" (< 1e-7) and "bug" (>= 1e-3) bands. Numbers come from
 // POST /api/learning/gradcheck; a "break a layer" toggle inserts a layer with a wrong backward.
 import * as api from "../../api.js";
-import { h } from "../train/dom.js";
+import { loadDesign } from "../../lib/design_store.js";
+import { h } from "../../dom.js";
+import { errorLine, hideError, intro, showError } from "../../widgets/panel.js";
+import { logPercent } from "../../lib/format.js";
 
-const DESIGN_KEY = "cnnplay.design";
 const SMALL_ZOO = ["tiny_inception", "tiny_densenet", "tiny_resnet", "lenet5_mnist", "mnist_cnn"];
 const LOG_MIN = -12; // bar axis: 1e-12 .. 1e0
 const LOG_MAX = 0;
 
-function designSpec() {
-  try {
-    return JSON.parse(localStorage.getItem(DESIGN_KEY) || "null");
-  } catch {
-    return null;
-  }
-}
 
-const pct = (rel) => {
-  const lg = rel > 0 ? Math.log10(rel) : LOG_MIN;
-  return (100 * (Math.min(LOG_MAX, Math.max(LOG_MIN, lg)) - LOG_MIN)) / (LOG_MAX - LOG_MIN);
-};
+const pct = (rel) => logPercent(rel, LOG_MIN, LOG_MAX);
 
 export function gradcheckPanel(root) {
   let seq = 0;
   const source = h("select", { name: "gc-net", "aria-label": "network" }, [
     h("option", { value: "tiny" }, "Tiny mixed net (conv, BN, residual, parallel, GRU, LSTM)"),
-    designSpec() ? h("option", { value: "design" }, "Your design") : null,
+    loadDesign() ? h("option", { value: "design" }, "Your design") : null,
     ...SMALL_ZOO.map((n) => h("option", { value: `zoo:${n}` }, `Zoo: ${n}`)),
   ]);
   const broken = h("input", { type: "checkbox", name: "gc-broken" });
@@ -34,10 +26,9 @@ export function gradcheckPanel(root) {
   const summary = h("p", { class: "gc-summary", "data-testid": "gc-summary" });
   const bars = h("div", { class: "gc-bars", "data-testid": "gc-bars" });
   const foot = h("p", { class: "muted gc-foot" });
-  const error = h("p", { class: "error", hidden: true });
+  const error = errorLine();
   root.append(
-    h("h2", {}, "Gradient checking"),
-    h("p", { class: "muted" }, [
+    ...intro("Gradient checking", [
       "For a sample of each layer's weights, compare backprop's gradient g with the two-sided difference ",
       "(J(θ+ε) − J(θ−ε)) / 2ε, in float64. The relative difference ‖g",
       h("sub", {}, "num"), " − g‖ / (‖g", h("sub", {}, "num"), "‖ + ‖g‖) should be tiny.",
@@ -70,14 +61,14 @@ export function gradcheckPanel(root) {
 
   async function specFor(value) {
     if (value === "tiny") return null;
-    if (value === "design") return designSpec();
+    if (value === "design") return loadDesign();
     return api.zooSpec(value.slice(4));
   }
 
   async function refresh() {
     const my = ++seq;
     run.disabled = true;
-    error.hidden = true;
+    hideError(error);
     summary.textContent = "Checking…";
     try {
       const spec = await specFor(source.value);
@@ -89,8 +80,7 @@ export function gradcheckPanel(root) {
     } catch (e) {
       if (my !== seq) return;
       summary.textContent = "";
-      error.textContent = e.message;
-      error.hidden = false;
+      showError(error, e.message);
     } finally {
       if (my === seq) run.disabled = false;
     }

@@ -4,11 +4,14 @@
 // real training runs (POST /api/runs with the specs of /api/learning/gradflow/comparison,
 // probe on) whose "gradflow" events are drawn live as per-layer gradient-norm curves.
 import * as api from "../../api.js";
-import { h } from "../train/dom.js";
-import { histStrip, layerNormData, layerSeries, livePlot, logOpts, pos } from "./flow_charts.js";
-import { fmt, histCanvas } from "./histogram.js";
+import { loadDesign } from "../../lib/design_store.js";
+import { isFinished } from "../../lib/runs.js";
+import { h } from "../../dom.js";
+import { errorLine, hideError, intro, showError } from "../../widgets/panel.js";
+import { histStrip, layerNormData, layerSeries, livePlot, logOpts, pos } from "../../widgets/flow_charts.js";
+import { logPercent, sig3 as fmt } from "../../lib/format.js";
+import { histCanvas } from "../../widgets/histogram.js";
 
-const DESIGN_KEY = "cnnplay.design";
 const PRESETS = [
   ["sigmoid", "Sigmoid, plain (Xavier init)"],
   ["relu_he", "ReLU + He init"],
@@ -20,18 +23,8 @@ const RUN_COLORS = { sigmoid: "#c92a2a", relu_he: "#0b63ce", batchnorm: "#2b8a3e
 const LOG_MIN = -8; // gradient-norm bars: 1e-8 .. 1e2
 const LOG_MAX = 2;
 
-function designSpec() {
-  try {
-    return JSON.parse(localStorage.getItem(DESIGN_KEY) || "null");
-  } catch {
-    return null;
-  }
-}
 
-const pct = (v) => {
-  const lg = v > 0 ? Math.log10(v) : LOG_MIN;
-  return (100 * (Math.min(LOG_MAX, Math.max(LOG_MIN, lg)) - LOG_MIN)) / (LOG_MAX - LOG_MIN);
-};
+const pct = (v) => logPercent(v, LOG_MIN, LOG_MAX);
 
 function numberField(name, label, value, min, max) {
   const input = h("input", { type: "number", name, value: String(value), min: String(min), max: String(max), step: "1" });
@@ -61,7 +54,7 @@ function flowRows(layers) {
 
 function initSection(root) {
   let seq = 0;
-  const design = designSpec();
+  const design = loadDesign();
   const source = h("select", { name: "gf-net", "aria-label": "network" }, [
     ...PRESETS.map(([k, t]) => h("option", { value: `preset:${k}` }, t)),
     design ? h("option", { value: "design" }, "Your design") : null,
@@ -74,7 +67,7 @@ function initSection(root) {
   ]);
   const summary = h("p", { class: "gf-summary", "data-testid": "gf-summary" });
   const rows = h("div", { class: "gf-rows", "data-testid": "gf-rows" });
-  const error = h("p", { class: "error", hidden: true });
+  const error = errorLine();
   const head = h("div", { class: "gf-row gf-head", "aria-hidden": "true" }, [
     h("span", {}, "layer → activation"),
     h("span", { class: "gf-ticks" }, [-8, -6, -4, -2, 0, 2].map((e) => h("span", { style: `left:${pct(10 ** e)}%` }, `1e${e}`))),
@@ -99,7 +92,7 @@ function initSection(root) {
 
   async function refresh() {
     const my = ++seq;
-    error.hidden = true;
+    hideError(error);
     depth.input.disabled = !source.value.startsWith("preset:");
     try {
       const body = { batch_size: 64, seed: 0 };
@@ -108,7 +101,7 @@ function initSection(root) {
         body.preset = source.value.slice(7);
         body.depth = Number(depth.input.value) || 10;
       } else {
-        body.spec = source.value === "design" ? designSpec() : await api.zooSpec(source.value.slice(4));
+        body.spec = source.value === "design" ? loadDesign() : await api.zooSpec(source.value.slice(4));
       }
       const data = await api.learningGradflow(body);
       if (my !== seq) return;
@@ -128,8 +121,7 @@ function initSection(root) {
       rows.replaceChildren(...flowRows(data.layers));
     } catch (e) {
       if (my !== seq) return;
-      error.textContent = e.message;
-      error.hidden = false;
+      showError(error, e.message);
     }
   }
   source.addEventListener("change", refresh);
@@ -152,7 +144,7 @@ function comparisonSection(root) {
   const firstHead = h("h4", { hidden: true }, "First layer's gradient norm, all four runs");
   const firstEl = h("div", { class: "gf-first", "data-testid": "cmp-first" });
   const overTime = h("div", { class: "gf-overtime" });
-  const error = h("p", { class: "error", hidden: true });
+  const error = errorLine();
   root.append(
     h("div", { class: "gf-cmp" }, [
       h("h3", {}, "The classic comparison, while training"),
@@ -231,7 +223,7 @@ function comparisonSection(root) {
   function setStatus(r, text, kind) {
     r.card.dataset.status = kind;
     r.status.textContent = text;
-    const done = runs.filter((x) => ["done", "failed", "diverged", "cancelled"].includes(x.card.dataset.status)).length;
+    const done = runs.filter((x) => isFinished(x.card.dataset.status)).length;
     status.textContent = `${done} of ${runs.length} runs finished.`;
     if (done === runs.length) {
       start.disabled = false;
@@ -268,7 +260,7 @@ function comparisonSection(root) {
 
   start.addEventListener("click", async () => {
     clear();
-    error.hidden = true;
+    hideError(error);
     start.disabled = true;
     status.textContent = "Starting four runs…";
     const body = Object.fromEntries(Object.entries(fields).map(([k, f]) => [k, Number(f.input.value)]));
@@ -314,8 +306,7 @@ function comparisonSection(root) {
       }
       status.textContent = "Running (two at a time; the others wait in the queue)…";
     } catch (e) {
-      error.textContent = e.message;
-      error.hidden = false;
+      showError(error, e.message);
       start.disabled = false;
       status.textContent = "";
     }
@@ -326,8 +317,7 @@ function comparisonSection(root) {
 
 export function gradflowPanel(root) {
   root.append(
-    h("h2", {}, "Gradient flow"),
-    h("p", { class: "muted" }, [
+    ...intro("Gradient flow", [
       "How big is each layer's gradient ‖dL/dW‖ when it reaches that layer? In a deep sigmoid network it shrinks ",
       "on the way back (σ′ ≤ ¼ per layer), so the first layers barely learn: vanishing gradients. ",
       "Next to each layer, the distribution of the activations that follow it.",

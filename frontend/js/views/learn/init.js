@@ -4,8 +4,10 @@
 // Numbers come from POST /api/learning/init and are recomputed as the controls change.
 import uPlot from "uplot";
 import * as api from "../../api.js";
-import { h } from "../train/dom.js";
-import { fmt, histCanvas } from "./histogram.js";
+import { h } from "../../dom.js";
+import { errorLine, hideError, intro, showError } from "../../widgets/panel.js";
+import { sig3 as fmt } from "../../lib/format.js";
+import { histCanvas } from "../../widgets/histogram.js";
 
 const INIT_COLORS = { zeros: "#868e96", small: "#c92a2a", xavier: "#0b63ce", he: "#2b8a3e" };
 const WIDTHS = [32, 64, 128, 256, 512];
@@ -24,10 +26,9 @@ export function initPanel(root) {
   const verdict = h("ul", { class: "init-verdict", "data-testid": "init-verdict" });
   const chartEl = h("div", { class: "init-chart", "data-testid": "init-chart" });
   const grid = h("div", { class: "init-grid", "data-testid": "init-grid" });
-  const error = h("p", { class: "error", hidden: true });
+  const error = errorLine();
   root.append(
-    h("h2", {}, "Initialization"),
-    h("p", { class: "muted" }, [
+    ...intro("Initialization", [
       "256 random inputs x ~ N(0, 1) through a stack of layers h = act(W h) without biases. ",
       "Too small weights shrink the signal layer by layer until it is gone; Xavier (σ² = 1/fan_in for square layers) ",
       "suits tanh, He (σ² = 2/fan_in) suits ReLU, which zeroes half of its inputs; all-zero weights make every unit the same.",
@@ -129,7 +130,7 @@ export function initPanel(root) {
         bins: 30,
       });
       if (my !== state.seq) return;
-      error.hidden = true;
+      hideError(error);
       grid.dataset.activation = data.activation;
       grid.dataset.depth = String(data.depth);
       drawVerdict(data);
@@ -137,8 +138,7 @@ export function initPanel(root) {
       drawGrid(data);
     } catch (e) {
       if (my !== state.seq) return;
-      error.textContent = e.message;
-      error.hidden = false;
+      showError(error, e.message);
     }
   }
 

@@ -5,7 +5,10 @@
 // contours, the L1 diamond and the L2 circle of one budget, and where each optimum lands.
 import uPlot from "uplot";
 import * as api from "../../api.js";
-import { h } from "../train/dom.js";
+import { h } from "../../dom.js";
+import { errorLine, hideError, intro, rangeWithOutput, showError } from "../../widgets/panel.js";
+import { percent as pct } from "../../lib/format.js";
+import { isFinished } from "../../lib/runs.js";
 
 const THRESHOLD = 1e-3;
 const BINS = 61;
@@ -24,7 +27,6 @@ const SPEC = {
   ],
 };
 
-const pct = (v) => `${(v * 100).toFixed(1)}%`;
 
 function numberInput(name, label, value, attrs = {}) {
   const input = h("input", { type: "number", name, value: String(value), "aria-label": label, ...attrs });
@@ -43,23 +45,21 @@ export function l1l2Panel(root) {
   });
   const status = h("p", { class: "l12-status", "data-testid": "l1l2-status" }, "Not trained yet: press the button (about half a minute).");
   const cards = h("div", { class: "l12-cards", "data-testid": "l1l2-cards" });
-  const error = h("p", { class: "error", hidden: true });
+  const error = errorLine();
 
   const canvas = h("canvas", { class: "l12-constraint", "data-testid": "constraint" });
-  const budgetOut = h("output", {}, "1.00");
-  const slider = h("input", {
-    type: "range", name: "budget", min: "0.1", max: "3.2", step: "0.05", value: "1", "aria-label": "budget t",
-    oninput: () => {
-      state.budget = Number(slider.value);
-      budgetOut.textContent = state.budget.toFixed(2);
+  const { input: slider, output: budgetOut } = rangeWithOutput(
+    { name: "budget", min: "0.1", max: "3.2", step: "0.05", value: "1", "aria-label": "budget t" },
+    2,
+    (budget) => {
+      state.budget = budget;
       refreshConstraint();
     },
-  });
+  );
   const readout = h("div", { class: "l12-readout", "data-testid": "constraint-readout" });
 
   root.append(
-    h("h2", {}, "L1 vs L2 regularization"),
-    h("p", { class: "muted" }, [
+    ...intro("L1 vs L2 regularization", [
       "Adding λ·Σ|w| (L1) or λ/2·Σw² (L2) to the loss pulls weights toward zero. L1 pulls every weight by the ",
       "same amount, so weights that barely help the loss end up at zero; L2 pulls in proportion to the weight, ",
       "so weights shrink but rarely vanish. Train the same network three ways and compare the weights.",
@@ -106,7 +106,7 @@ export function l1l2Panel(root) {
   async function start() {
     const my = ++state.seq;
     stopFollowing();
-    error.hidden = true;
+    hideError(error);
     button.disabled = true;
     state.runs = {};
     root.dataset.done = "0";
@@ -116,8 +116,7 @@ export function l1l2Panel(root) {
         state.runs[kind] = { id: run.id, status: run.status, text: run.status };
       }
     } catch (e) {
-      error.textContent = e.message;
-      error.hidden = false;
+      showError(error, e.message);
       button.disabled = false;
       return;
     }
@@ -137,7 +136,7 @@ export function l1l2Panel(root) {
             run.status = end;
             run.text = end;
             showStatus();
-            if (Object.values(state.runs).every((r) => ["done", "failed", "diverged", "cancelled", "deleted"].includes(r.status))) {
+            if (Object.values(state.runs).every((r) => (isFinished(r.status) || r.status === "deleted"))) {
               button.disabled = false;
               loadHistograms(my);
             }
@@ -164,8 +163,7 @@ export function l1l2Panel(root) {
       drawHistograms();
     } catch (e) {
       if (my !== state.seq) return;
-      error.textContent = e.message;
-      error.hidden = false;
+      showError(error, e.message);
     }
   }
 
@@ -257,8 +255,7 @@ export function l1l2Panel(root) {
       drawConstraint(d);
     } catch (e) {
       if (my !== state.cseq) return;
-      error.textContent = e.message;
-      error.hidden = false;
+      showError(error, e.message);
     }
   }
 

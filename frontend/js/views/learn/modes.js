@@ -2,10 +2,11 @@
 // Two heatmaps (rows: examples, columns: units) with dropped units hatched, and a table of the
 // statistics batch norm used in each mode. Numbers come from POST /api/learning/modes.
 import * as api from "../../api.js";
-import { h } from "../train/dom.js";
+import { h } from "../../dom.js";
+import { errorLine, hideError, intro, rangeWithOutput, showError } from "../../widgets/panel.js";
+import { decimals3 as fmt } from "../../lib/format.js";
 
 const BATCH = 12;
-const fmt = (v) => (v === null || v === undefined ? "–" : v.toFixed(3));
 
 function heat(values, kept, max) {
   const cols = values[0]?.length || 1;
@@ -28,22 +29,20 @@ function heat(values, kept, max) {
 
 export function modesPanel(root) {
   const state = { p: 0.5, seq: 0 };
-  const pOut = h("output", {}, "0.50");
-  const slider = h("input", {
-    type: "range", name: "p", min: "0", max: "0.9", step: "0.05", value: "0.5", "aria-label": "dropout p",
-    oninput: () => {
-      state.p = Number(slider.value);
-      pOut.textContent = state.p.toFixed(2);
+  const { input: slider, output: pOut } = rangeWithOutput(
+    { name: "p", min: "0", max: "0.9", step: "0.05", value: "0.5", "aria-label": "dropout p" },
+    2,
+    (p) => {
+      state.p = p;
       refresh();
     },
-  });
+  );
   const bn = h("input", { type: "checkbox", name: "md-batchnorm", checked: true, onchange: () => refresh() });
   const sides = h("div", { class: "md-sides", "data-testid": "modes-sides" });
   const stats = h("div", { class: "md-stats-wrap" });
-  const error = h("p", { class: "error", hidden: true });
+  const error = errorLine();
   root.append(
-    h("h2", {}, "Train mode vs eval mode"),
-    h("p", { class: "muted" }, [
+    ...intro("Train mode vs eval mode", [
       `The same batch of ${BATCH} examples through linear → batch norm → ReLU → dropout. In training, dropout `,
       "zeroes each unit with probability p and scales the survivors by 1/(1 − p), and batch norm uses this ",
       "batch's mean and variance. In evaluation, dropout does nothing and batch norm uses its running averages.",
@@ -63,12 +62,11 @@ export function modesPanel(root) {
     try {
       const data = await api.learningModes({ p: state.p, seed: 0, batch: BATCH, batchnorm: bn.checked });
       if (my !== state.seq) return;
-      error.hidden = true;
+      hideError(error);
       draw(data);
     } catch (e) {
       if (my !== state.seq) return;
-      error.textContent = e.message;
-      error.hidden = false;
+      showError(error, e.message);
     }
   }
 

@@ -1,7 +1,9 @@
 // Optimizer playground: SGD, momentum, RMSprop and Adam stepping (x, y) on a 2-D loss
 // surface. The server runs real torch.optim; here we draw the contour and animate paths.
 import * as api from "../../api.js";
-import { h } from "../train/dom.js";
+import { h } from "../../dom.js";
+import { errorLine, hideError, intro, showError } from "../../widgets/panel.js";
+import { fixed3 as fmt } from "../../lib/format.js";
 import { drawContour } from "./contour.js";
 
 const OPTIMIZERS = [
@@ -61,7 +63,7 @@ export function optimizerPanel(root) {
   const stepBtn = h("button", { type: "button", "data-testid": "step", onclick: () => { pause(); setFrame(state.frame + 1); } }, "Step");
   const resetBtn = h("button", { type: "button", onclick: () => { pause(); setFrame(0); } }, "Reset");
   const startOut = h("span", { class: "muted start" });
-  const error = h("p", { class: "error", hidden: true });
+  const error = errorLine();
   const form = h("form", { class: "opt-form", onsubmit: (e) => { e.preventDefault(); run(); } }, [
     h("div", { class: "opt-top" }, [
       h("label", { class: "opt-field" }, [h("span", {}, "Surface"), surfaceSel]),
@@ -72,8 +74,7 @@ export function optimizerPanel(root) {
     error,
   ]);
   root.append(
-    h("h2", {}, "Optimizers on a loss surface"),
-    h("p", { class: "muted" }, "Each path is torch.optim stepping a 2-number parameter (x, y) on the surface. Click the plot to choose the start."),
+    ...intro("Optimizers on a loss surface", "Each path is torch.optim stepping a 2-number parameter (x, y) on the surface. Click the plot to choose the start."),
     h("div", { class: "opt-layout" }, [
       h("div", { class: "opt-plot" }, [canvas, h("div", { class: "player" }, [playBtn, stepBtn, resetBtn, frameOut])]),
       form,
@@ -116,14 +117,13 @@ export function optimizerPanel(root) {
     const req = body();
     startOut.textContent = `start (${req.start[0]}, ${req.start[1]})`;
     if (!req.optimizers.length) {
-      error.hidden = false;
-      error.textContent = "Tick at least one optimizer.";
+      showError(error, "Tick at least one optimizer.");
       return;
     }
     try {
       const data = await api.learningOptimizers(req);
       if (seq !== state.seq) return;
-      error.hidden = true;
+      hideError(error);
       state.data = data;
       data.paths.forEach((p) => (p.color = OPTIMIZERS.find((o) => o.name === p.name).color));
       canvas.dataset.points = data.paths.map((p) => p.points.length).join(",");
@@ -138,8 +138,7 @@ export function optimizerPanel(root) {
       setFrame(0);
       play();
     } catch (e) {
-      error.hidden = false;
-      error.textContent = e.message;
+      showError(error, e.message);
     }
   }
 
@@ -185,6 +184,4 @@ export function optimizerPanel(root) {
   };
 }
 
-function fmt(v) {
-  return Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(1) : v.toFixed(3);
-}
+

@@ -2,7 +2,7 @@
 // status, a Download button with a progress bar for the downloadable ones, and an upload
 // of a zip (one folder per class) that shows the classes and counts or the server's error.
 import * as api from "../../api.js";
-import { h } from "./dom.js";
+import { h } from "../../dom.js";
 
 const POLL_MS = 500; // while a download runs
 const MB = 1e6;

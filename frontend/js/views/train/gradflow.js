@@ -4,9 +4,9 @@
 // they arrive (or all at once when a finished run is opened with View): ‖dL/dW‖ of every
 // conv/linear layer over iterations on a log scale, and the activation histograms of one
 // probe, chosen with a slider that keeps to the newest probe until moved back.
-import { histStrip, layerNormData, layerSeries, livePlot, logOpts } from "../learn/flow_charts.js";
-import { fmt } from "../learn/histogram.js";
-import { h } from "./dom.js";
+import { histStrip, layerNormData, layerSeries, livePlot, logOpts } from "../../widgets/flow_charts.js";
+import { sig3 as fmt } from "../../lib/format.js";
+import { h } from "../../dom.js";
 
 // One probe costs about 0.4-2 iterations (a second forward pass and per-layer statistics):
 // every 50 iterations keeps the cost under 2% of the run.

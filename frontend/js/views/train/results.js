@@ -2,9 +2,9 @@
 // the held-out examples the network got wrong (click an off-diagonal cell to see only that
 // true/predicted pair). Classes are named by their real labels (digits 5-9 read "5".."9").
 import * as api from "../../api.js";
-import { h } from "./dom.js";
+import { h } from "../../dom.js";
+import { percent as pct } from "../../lib/format.js";
 
-const pct = (v) => `${(100 * v).toFixed(1)}%`;
 const PAGE = 24;
 
 export function results(metrics, runId) {

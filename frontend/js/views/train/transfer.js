@@ -3,118 +3,15 @@
 // 5-9, scikit-learn's digits, the synthetic shapes, your own upload) in one of three
 // modes, and race it against the same network from scratch.
 import * as api from "../../api.js";
+import { isFinished } from "../../lib/runs.js";
 import { encodeSpec } from "../../lib/hash_codec.js";
-import { lockSuffix, storedLocks } from "../../lib/locks.js";
-import { childStacks } from "../../lib/spec_edit.js";
-import { h } from "./dom.js";
+import { lockSuffix } from "../../lib/locks.js";
+import { h } from "../../dom.js";
+import { percent } from "../../lib/format.js";
+import { DIGITS_5_9, GUIDE, MODES, PER_CLASS, PRESET_NET, STEPS_FOR } from "./transfer_guide.js";
+import { designerLocks, featurePaths, firstStagePaths, withHead } from "./transfer_paths.js";
 
-const DESIGN_KEY = "cnnplay.design";
-// The source task's sibling: same digits, other classes. Always offered, even before the
-// dataset list answers.
-const DIGITS_5_9 = {
-  key: "mnist:5-9",
-  label: "MNIST digits 5-9 (similar problem)",
-  short: "digits 5-9",
-  dataset: "mnist",
-  classes: [5, 6, 7, 8, 9],
-  k: 5,
-};
-const PER_CLASS = [10, 50, 500];
-// Steps that let every size learn (measured in issue 7's report); the epochs are set to
-// reach them (digits 5-9 at batch 25: 10/class -> 2 steps an epoch, 40 epochs).
-const STEPS_FOR = { 10: 80, 50: 80, 500: 100 };
-const FINISHED = ["done", "failed", "cancelled", "diverged"];
-// The guide's presets start from the tiny ResNet: with mnist_cnn, training from scratch
-// is as quick as any transfer on these easy digits (issue 7's measurements).
-const PRESET_NET = "tiny_resnet_digits04";
-const MODES = {
-  frozen: {
-    title: "Frozen feature extractor",
-    hint: "Only the layers after the flatten train; every conv layer keeps its pretrained filters. On the tiny ResNet that is just the head, on 32 features shaped by the 5 source digits.",
-  },
-  later: {
-    title: "Fine-tune the later layers",
-    hint: "The layers you lock in the designer stay frozen (by default the first conv stage); the rest adapts.",
-  },
-  all: {
-    title: "Fine-tune everything, smaller learning rate",
-    hint: "Nothing frozen; pretrained layers learn at lr / 10, the new head at lr.",
-  },
-};
-// The textbook's four scenarios: target data size x similarity to the source problem.
-// `measured`: the tiny ResNet from digits 0-4, batch 25, lr 0.003, fixed seeds (issue 7).
-// With little data the textbook freezes the whole extractor; here that leaves a head on 32
-// pooled features shaped by 5 source digits (72% at 10 per class), so the preset keeps the
-// early filters frozen and fine-tunes the later blocks instead.
-const GUIDE = [
-  {
-    data: "Little data", problem: "similar problem", mode: "later", n: 10, target: "mnist:5-9",
-    why: "too little data to retrain everything: keep the pretrained filters, adapt the last blocks",
-    measured: "measured, mean of 3 seeds: 90.6% vs 71.6% from scratch in 80 steps (frozen extractor: 72.3%)",
-  },
-  {
-    data: "Much data", problem: "similar problem", mode: "all", n: 500, target: "mnist:5-9",
-    why: "enough data to adapt every layer without overfitting",
-    measured: "measured: 95.4% vs 91.4% from scratch in 100 steps: the gap closes",
-  },
-  {
-    data: "Little data", problem: "different problem", mode: "later", n: 10, target: "digits",
-    why: "keep only the generic early filters, retrain the specific ones",
-    measured: "measured: 87.7% vs 80.8% from scratch in 80 steps (frozen extractor: 59.1%)",
-  },
-  {
-    data: "Much data", problem: "different problem", mode: "all", n: 500, target: "digits",
-    why: "pretrained weights are still a better start than random ones",
-    measured: "measured on all 1,438 digits: 84.1% vs 78.6% from scratch in 116 steps",
-  },
-];
-
-// Top-level layers up to and including the first flatten (server: feature_extractor_paths).
-function featurePaths(spec) {
-  const types = spec.layers.map((l) => l.type);
-  const end = types.includes("flatten") ? types.indexOf("flatten") + 1 : types.length - 1;
-  return types.slice(0, end).map((_, i) => `layers.${i}`);
-}
-
-// The first conv stage: from the input through the first pooling layer or block after the
-// first conv (and the activation right after it). mnist_cnn: conv, relu, pool; the tiny
-// ResNet: the stem and its first residual block.
-function firstStagePaths(spec) {
-  const types = spec.layers.map((l) => l.type);
-  const conv = types.findIndex((t) => t.startsWith("conv"));
-  if (conv < 0) return [];
-  const stageEnd = (t) => t === "maxpool2d" || t === "avgpool2d" || ["residual", "parallel", "sequential"].includes(t);
-  let end = types.findIndex((t, i) => i > conv && stageEnd(t));
-  end = end < 0 ? conv : end;
-  if (["relu", "leaky_relu", "gelu"].includes(types[end + 1])) end += 1;
-  return types.slice(0, end + 1).map((_, i) => `layers.${i}`);
-}
-
-// The layers' types and nesting, without their settings: a design "is" the pretrained
-// network when this matches (its locks then mean the same layers).
-const layout = (layers) => layers.map((l) => [l.type, childStacks(l).map(([seg, sub]) => [seg, layout(sub)])]);
-
-/** The designer's locks when the stored design is this network, else null. */
-function designerLocks(spec) {
-  try {
-    const design = JSON.parse(localStorage.getItem(DESIGN_KEY) || "null");
-    const locks = storedLocks();
-    if (!design?.layers || !locks.length) return null;
-    return JSON.stringify(layout(design.layers)) === JSON.stringify(layout(spec.layers)) ? locks : null;
-  } catch {
-    return null;
-  }
-}
-
-// The zoo network with its last linear layer resized to the target's number of classes.
-function withHead(spec, k) {
-  const out = structuredClone(spec);
-  const last = out.layers.findLastIndex((l) => l.type === "linear");
-  out.layers[last] = { ...out.layers[last], out_features: k };
-  return out;
-}
-
-const pct = (x) => (x == null ? "n/a" : `${(100 * x).toFixed(1)}%`);
+const pct = (x) => (x == null ? "n/a" : percent(x));
 
 function lead(t, s) {
   const d = 100 * (t - s);
@@ -398,7 +295,7 @@ export function transferSection(hooks) {
   async function waitEnd(id) {
     for (;;) {
       const r = await api.getRun(id);
-      if (FINISHED.includes(r.status)) {
+      if (isFinished(r.status)) {
         if (r.status !== "done") throw new Error(`${r.network}: ${r.status}${r.message ? ` (${r.message})` : ""}`);
         return r;
       }

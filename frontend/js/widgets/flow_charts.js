@@ -4,8 +4,9 @@
 // events ({iter, layers:[{path, grad_norm, hist, lo, hi, std, ...}]}), and a strip of one
 // probe's activation histograms, one per layer.
 import uPlot from "uplot";
-import { h } from "../train/dom.js";
-import { fmt, histCanvas, layerColors } from "./histogram.js";
+import { h } from "../dom.js";
+import { sig3 as fmt } from "../lib/format.js";
+import { histCanvas, layerColors } from "./histogram.js";
 
 const INT_TICKS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000];
 

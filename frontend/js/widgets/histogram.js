@@ -2,6 +2,7 @@
 // them (gradient-flow and initialization panels). Bar heights are proportional to counts,
 // except that one bin towering over all others (ReLU's zeros) is cut off at the top, marked
 // by a white notch, so the rest of the distribution stays readable.
+import { sig3 as fmt } from "../lib/format.js";
 
 const W = 132;
 const H = 34;
@@ -45,13 +46,6 @@ export function histCanvas({ hist, lo, hi }, { color = "#0b63ce", width = W, hei
   return canvas;
 }
 
-/** Numbers for labels: 3 significant digits, exponent form when tiny or huge. */
-export function fmt(v) {
-  if (v === 0) return "0";
-  const a = Math.abs(v);
-  if (a >= 1e4 || a < 1e-3) return v.toExponential(1);
-  return Number(v.toPrecision(3)).toString();
-}
 
 /** n colours from dark blue (first layer) to orange (last): depth reads as hue. */
 export function layerColors(n) {

@@ -1,0 +1,72 @@
+// The designer's toolbar actions that need no view state: the start menu, sharing a link,
+// exporting. `say(text, bad)` writes the toolbar's status line.
+import * as api from "../../api.js";
+import { download, h } from "../../dom.js";
+import { compact } from "../../lib/format.js";
+import { encodeSpec } from "../../lib/hash_codec.js";
+import { lockSuffix } from "../../lib/locks.js";
+
+/** The "New from…" menu: blank, the templates, the zoo by category (`alive()`: still mounted). */
+export async function fillStartMenu(sel, alive) {
+  let zoo = [];
+  try {
+    zoo = await api.zooList();
+  } catch {
+    /* the zoo endpoint may not exist yet: templates still work */
+  }
+  if (!alive()) return;
+  const opt = (value, text) => h("option", { value }, text);
+  sel.replaceChildren(
+    opt("", "New from…"),
+    opt("blank", "Blank network"),
+    h(
+      "optgroup",
+      { label: "Templates" },
+      opt("t:small_cnn", "Small CNN"),
+      opt("t:residual_demo", "Residual demo"),
+    ),
+    ...[...new Set(zoo.map((z) => z.category ?? "zoo"))].map((cat) =>
+      h(
+        "optgroup",
+        { label: `Zoo: ${cat}` },
+        zoo
+          .filter((z) => (z.category ?? "zoo") === cat)
+          .map((z) => opt(`zoo:${z.name}`, `${z.title ?? z.name} (${compact(z.params)} params)`)),
+      ),
+    ),
+  );
+}
+
+/** A link to the design (spec + locks in the hash), copied to the clipboard when allowed. */
+export async function share(ui, spec, locked, say) {
+  const locks = lockSuffix(locked);
+  const link = `${location.origin}${location.pathname}#design/${encodeSpec(spec)}${locks}`;
+  ui.shareLink.value = link;
+  ui.shareBox.hidden = false;
+  try {
+    await navigator.clipboard.writeText(link);
+    say("Link copied to the clipboard.");
+  } catch {
+    say("Copy the link below to share this design.");
+    ui.shareLink.select();
+  }
+}
+
+/** A file name from the network's name: letters, digits, '.', '-' and '_' only. */
+export const fileName = (spec) => (spec.name || "network").replace(/[^\w.-]+/g, "_");
+
+/** Download the design as ONNX or as PyTorch code, from the server's exporters. */
+export async function exportAs(kind, spec, say) {
+  try {
+    say(`Exporting ${kind === "onnx" ? "ONNX" : "PyTorch"}…`);
+    if (kind === "onnx") download(await api.exportOnnx(spec), `${fileName(spec)}.onnx`);
+    else
+      download(
+        new Blob([await api.exportPytorch(spec)], { type: "text/x-python" }),
+        `${fileName(spec)}.py`,
+      );
+    say("Exported.");
+  } catch (e) {
+    say(`Export failed: ${e.message}`, true);
+  }
+}
