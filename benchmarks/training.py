@@ -34,7 +34,8 @@ import torch.nn.functional as F
 
 import models
 from server.net.core.build import build_module
-from server.net.train.loop import TrainConfig, make_optimizer, normalizer, run_data
+from server.net.train.inputs import normalizer, run_data
+from server.net.train.loop import TrainConfig, make_optimizer
 
 TARGET_RATIO = 0.9
 TARGET_P99_MS = 50.0

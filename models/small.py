@@ -27,15 +27,18 @@ from server.net.core import spec as S
 MNIST = (1, 28, 28)
 
 
+def _stem() -> list[S.Layer]:
+    """(1,28,28) -> (16,14,14): a 3x3 conv of 16 filters, ReLU, 2x2 max pool."""
+    return [conv(16, 3, padding=1), relu(), maxpool(2)]
+
+
 def mnist_cnn() -> S.NetworkSpec:
     """Two conv/pool stages then a small classifier: (1,28,28) -> (16,14,14) -> (32,7,7)."""
     return network(
         "MNIST CNN",
         MNIST,
         [
-            conv(16, 3, padding=1),
-            relu(),
-            maxpool(2),  # (16, 14, 14)
+            *_stem(),  # (16, 14, 14)
             conv(32, 3, padding=1),
             relu(),
             maxpool(2),  # (32, 7, 7)
@@ -94,9 +97,7 @@ def tiny_inception() -> S.NetworkSpec:
         "Tiny Inception",
         MNIST,
         [
-            conv(16, 3, padding=1),
-            relu(),
-            maxpool(2),  # (16, 14, 14)
+            *_stem(),  # (16, 14, 14)
             module,  # (56, 14, 14)
             maxpool(2),  # (56, 7, 7)
             gap(),

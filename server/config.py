@@ -80,6 +80,10 @@ class Settings(BaseSettings):
     max_init_width: int = 1024  # units per layer of it
     max_init_batch: int = 2048  # random inputs pushed through it
     max_init_macs: int = 500_000_000  # depth * width^2 * batch * inits (~0.5 s on one core)
+    # --- training from library weights, datasets at ImageNet size (issue 17, engineer D) ---
+    max_finetune_params: int = 30_000_000  # a run from init_from weights (ResNet-50: 25.6M)
+    dataset_max_side: int = 224  # uploads keep up to this side (>= dataset_image_side)
+    max_dataset_bytes: int = 512 * MiB  # one uploaded dataset as stored (3 x side x side each)
 
     @property
     def db_path(self) -> Path:

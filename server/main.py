@@ -25,6 +25,7 @@ from server.api import (
     runs,
     services,
     shapes,
+    train_rules,
     weights,
     zoo,
 )
@@ -49,6 +50,7 @@ ROUTERS = [
     learning.router,
     pretrained.router,  # before weights: /api/weights/usage is not a weights id
     weights.router,
+    train_rules.router,
 ]
 
 

@@ -320,6 +320,12 @@ class Store:
                 (status, message, metrics_json, weights_path, finished, run_id),
             )
 
+    def set_run_config(self, run_id: str, config_json: str) -> None:
+        """A run's config once its worker filled in what is decided at its start (the
+        input statistics, issue 12)."""
+        with self._write() as conn:
+            conn.execute("UPDATE runs SET config_json = ? WHERE id = ?", (config_json, run_id))
+
     def add_run_events(self, rows: list[tuple[str, int, str]]) -> None:
         """(run_id, seq, event_json) rows in one transaction."""
         if not rows:

@@ -157,6 +157,13 @@ export const deleteRun = (id) => del(`/api/runs/${encodeURIComponent(id)}`);
 // Transfer learning (issue 7): shipped weights (and, issue 17, the official ImageNet ones),
 // and shapes with some layer paths frozen.
 export const pretrainedList = () => getJSON("/api/pretrained");
+// The server's training rules (issue 12): TrainConfig's JSON Schema with "x-limits", and a
+// transfer mode's plan {spec | zoo, source, mode, classes, lr} -> {spec, frozen, pretrained_lr, init_from}.
+export const trainSchema = () => getJSON("/api/train/schema");
+// Official ImageNet weights (issue 17): one item {status, progress, ...}; start a download.
+export const pretrainedItem = (name) => getJSON(`/api/pretrained/${encodeURIComponent(name)}`);
+export const downloadPretrained = (name) => postJSON(`/api/pretrained/${encodeURIComponent(name)}/download`);
+export const transferPlan = (body, opts) => postJSON("/api/transfer/plan", body, opts);
 export const shapesFrozen = (spec, frozen, opts) =>
   postJSON(`/api/shapes?${frozen.map((p) => `frozen=${encodeURIComponent(p)}`).join("&")}`, spec, opts);
 // Server-Sent Events: onEvent(event, seq) per stored event, onEnd(status) once (a paused

@@ -121,6 +121,8 @@ def _limits(settings: Settings) -> archive.Limits:
         max_images=settings.max_dataset_images,
         max_classes=settings.max_dataset_classes,
         side=settings.dataset_image_side,
+        max_side=settings.dataset_max_side,
+        max_stored_bytes=settings.max_dataset_bytes,
     )
 
 

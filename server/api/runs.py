@@ -17,19 +17,18 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 
-from server.api.datasets import check_dataset
+from server.api import run_checks
 from server.api.deps import SettingsDep, StoreDep
 from server.api.shapes import check_size
+from server.api.weights import LibraryDep
 from server.config import Settings
 from server.jobs.executor import QueueFull
 from server.jobs.local import LocalExecutor
 from server.net.core import encode
-from server.net.core.build import build_module
-from server.net.core.shapes import infer
 from server.net.core.spec import NetworkSpec
-from server.net.train import transfer
-from server.net.train.loop import TrainConfig, class_labels, run_data
-from server.net.weights import files as weights
+from server.net.train.inputs import run_data
+from server.net.train.loop import TrainConfig
+from server.net.train.report import class_labels
 from server.store import FINISHED, STOPPED, NotFound, RunRow, new_id
 
 router = APIRouter(tags=["runs"])
@@ -49,52 +48,17 @@ class RunRequest(BaseModel):
     config: TrainConfig = TrainConfig()
 
 
-def _check_fit(
-    spec: NetworkSpec, config: TrainConfig, max_params: int, data_dir: Path | None = None
-) -> None:
-    """422 when the network cannot train on the dataset, naming the problem."""
-    report = infer(spec)
-    if report.error:
-        raise HTTPException(422, f"spec: {report.error['layer']}: {report.error['message']}")
-    # Known, on disk, channels that fit (or convert: RGB <-> grey); its class count.
-    num_classes = check_dataset(spec, config.dataset, data_dir)
-    classes = len(config.classes) if config.classes else num_classes
-    if list(report.output_shape) != [classes]:
-        raise HTTPException(
-            422,
-            f"the network's output shape is {tuple(report.output_shape)}; training on "
-            f"{config.dataset} needs ({classes},): end with flatten and a linear layer of "
-            f"{classes} units",
-        )
-    if report.total_params > max_params:
-        raise HTTPException(
-            422,
-            f"the network has {report.total_params:,} parameters; the training limit is "
-            f"{max_params:,} (CNNPLAY_MAX_TRAIN_PARAMS)",
-        )
-    try:
-        transfer.check_frozen(spec, config.frozen)
-    except transfer.FrozenPathError as exc:
-        raise HTTPException(422, f"config.{exc}") from exc
-    if config.init_from is not None:
-        _check_pretrained(spec, config)
-
-
-def _check_pretrained(spec: NetworkSpec, config: TrainConfig) -> None:
-    """422 before queueing when the shipped weights are unknown or do not fit the spec (the
-    message names each bad state key); the network is small enough to build here (checked)."""
-    try:
-        transfer.load_pretrained(build_module(spec), config.init_from or "", config.new_head)
-    except (transfer.PretrainedError, weights.WeightsMismatch) as exc:
-        raise HTTPException(422, f"config.init_from: {exc}") from exc
-
-
 def _checkpoint_path(settings: Settings, run_id: str) -> Path:
     return settings.data_dir / "runs" / f"{run_id}.ckpt.safetensors"
 
 
 def _job(
-    run_id: str, spec: dict[str, Any], config: dict[str, Any], settings: Settings, resume: bool
+    run_id: str,
+    spec: dict[str, Any],
+    config: dict[str, Any],
+    settings: Settings,
+    resume: bool,
+    init_weights: str | None,
 ) -> dict[str, Any]:
     """The plain-data job a worker gets (server/jobs/executor.py)."""
     return {
@@ -104,9 +68,12 @@ def _job(
         "weights_path": str(settings.data_dir / "runs" / f"{run_id}.safetensors"),
         "checkpoint_path": str(_checkpoint_path(settings, run_id)),
         "resume": resume,
-        "max_params": settings.max_train_params,
+        "max_params": max(settings.max_train_params, settings.max_finetune_params),
         "max_misclassified": settings.max_misclassified,
         "data_dir": str(settings.data_dir),  # downloaded / uploaded datasets
+        # config.init_from's file as the library found it: one field, a path here (an
+        # executor on other machines would ship its bytes instead; train() takes both).
+        "init_weights": init_weights,
     }
 
 
@@ -143,17 +110,20 @@ def _row(store: Any, run_id: str) -> RunRow:
 
 
 @router.post("/runs", status_code=201)
-def create_run(body: RunRequest, settings: SettingsDep, runner: RunnerDep) -> dict[str, Any]:
+def create_run(
+    body: RunRequest, settings: SettingsDep, runner: RunnerDep, library: LibraryDep
+) -> dict[str, Any]:
     """Queue a training run; answers its id, status and place in the queue."""
     check_size(body.spec, settings)
-    _check_fit(body.spec, body.config, settings.max_train_params, settings.data_dir)
+    config, init_weights = run_checks.prepare(body.spec, body.config, settings, library)
     run_id = new_id()
     job = _job(
         run_id,
         body.spec.model_dump(mode="json"),
-        body.config.model_dump(mode="json"),
+        config.model_dump(mode="json"),
         settings,
         resume=False,
+        init_weights=init_weights,
     )
     try:
         runner.submit(job)
@@ -209,7 +179,7 @@ def pause_run(run_id: str, store: StoreDep, runner: RunnerDep) -> dict[str, Any]
 
 @router.post("/runs/{run_id}/resume")
 def resume_run(
-    run_id: str, store: StoreDep, runner: RunnerDep, settings: SettingsDep
+    run_id: str, store: StoreDep, runner: RunnerDep, settings: SettingsDep, library: LibraryDep
 ) -> dict[str, Any]:
     """Queue a paused run (or a failed one with a checkpoint) again; it carries on from its
     checkpoint and its event stream goes on numbering from the last seq."""
@@ -227,6 +197,9 @@ def resume_run(
         json.loads(row.config_json),
         settings,
         resume=_checkpoint_path(settings, run_id).is_file(),
+        init_weights=run_checks.init_weights(
+            TrainConfig.model_validate_json(row.config_json), library
+        ),
     )
     try:
         runner.resume(job)
@@ -276,7 +249,7 @@ def misclassified(
     metrics = json.loads(row.metrics_json)
     k = len(metrics["confusion"])
     labels = metrics.get("labels") or class_labels(
-        TrainConfig.model_validate_json(row.config_json), k
+        TrainConfig.model_validate_json(row.config_json).classes, k
     )
     for name, value in (("true", true), ("pred", pred)):
         if value is not None and not 0 <= value < k:

@@ -2,7 +2,10 @@
 
 A job spec is plain JSON-able data: {"id": str, "spec": NetworkSpec as dict, "config":
 TrainConfig as dict, "weights_path": str, "checkpoint_path": str, "resume": bool,
-"max_params": int, "max_misclassified": int}. Nothing in it is a file, socket or lock.
+"max_params": int, "max_misclassified": int, "data_dir": str, "init_weights": str | None
+(config.init_from's safetensors file: a path for local workers; an executor on other
+machines would send its bytes in this field, which train() also takes)}. Nothing in it is
+a file, socket or lock.
 """
 
 from __future__ import annotations

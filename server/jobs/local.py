@@ -203,6 +203,8 @@ class LocalExecutor:
                     seq = self._state.seq.get(run_id, 0) + 1
                     self._state.seq[run_id] = seq
                 rows.append((run_id, seq, json.dumps(event)))
+                if event.get("kind") == "start" and event.get("input_stats"):
+                    self._store_stats(run_id, event["input_stats"])
                 if event.get("kind") == "end":
                     ends.append((run_id, event))
         self.store.add_run_events(rows)
@@ -220,6 +222,17 @@ class LocalExecutor:
                 self._state.seq.pop(run_id, None)
             if r is not None:
                 r.process.join(timeout=5)
+
+    def _store_stats(self, run_id: str, stats: dict[str, Any]) -> None:
+        """The input scaling a run started with goes into its stored config (issue 12):
+        the weights library reads it there instead of reloading the training set, and a
+        resumed run scales its inputs the same way."""
+        with self._lock:
+            running = self._state.running.get(run_id)
+        if running is None or running.job["config"].get("input_stats"):
+            return
+        running.job["config"] = {**running.job["config"], "input_stats": stats}
+        self.store.set_run_config(run_id, json.dumps(running.job["config"], sort_keys=True))
 
     def _reap(self) -> None:
         """A worker that exited without an "end" event died: its run failed."""

@@ -206,3 +206,18 @@ def test_unknown_and_builtin_names(client: TestClient) -> None:
     assert client.delete("/api/datasets/mnist").status_code == 409
     assert client.delete("/api/datasets/upload:..etc").status_code == 404
     assert client.delete("/api/datasets/..").status_code in (404, 405)  # never a path
+
+
+def test_photos_are_stored_at_224_and_the_bytes_are_bounded(tmp_path: Path) -> None:
+    from server.main import create_app
+
+    photos = zip_of({f"{c}/{i}.png": png((9, 9, 9), size=(300, 260)) for c in "ab" for i in (1, 2)})
+    small = Settings(data_dir=tmp_path / "a", max_dataset_bytes=3 * 3 * 224 * 224)
+    with TestClient(create_app(small), base_url="http://127.0.0.1:8000") as client:
+        r = upload(client, photos)
+        assert r.status_code == 413 and "CNNPLAY_MAX_DATASET_BYTES" in r.json()["detail"]
+        assert client.get("/api/datasets").json()[-1]["kind"] != "upload"
+    app = create_app(Settings(data_dir=tmp_path / "b"))
+    with TestClient(app, base_url="http://127.0.0.1:8000") as client:
+        d = upload(client, photos).json()
+        assert (d["channels"], d["height"], d["width"]) == (3, 224, 224)

@@ -11,19 +11,13 @@ import pytest
 import torch
 from fastapi.testclient import TestClient
 
+from models.layers import conv, flatten, linear, network, relu
 from server.config import Settings
 from server.main import create_app
 
-SPEC: dict[str, Any] = {
-    "name": "Tiny net",
-    "input": {"channels": 1, "height": 12, "width": 12},
-    "layers": [
-        {"type": "conv2d", "out_channels": 4, "kernel_size": 3},
-        {"type": "relu"},
-        {"type": "flatten"},
-        {"type": "linear", "out_features": 3},
-    ],
-}
+SPEC: dict[str, Any] = network(
+    "Tiny net", (1, 12, 12), [conv(4, 3), relu(), flatten(), linear(3)]
+).model_dump(mode="json")
 PARAMS = 4 * 9 + 4 + 400 * 3 + 3  # 1243
 TOO_WIDE = {"type": "conv2d", "out_channels": 2, "kernel_size": 20}  # 20 > 12 pixels
 BAD = {**SPEC, "layers": [{"type": "relu"}, TOO_WIDE]}

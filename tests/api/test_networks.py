@@ -9,23 +9,17 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from models.layers import conv, flatten, linear, maxpool, network, relu
 from server.api import networks as networks_api
 from server.config import Settings
 from server.main import create_app
 from server.net.core.shapes import infer
 from server.net.core.spec import NetworkSpec
 
-LENET: dict[str, Any] = {
-    "name": "LeNet-5",
-    "input": {"channels": 1, "height": 32, "width": 32},
-    "layers": [
-        {"type": "conv2d", "out_channels": 6, "kernel_size": 5},
-        {"type": "relu"},
-        {"type": "maxpool2d", "kernel_size": 2},
-        {"type": "flatten"},
-        {"type": "linear", "out_features": 10},
-    ],
-}
+# LeNet-5's first stage and its classifier: five layers.
+LENET: dict[str, Any] = network(
+    "LeNet-5", (1, 32, 32), [conv(6, 5), relu(), maxpool(2), flatten(), linear(10)]
+).model_dump(mode="json")
 BROKEN: dict[str, Any] = {
     "name": "too small",
     "input": {"channels": 1, "height": 4, "width": 4},

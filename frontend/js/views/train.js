@@ -25,9 +25,9 @@ let datasets = [];
 export async function mount(el) {
   root = h("div", { class: "train" });
   el.append(root);
-  const [zoo, ds] = await Promise.all([api.zooList().catch(() => []), api.listDatasets()]);
+  const [zoo, ds, schema] = await Promise.all([api.zooList().catch(() => []), api.listDatasets(), api.trainSchema()]);
   datasets = ds;
-  build(zoo);
+  build(zoo, schema);
   await refreshRuns();
 }
 
@@ -42,8 +42,8 @@ export function unmount() {
   root = null;
 }
 
-function build(zoo) {
-  const { form, picker, showIters } = setupForm(zoo, datasets, {
+function build(zoo, schema) {
+  const { form, picker, showIters } = setupForm(zoo, datasets, schema, {
     start,
     stop,
     datasets: (list) => {

@@ -12,17 +12,6 @@ import torch
 from torch import nn
 
 
-class Network(nn.Module):
-    """The whole network: `layers.0`, `layers.1`, ... are its layer paths."""
-
-    def __init__(self, layers: list[nn.Module]) -> None:
-        super().__init__()
-        self.layers = nn.Sequential(*layers)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.layers(x)
-
-
 class Group(nn.Module):
     """A named `sequential` block."""
 
@@ -32,6 +21,10 @@ class Group(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.layers(x)
+
+
+class Network(Group):
+    """The whole network: `layers.0`, `layers.1`, ... are its layer paths."""
 
 
 def _merge(outputs: list[torch.Tensor], merge: Literal["add", "concat"]) -> torch.Tensor:

@@ -5,7 +5,10 @@ decompressed or written (issue 6, DESIGN.md "archives are checked ... before any
 written"): entry names (absolute paths, drive letters, "..", symlinks, encrypted entries),
 the entry count, the total unpacked size and each entry's compression ratio. Then each
 image is decoded with Pillow under the pixel limit and an allowlist of formats
-(server/net/data/images.py), centre-cropped to a square and resized to side x side.
+(server/net/data/images.py), centre-cropped to a square and resized to side x side. The
+side is the largest short side among the images, kept between `Limits.side` and
+`Limits.max_side` (so photos keep the 224 pixels an ImageNet network wants, issue 17, and
+tiny images are not stored tinier than before); the stored bytes are bounded first.
 
 Files that are not images by their extension (README.txt, .DS_Store, __MACOSX/...) are
 skipped and counted, not refused; a file named like an image that does not decode is
@@ -54,7 +57,9 @@ class Limits:
     max_total_pixels: int = 200_000_000  # all images together, from their headers
     max_images: int = 10_000
     max_classes: int = 100
-    side: int = 64  # stored images are side x side
+    side: int = 64  # stored images are at least side x side...
+    max_side: int | None = None  # ...and at most this (None: exactly side x side)
+    max_stored_bytes: int | None = None  # images x 3 x side x side, checked before decoding
 
 
 @dataclass
@@ -208,15 +213,48 @@ def _square(img: Image.Image, side: int) -> np.ndarray:
     return np.asarray(img.resize((side, side), Image.Resampling.BILINEAR, box=box))
 
 
-def _peek_pixels(data: bytes) -> int:
-    """width * height from the header, 0 when Pillow cannot read one (decode_image then
-    says why)."""
+def _peek_size(data: bytes) -> tuple[int, int]:
+    """(width, height) from the header, (0, 0) when Pillow cannot read one (decode_image
+    then says why)."""
     try:
         with Image.open(io.BytesIO(data), formats=FORMATS) as img:
-            w, h = img.size
+            return img.size
     except Exception:  # noqa: BLE001 - any unreadable header is reported by decode_image
-        return 0
-    return w * h
+        return 0, 0
+
+
+def _peek(zf: zipfile.ZipFile, p: Plan, limits: Limits) -> list[tuple[int, int]]:
+    """(width, height) from each image's header, in plan order; checks the pixels of all
+    images together before any is decoded."""
+    sizes: list[tuple[int, int]] = []
+    pixels = 0
+    for name, members in p.classes.items():
+        for info in members:
+            raw = _entry(zf, info, name)
+            sizes.append(_peek_size(raw))
+            pixels += sizes[-1][0] * sizes[-1][1]
+            if pixels > limits.max_total_pixels:
+                raise ArchiveTooLarge(
+                    f"the images hold over {limits.max_total_pixels:,} pixels together "
+                    "(CNNPLAY_MAX_ARCHIVE_PIXELS)"
+                )
+    return sizes
+
+
+def stored_side(sizes: list[tuple[int, int]], limits: Limits) -> int:
+    """The side images are stored at: the largest short side, within [side, max_side]."""
+    if limits.max_side is None:
+        return limits.side
+    largest = max((min(w, h) for w, h in sizes), default=limits.side)
+    return max(limits.side, min(limits.max_side, largest))
+
+
+def _entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> bytes:
+    try:
+        return zf.read(info)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        where = f"{info.filename[:200]!r} (class {name!r})"
+        raise ArchiveError(f"zip entry {where} could not be read: {exc}") from None
 
 
 def read(data: bytes, limits: Limits) -> Decoded:
@@ -227,29 +265,26 @@ def read(data: bytes, limits: Limits) -> Decoded:
         raise ArchiveError(f"the file is not a zip archive ({exc})") from None
     with zf:
         p = plan(zf, limits)
+        side = stored_side(_peek(zf, p, limits), limits)
+        n = sum(len(m) for m in p.classes.values())
+        if limits.max_stored_bytes is not None and n * 3 * side * side > limits.max_stored_bytes:
+            raise ArchiveTooLarge(
+                f"{n:,} images stored at {side}x{side} (colour) take {n * 3 * side * side:,} "
+                f"bytes; the limit is {limits.max_stored_bytes:,} (CNNPLAY_MAX_DATASET_BYTES)"
+            )
         images: list[np.ndarray] = []
         labels: list[int] = []
-        pixels = 0
         for label, (name, members) in enumerate(p.classes.items()):
             for info in members:
                 where = f"{info.filename[:200]!r} (class {name!r})"
-                try:
-                    raw = zf.read(info)
-                except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-                    raise ArchiveError(f"zip entry {where} could not be read: {exc}") from None
-                pixels += _peek_pixels(raw)
-                if pixels > limits.max_total_pixels:
-                    raise ArchiveTooLarge(
-                        f"the images hold over {limits.max_total_pixels:,} pixels together "
-                        "(CNNPLAY_MAX_ARCHIVE_PIXELS)"
-                    )
+                raw = _entry(zf, info, name)
                 try:
                     img = decode_image(raw, limits.max_image_pixels)
                 except ImageTooLarge as exc:
                     raise ArchiveTooLarge(f"image {where}: {exc}") from None
                 except ImageError as exc:
                     raise ArchiveError(f"image {where}: {exc}") from None
-                images.append(_square(img, limits.side))
+                images.append(_square(img, side))
                 labels.append(label)
     gray = all(a.ndim == 2 for a in images)
     if gray:

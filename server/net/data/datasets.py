@@ -14,7 +14,6 @@ three equal channels for a 3-channel one; other mismatches are refused.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -23,7 +22,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from server.net.data import downloads, mnist, synthetic, uploaded
+from server.net.data import downloads, mnist, subsets, synthetic, uploaded
+from server.net.data.subsets import Raw
 
 BUILTIN = ("mnist", "digits", "shapes")
 NAMES = BUILTIN + tuple(downloads.SOURCES)  # every name that is not an upload
@@ -220,9 +220,6 @@ def _downloaded(name: str, data_dir: str) -> tuple[np.ndarray, ...]:
     return downloads.load_arrays(name, Path(data_dir))  # read only: load() copies
 
 
-Raw = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
-
-
 def _raw(name: str, height: int, width: int, data_dir: Path | None) -> Raw:
     """Images uint8 or float in [0, 1] at the dataset's own size (shapes: near the network's)."""
     if name == "mnist":
@@ -264,9 +261,14 @@ def _float(x: torch.Tensor) -> torch.Tensor:
 
 
 def _resize(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Once per load, never per batch: (N, C, h, w) -> (N, C, *size). Shrinking (an upload
+    stored at 224 for a 28x28 network) averages with antialias, as PIL does, rather than
+    sampling every 8th pixel."""
     if tuple(x.shape[-2:]) == size:
         return x
-    return F.interpolate(x, size=size, mode="bilinear", align_corners=False).clamp(0, 1)
+    shrink = size[0] < x.shape[-2] or size[1] < x.shape[-1]
+    out = F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=shrink)
+    return out.clamp(0, 1)
 
 
 def convert_channels(x: torch.Tensor, channels: int, name: str = "the dataset") -> torch.Tensor:
@@ -294,73 +296,6 @@ def sizes(name: str, data_dir: Path | None = None) -> tuple[int, int]:
     return i.train_size, i.val_size
 
 
-def select_classes(
-    x: torch.Tensor, y: torch.Tensor, classes: list[int]
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Keep samples whose label is in `classes`, relabelled 0..k-1 in the list's order."""
-    size = max([*classes, int(y.max()) if len(y) else 0]) + 1
-    relabel = torch.full((size,), -1, dtype=torch.long)
-    relabel[torch.tensor(classes, dtype=torch.long)] = torch.arange(len(classes))
-    keep = relabel[y] >= 0
-    return x[keep], relabel[y[keep]]
-
-
-def cap_per_class(
-    x: torch.Tensor, y: torch.Tensor, n: int, seed: int
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """At most n samples of each label, drawn by a seeded shuffle; original order kept."""
-    gen = torch.Generator().manual_seed(seed)
-    picked = []
-    for label in torch.unique(y):
-        idx = torch.nonzero(y == label).flatten()
-        picked.append(idx[torch.randperm(len(idx), generator=gen)[:n]])
-    keep = torch.sort(torch.cat(picked)).values if picked else torch.zeros(0, dtype=torch.long)
-    return x[keep], y[keep]
-
-
-VAL_SPLIT_MIN, VAL_SPLIT_MAX = 0.05, 0.5  # bounds of TrainConfig.val_split
-
-
-def held_count(total: int, fraction: float) -> int:
-    """How many of `total` samples a re-split holds out: fraction * total rounded half up
-    (the Train view's hint computes the same)."""
-    return math.floor(total * fraction + 0.5)
-
-
-def resplit(
-    x: torch.Tensor,
-    y: torch.Tensor,
-    vx: torch.Tensor,
-    vy: torch.Tensor,
-    fraction: float,
-    seed: int,
-) -> Raw:
-    """Pool the train and held-out parts and split them again so `held_count(N, fraction)`
-    samples are held out, stratified: each class gives its share (largest remainders get
-    the extra ones, ties to the lower label), picked by a shuffle seeded by `seed`. Both new
-    parts keep the pooled order (train part first, then held-out)."""
-    if not 0 < fraction < 1:
-        raise ValueError(f"val_split must be between 0 and 1, got {fraction}")
-    px, py = torch.cat([x, vx]), torch.cat([y, vy])
-    labels, counts = torch.unique(py, return_counts=True)
-    quota = counts.double() * fraction
-    held = quota.floor().long()
-    extra = held_count(len(py), fraction) - int(held.sum())
-    if extra > 0:
-        # Largest fractional parts first; a stable sort breaks ties by label.
-        order = torch.sort(quota - held, descending=True, stable=True).indices
-        held[order[:extra]] += 1
-    gen = torch.Generator().manual_seed(seed)
-    picked = []
-    for label, k in zip(labels.tolist(), held.tolist(), strict=True):
-        idx = torch.nonzero(py == label).flatten()
-        picked.append(idx[torch.randperm(len(idx), generator=gen)[:k]])
-    is_held = torch.zeros(len(py), dtype=torch.bool)
-    if picked:
-        is_held[torch.cat(picked)] = True
-    return px[~is_held], py[~is_held], px[is_held], py[is_held]
-
-
 def load(
     name: str,
     height: int,
@@ -385,19 +320,19 @@ def load(
     meta = info(name, root)
     x, y, vx, vy = _raw(name, height, width, root)
     if val_split is not None:
-        x, y, vx, vy = resplit(x, y, vx, vy, val_split, seed)
+        x, y, vx, vy = subsets.resplit(x, y, vx, vy, val_split, seed)
     k = meta.num_classes
     names = meta.class_names
     if classes is not None:
         bad = [c for c in classes if not 0 <= c < k]
         if bad:
             raise ValueError(f"classes {bad} are not labels of {name!r} (0..{k - 1})")
-        x, y = select_classes(x, y, classes)
-        vx, vy = select_classes(vx, vy, classes)
+        x, y = subsets.select_classes(x, y, classes)
+        vx, vy = subsets.select_classes(vx, vy, classes)
         k = len(classes)
         names = tuple(meta.class_names[c] for c in classes)
     if per_class is not None:
-        x, y = cap_per_class(x, y, per_class, seed)
+        x, y = subsets.cap_per_class(x, y, per_class, seed)
     if train_limit is not None:
         x, y = x[:train_limit], y[:train_limit]
     want = channels or meta.channels

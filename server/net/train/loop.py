@@ -2,7 +2,8 @@
 
 `train(spec, config, on_event, should_stop)` builds the spec, loads the dataset at the
 spec's input size, and emits plain dict events:
-  {"kind": "start", "iters_per_epoch", "total_iters", "train_size", "val_size"}
+  {"kind": "start", "iters_per_epoch", "total_iters", "train_size", "val_size",
+   "input_stats": {"mean", "std"}}                                  (the dispatcher stores them)
   {"kind": "iter", "iter", "epoch", "loss", "acc"}                 every batch
   {"kind": "epoch", "epoch", "train_loss", "train_acc", "val_loss", "val_acc",
    "samples_per_s"}                                                 every epoch
@@ -12,7 +13,8 @@ It returns a TrainResult; a NaN/inf loss ends the run as "diverged", `should_sto
 "paused" after writing a checkpoint. With `checkpoint_path` a checkpoint is also written at
 the end of every epoch, and `resume=True` carries on from it (emitting
 {"kind": "resume", "iter", "epoch"} instead of "start"): the result equals an
-uninterrupted run's.
+uninterrupted run's. A frozen prefix is run once per image, not once per epoch
+(server/net/train/feature_cache.py); what the run reports and saves is the same.
 """
 
 from __future__ import annotations
@@ -26,20 +28,18 @@ from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from torch import nn
 
 from server.net.core.build import build_module
 from server.net.core.spec import NetworkSpec
-from server.net.data import datasets
+from server.net.data import datasets, subsets
 from server.net.lab import gradflow
-from server.net.train import metrics, transfer
+from server.net.train import feature_cache, report, transfer
+from server.net.train.inputs import InputStats, input_scaling, run_data
 from server.net.weights import checkpoint
 
 Event = dict[str, Any]
-EVAL_BATCH = 500
-# Pixel values a dataset had before [0, 1] scaling, for normalize="none" (255 unless listed).
-RAW_MAX = datasets.RAW_MAX
 
 
 class TrainConfig(BaseModel):
@@ -76,7 +76,12 @@ class TrainConfig(BaseModel):
     probe_every: int | None = Field(None, ge=1, le=1_000_000)
     # Hold out this fraction of the pooled train + held-out parts instead of the dataset's
     # own split: stratified, seeded by `seed`, before classes/per_class/train_limit.
-    val_split: float | None = Field(None, ge=datasets.VAL_SPLIT_MIN, le=datasets.VAL_SPLIT_MAX)
+    val_split: float | None = Field(None, ge=subsets.VAL_SPLIT_MIN, le=subsets.VAL_SPLIT_MAX)
+    # normalize="standardize" with these per-channel statistics instead of the training
+    # set's. The server fills it in: from the weights' preprocessing (ImageNet's mean/std)
+    # when the run starts from such weights, else from the training set when the run starts,
+    # so the run's scaling is stored with it (issue 12).
+    input_stats: InputStats | None = None
 
     @field_validator("dataset")
     @classmethod
@@ -86,6 +91,12 @@ class TrainConfig(BaseModel):
                 f"unknown dataset {v[:80]!r}; known: {', '.join(datasets.NAMES)} or upload:<id>"
             )
         return v
+
+    @model_validator(mode="after")
+    def _stats_standardize(self) -> TrainConfig:
+        if self.input_stats is not None and self.normalize != "standardize":
+            raise ValueError(f'input_stats is for normalize="standardize", not {self.normalize!r}')
+        return self
 
     @field_validator("classes")
     @classmethod
@@ -168,58 +179,17 @@ def _penalty(module: nn.Module, config: TrainConfig) -> torch.Tensor | None:
     return sum(terms) if terms else None  # type: ignore[return-value]
 
 
-def input_scaling(x_train: torch.Tensor, config: TrainConfig) -> tuple[torch.Tensor, torch.Tensor]:
-    """(mean, std), each (1, C, 1, 1): a run feeds its network (x - mean) / std, x being
-    [0, 1] pixels. "standardize": per channel, from the training set only (std 0 -> 1);
-    "none": back to the dataset's raw pixel values; "scale": [0, 1] as is."""
-    c = x_train.shape[1]
-    if config.normalize == "standardize":
-        mean = x_train.mean((0, 2, 3), keepdim=True)
-        std = x_train.std((0, 2, 3), keepdim=True)
-        return mean, torch.where(std > 0, std, torch.ones_like(std))
-    zero = torch.zeros(1, c, 1, 1)
-    if config.normalize == "none":
-        return zero, torch.full((1, c, 1, 1), 1.0 / RAW_MAX[config.dataset])
-    return zero, torch.ones(1, c, 1, 1)
-
-
-def normalizer(
-    x_train: torch.Tensor, config: TrainConfig
-) -> Callable[[torch.Tensor], torch.Tensor]:
-    mean, std = input_scaling(x_train, config)
-    return lambda t: (t - mean) / std
-
-
-def run_data(
-    config: TrainConfig, channels: int, height: int, width: int, data_dir: Path | str | None = None
-) -> datasets.Split:
-    """The data a run with this config trains and is judged on, at the network's input
-    size; RGB <-> grey converted to its channels. Downloaded and uploaded sets live in
-    data_dir. train(), its misclassified pages and its feature-map scaling all use this."""
-    return datasets.load(
-        config.dataset,
-        height,
-        width,
-        config.train_limit,
-        classes=config.classes,
-        per_class=config.per_class,
-        seed=config.seed,
-        channels=channels,
-        data_dir=data_dir,
-        val_split=config.val_split,
-    )
-
-
 def evaluate(
     module: nn.Module, x: torch.Tensor, y: torch.Tensor, config: TrainConfig, k: int
 ) -> tuple[float, torch.Tensor]:
     """(mean loss, predictions (M,)) in eval mode, without gradients."""
     module.eval()
     total, preds = 0.0, []
+    step = report.eval_batch(x)
     with torch.no_grad():
-        for i in range(0, len(x), EVAL_BATCH):
-            out = module(x[i : i + EVAL_BATCH])
-            total += float(_loss(out, y[i : i + EVAL_BATCH], config.loss, k)) * len(out)
+        for i in range(0, len(x), step):
+            out = module(x[i : i + step])
+            total += float(_loss(out, y[i : i + step], config.loss, k)) * len(out)
             preds.append(out.argmax(1))
     module.train()
     return total / max(len(x), 1), torch.cat(preds) if preds else torch.zeros(0, dtype=torch.long)
@@ -237,24 +207,35 @@ def train(
     resume: bool = False,
     max_misclassified: int = 500,
     data_dir: Path | str | None = None,
+    init_weights: str | Path | bytes | None = None,
+    cache_features: bool = True,
 ) -> TrainResult:
+    """`init_weights`: the file of config.init_from (a path or its bytes) as the weights
+    library found it; None looks init_from up among the shipped weights. `cache_features`:
+    train the head of a frozen prefix on features computed once (feature_cache.py); False
+    runs the frozen layers every batch (benchmarks/transfer.py compares the two)."""
     torch.manual_seed(config.seed)
     module = build_module(spec, max_params=max_params)
     initialize(module, config.init)
     transfer.check_frozen(spec, config.frozen)
     pretrained: set[str] = set()
     if config.init_from is not None:
-        pretrained = transfer.load_pretrained(module, config.init_from, config.new_head)
+        if init_weights is None:
+            pretrained = transfer.load_pretrained(module, config.init_from, config.new_head)
+        else:
+            tensors = transfer.read_tensors(init_weights)
+            pretrained = transfer.load_partial(module, tensors, config.new_head)
     transfer.freeze(module, config.frozen)
     groups = transfer.param_groups(module, pretrained, config.lr, config.pretrained_lr)
     if not groups:
         raise ValueError("frozen: every parameter is frozen; nothing would train")
     _, height, width = spec.input.shape
     data = run_data(config, spec.input.channels, height, width, data_dir)
-    norm = normalizer(data.x_train, config)
-    x, y = norm(data.x_train), data.y_train  # (N, C, H, W), (N,)
-    vx, vy = norm(data.x_val), data.y_val
-    k = data.num_classes
+    mean, std = input_scaling(data.x_train, config)
+    x, y = (data.x_train - mean) / std, data.y_train  # (N, C, H, W), (N,)
+    vx, vy = (data.x_val - mean) / std, data.y_val
+    k, names = data.num_classes, data.class_names
+    del data  # the scaled copies (or their features) are all the run keeps
     opt = make_optimizer(module, config, groups)
     per_epoch = math.ceil(len(x) / config.batch_size)
     gen = torch.Generator().manual_seed(config.seed)
@@ -270,9 +251,21 @@ def train(
                 "total_iters": per_epoch * config.epochs,
                 "train_size": len(x),
                 "val_size": len(vx),
+                # What the run scales its inputs with (stored with the run, issue 12).
+                "input_stats": {"mean": mean.flatten().tolist(), "std": std.flatten().tolist()},
             }
         )
-    module.train()
+    # `net` is what every batch runs: the whole module, or only the layers after a frozen
+    # prefix whose output for each image was computed once (x, vx then hold features).
+    net: nn.Module = module
+    prefix = feature_cache.frozen_prefix(spec, config.frozen)
+    if cache_features and not feature_cache.blocker(spec, module, prefix, config.probe_every):
+        backbone = module.layers[:prefix]  # type: ignore[index]
+        x = feature_cache.extract(backbone, x, should_stop)  # type: ignore[assignment]
+        vx = feature_cache.extract(backbone, vx, should_stop)  # type: ignore[assignment]
+        if x is None or vx is None:
+            return TrainResult("cancelled", "stopped while computing features", module=module)
+        net = module.layers[prefix:]  # type: ignore[index]
     while at.epoch <= config.epochs:
         epoch = at.epoch
         if at.order is None:
@@ -291,9 +284,9 @@ def train(
                 return TrainResult("paused", msg, module=module)
             batch = order[i : i + config.batch_size]
             target = y[batch]
-            out = module(x[batch])
+            out = net(x[batch])
             loss = _loss(out, target, config.loss, k)
-            penalty = _penalty(module, config)
+            penalty = _penalty(module, config)  # frozen weights count, as without a cache
             total = loss + penalty if penalty is not None else loss
             total_value = float(total.detach())  # one read per batch (benchmarks/training.py)
             if not math.isfinite(total_value):
@@ -322,7 +315,7 @@ def train(
                 }
             )
         elapsed = time.monotonic() - started
-        val_loss, pred = evaluate(module, vx, vy, config, k)
+        val_loss, pred = evaluate(net, vx, vy, config, k)
         if not math.isfinite(val_loss):
             return TrainResult("diverged", f"the validation loss became {val_loss}", module=module)
         summary = {
@@ -339,61 +332,5 @@ def train(
         at.next_epoch()
         if checkpoint_path is not None:  # a worker killed later resumes from here
             checkpoint.save(checkpoint_path, module, opt, gen, at)
-    return TrainResult(
-        "done",
-        "",
-        final_metrics(module, vx, vy, k, config, max_misclassified, data.class_names),
-        module,
-    )
-
-
-def class_labels(
-    config: TrainConfig, num_classes: int, names: tuple[str, ...] | None = None
-) -> list[str]:
-    """What each output unit means: the original labels of a class subset (digits 5-9
-    train as 0..4 but read "5".."9"), else the dataset's own labels. `names`: the loaded
-    split's class names (subset already applied: "circle", "cats"...), when known."""
-    if names and len(names) == num_classes:
-        return list(names)
-    return [str(c) for c in (config.classes or range(num_classes))]
-
-
-def final_metrics(
-    module: nn.Module,
-    vx: torch.Tensor,
-    vy: torch.Tensor,
-    k: int,
-    config: TrainConfig,
-    max_misclassified: int,
-    names: tuple[str, ...] | None = None,
-) -> dict[str, Any]:
-    """Held-out metrics, the class labels and the wrong held-out samples: at most
-    `max_misclassified` of them, the most confident first, as [index, true, predicted,
-    confidence] rows (index into the held-out part of the dataset)."""
-    pred, conf = predict(module, vx)
-    out = metrics.summarize(pred, vy, k)
-    out["labels"] = class_labels(config, k, names)
-    wrong = torch.nonzero(pred != vy).flatten()
-    keep = wrong[torch.argsort(conf[wrong], descending=True, stable=True)][:max_misclassified]
-    out["misclassified"] = {
-        "total": len(wrong),
-        "items": [
-            [int(i), int(vy[i]), int(pred[i]), round(float(conf[i]), 4)] for i in keep.tolist()
-        ],
-    }
-    return out
-
-
-def predict(module: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(predicted class (M,), its softmax probability (M,)) in eval mode, no gradients."""
-    module.eval()
-    preds, confs = [], []
-    with torch.no_grad():
-        for i in range(0, len(x), EVAL_BATCH):
-            p, c = torch.softmax(module(x[i : i + EVAL_BATCH]), 1).max(1)
-            preds.append(c)
-            confs.append(p)
-    module.train()
-    if not preds:
-        return torch.zeros(0, dtype=torch.long), torch.zeros(0)
-    return torch.cat(preds), torch.cat(confs)
+    final = report.final_metrics(net, vx, vy, k, config.classes, max_misclassified, names)
+    return TrainResult("done", "", final, module)

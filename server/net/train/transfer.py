@@ -1,9 +1,11 @@
-"""Transfer learning: start from shipped weights, freeze layers by path, fine-tune the rest.
+"""Transfer learning: start from library weights, freeze layers by path, fine-tune the rest.
 
 The pieces `train()` uses:
   check_frozen(spec, paths)        unknown layer paths -> FrozenPathError naming the path
-  load_pretrained(module, name)    fill every matching key from a shipped weights file; a
-                                   new head (last linear) of another size stays fresh
+  read_tensors(source)             a weights file (any library entry's path, or its bytes)
+  load_partial(module, tensors)    fill every matching key; a new head (last linear) of
+                                   another size stays fresh
+  load_pretrained(module, name)    the same from a shipped weights file, by its name
   freeze(module, paths)            requires_grad False under each path
   keep_frozen_norms_eval(...)      frozen batch norms stay in eval mode (stats do not move)
   param_groups(...)                new layers at `lr`, pretrained unfrozen ones at `pretrained_lr`
@@ -18,11 +20,16 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import safe_open
+from safetensors.torch import load as load_bytes
 from safetensors.torch import load_file
 from torch import nn
 
+from server.net.core.build import build_module
+from server.net.core.head import NoHead, head_path
 from server.net.core.shapes import infer
-from server.net.core.spec import NetworkSpec
+from server.net.core.spec import Layer, NetworkSpec, Sequential
+from server.net.core.spec import children as spec_children
 from server.net.weights import files as weights
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[3] / "models" / "weights"
@@ -76,7 +83,11 @@ def head_name(module: nn.Module) -> str | None:
 
 
 def load_partial(
-    module: nn.Module, tensors: dict[str, torch.Tensor], new_head: bool = False
+    module: nn.Module,
+    tensors: dict[str, torch.Tensor],
+    new_head: bool = False,
+    *,
+    dry_run: bool = False,
 ) -> set[str]:
     """Copy the file's tensors into the module; returns the state keys that were loaded.
 
@@ -94,7 +105,8 @@ def load_partial(
     expected = {k: v for k, v in state.items() if k not in skip}
     got = {k: v for k, v in tensors.items() if k not in skip}
     weights.check(expected, got)
-    module.load_state_dict(got, strict=False)
+    if not dry_run:
+        module.load_state_dict(got, strict=False)
     return set(got)
 
 
@@ -103,6 +115,26 @@ def load_pretrained(
 ) -> set[str]:
     tensors = load_file(str(pretrained_file(name, weights_dir)), device="cpu")
     return load_partial(module, tensors, new_head)
+
+
+def read_tensors(source: str | Path | bytes) -> dict[str, torch.Tensor]:
+    """A safetensors file by path (the local executor) or its bytes (an executor that ships
+    files, e.g. Ray): the job's `init_weights` is one of the two."""
+    if isinstance(source, bytes):
+        return load_bytes(source)
+    return load_file(str(source), device="cpu")
+
+
+def check_fits(spec: NetworkSpec, path: Path, new_head: bool) -> None:
+    """What load_partial would refuse, without reading a tensor: the spec is built on the
+    meta device (no memory) and the file's header gives its shapes. Raises
+    weights.WeightsMismatch naming each bad key (the head may differ: it is re-made)."""
+    with torch.device("meta"):
+        module = build_module(spec)
+    with safe_open(str(path), framework="pt") as f:
+        names = list(f.keys())
+        got = {k: torch.empty(f.get_slice(k).get_shape(), device="meta") for k in names}
+    load_partial(module, got, new_head, dry_run=True)
 
 
 def freeze(module: nn.Module, paths: list[str] | tuple[str, ...]) -> list[str]:
@@ -137,32 +169,67 @@ def param_groups(
     return [g for g in groups if g["params"]]
 
 
+def _outside_head(spec: NetworkSpec, paths: list[str]) -> list[str]:
+    """Drop any path that is the head (head.head_path) or holds it: the head always trains."""
+    try:
+        head = head_path(spec)
+    except NoHead:
+        return paths
+    return [p for p in paths if not (head == p or head.startswith(p + "."))]
+
+
 def feature_extractor_paths(spec: NetworkSpec) -> list[str]:
-    """The convolutional feature extractor: top-level layers up to and including the first
-    flatten (all but the last layer when there is none)."""
-    types = [layer.type for layer in spec.layers]
-    end = types.index("flatten") + 1 if "flatten" in types else len(types) - 1
-    return [f"layers.{i}" for i in range(end)]
+    """The feature extractor: the layers up to and including the first flatten, looking
+    inside a trailing `sequential` the way head.head_path finds the head (AlexNet's and
+    VGG's `classifier`: everything before it is frozen); without a flatten, all but the
+    last layer of the level that holds the head. The head itself is never in the list."""
+    out: list[str] = []
+    path, layers = "layers", spec.layers
+    while layers:
+        types = [layer.type for layer in layers]
+        if "flatten" in types:
+            out += [f"{path}.{i}" for i in range(types.index("flatten") + 1)]
+            break
+        out += [f"{path}.{i}" for i in range(len(layers) - 1)]
+        last = layers[-1]
+        if not isinstance(last, Sequential):
+            break
+        path, layers = f"{path}.{len(layers) - 1}.layers", last.layers
+    return _outside_head(spec, out)
 
 
 STAGE_ENDS = ("maxpool2d", "avgpool2d", "residual", "parallel", "sequential")
 ACTIVATIONS = ("relu", "leaky_relu", "gelu")
 
 
+def _has_conv(layer: Layer) -> bool:
+    if layer.type.startswith("conv"):
+        return True
+    return any(_has_conv(inner) for _, stack in spec_children(layer) for inner in stack)
+
+
 def first_stage_paths(spec: NetworkSpec) -> list[str]:
     """The first conv stage, the default of "fine-tune the later layers": from the input
     through the first pooling layer or block after the first conv, and the activation right
     after it (mnist_cnn: conv, relu, pool; tiny_resnet: the stem and its first residual
-    block). The Train view computes the same (frontend/js/views/train/transfer.js)."""
-    types = [layer.type for layer in spec.layers]
-    convs = [i for i, t in enumerate(types) if t.startswith("conv")]
-    if not convs:
-        return []
+    block). When the first conv sits in a `sequential` (the zoo's ResNet, VGG, DenseNet and
+    GoogLeNet stems and feature stacks), the stage is looked for inside it (ResNet-18: the
+    stem, conv through maxpool). Never the head (head.head_path)."""
+    path, layers = "layers", spec.layers
+    while True:
+        convs = [i for i, layer in enumerate(layers) if _has_conv(layer)]
+        if not convs:
+            return []
+        first = layers[convs[0]]
+        if not isinstance(first, Sequential):
+            break
+        path, layers = f"{path}.{convs[0]}.layers", first.layers
+    types = [layer.type for layer in layers]
     ends = [i for i, t in enumerate(types) if i > convs[0] and t in STAGE_ENDS]
     end = ends[0] if ends else convs[0]
     if end + 1 < len(types) and types[end + 1] in ACTIVATIONS:
         end += 1
-    return [f"layers.{i}" for i in range(end + 1)]
+    return _outside_head(spec, [f"{path}.{i}" for i in range(end + 1)])
 
 
 def mode_config(mode: str, spec: NetworkSpec, source: str, lr: float) -> dict[str, Any]:

@@ -301,10 +301,15 @@ def input_stats(entry: Entry, data_dir: Path | None = None) -> Stats | None:
 def _run_stats(
     config_json: str, channels: int, height: int, width: int, data_dir: str | None
 ) -> Stats:
-    """The per-channel (mean, std) server.net.train.loop's normaliser used for this config."""
-    from server.net.train.loop import TrainConfig, input_scaling, run_data
+    """The per-channel (mean, std) server.net.train.loop's normaliser used for this config:
+    stored in it when the run started (TrainConfig.input_stats, issue 12); a run from before
+    that has its training set loaded again."""
+    from server.net.train.inputs import input_scaling, run_data
+    from server.net.train.loop import TrainConfig
 
     config = TrainConfig.model_validate_json(config_json)
+    if config.input_stats is not None:
+        return tuple(config.input_stats.mean), tuple(config.input_stats.std)
     x_train = torch.zeros(1, channels, 1, 1)  # only "standardize" needs the real pixels
     if config.normalize == "standardize":
         x_train = run_data(config, channels, height, width, data_dir).x_train

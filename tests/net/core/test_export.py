@@ -12,6 +12,7 @@ import pytest
 import torch
 from torch import nn
 
+import models
 from server.net.core.build import build_module
 from server.net.core.export import class_name, file_stem, to_onnx_bytes, to_pytorch_code
 from server.net.core.shapes import ShapeError, infer
@@ -22,26 +23,7 @@ def _spec(data: dict[str, Any]) -> NetworkSpec:
     return NetworkSpec.model_validate(data)
 
 
-LENET5 = _spec(
-    {
-        "name": "LeNet-5",
-        "input": {"channels": 1, "height": 32, "width": 32},
-        "layers": [
-            {"type": "conv2d", "out_channels": 6, "kernel_size": 5},
-            {"type": "relu"},
-            {"type": "maxpool2d", "kernel_size": 2},
-            {"type": "conv2d", "out_channels": 16, "kernel_size": 5},
-            {"type": "relu"},
-            {"type": "maxpool2d", "kernel_size": 2},
-            {"type": "flatten"},
-            {"type": "linear", "out_features": 120},
-            {"type": "relu"},
-            {"type": "linear", "out_features": 84},
-            {"type": "relu"},
-            {"type": "linear", "out_features": 10},
-        ],
-    }
-)
+LENET5 = models.get("lenet5")  # ReLU + max pooling, (1, 32, 32)
 
 # Residual (identity and projection shortcuts), parallel (concat and add), a named
 # group, batch norm, non-default conv/pool arguments, then an LSTM over the rows.

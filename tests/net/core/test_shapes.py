@@ -13,6 +13,8 @@ import pytest
 import torch
 from torch import nn
 
+from models import layers as L
+from server.net.core import spec as S
 from server.net.core.build import build_module
 from server.net.core.shapes import ShapeReport, infer
 from server.net.core.spec import NetworkSpec
@@ -329,24 +331,12 @@ def test_macs_of_conv_and_linear() -> None:
 
 
 # The 1998 layers: tanh and average pooling (tests/api/test_shapes.py posts it too).
-LENET5: dict[str, Any] = {
-    "name": "LeNet-5",
-    "input": {"channels": 1, "height": 32, "width": 32},
-    "layers": [
-        {"type": "conv2d", "out_channels": 6, "kernel_size": 5},
-        {"type": "tanh"},
-        {"type": "avgpool2d", "kernel_size": 2},
-        {"type": "conv2d", "out_channels": 16, "kernel_size": 5},
-        {"type": "tanh"},
-        {"type": "avgpool2d", "kernel_size": 2},
-        {"type": "flatten"},
-        {"type": "linear", "out_features": 120},
-        {"type": "tanh"},
-        {"type": "linear", "out_features": 84},
-        {"type": "tanh"},
-        {"type": "linear", "out_features": 10},
-    ],
-}
+LENET5: dict[str, Any] = L.network(
+    "LeNet-5",
+    (1, 32, 32),
+    [L.conv(6, 5), S.Tanh(), L.avgpool(2), L.conv(16, 5), S.Tanh(), L.avgpool(2), L.flatten()]
+    + [L.linear(120), S.Tanh(), L.linear(84), S.Tanh(), L.linear(10)],
+).model_dump(mode="json")
 
 
 def test_lenet5_totals() -> None:

@@ -202,3 +202,22 @@ def test_split_is_stratified_and_seeded() -> None:
     tr2, he2 = archive.split(y, 0.2, seed=1)
     assert np.array_equal(he, he2)
     assert not np.array_equal(archive.split(y, 0.2, seed=2)[1], he)
+
+
+def test_photos_are_stored_up_to_max_side_and_small_images_at_side() -> None:
+    photos = zip_of({f"{c}/{i}.png": png((9, 9, 9), size=(300, 260)) for c in "ab" for i in (1, 2)})
+    assert archive.read(photos, Limits(side=64, max_side=224)).x.shape == (4, 3, 224, 224)
+    assert archive.read(photos, Limits(side=64, max_side=128)).x.shape[-1] == 128
+    mixed = zip_of({"a/1.png": png(size=(100, 90)), "a/2.png": png(), "b/1.png": png(),
+                    "b/2.png": png()})  # fmt: skip
+    assert archive.read(mixed, Limits(side=64, max_side=224)).x.shape[-1] == 90  # largest short
+    assert archive.read(good_zip(), Limits(side=64, max_side=224)).x.shape[-1] == 64
+    assert archive.stored_side([], Limits(side=16)) == 16
+
+
+def test_stored_bytes_are_bounded_before_decoding() -> None:
+    photos = zip_of({f"{c}/{i}.png": png((9, 9, 9), size=(300, 260)) for c in "ab" for i in (1, 2)})
+    limit = 4 * 3 * 224 * 224 - 1
+    with pytest.raises(ArchiveTooLarge, match="CNNPLAY_MAX_DATASET_BYTES"):
+        archive.read(photos, Limits(side=64, max_side=224, max_stored_bytes=limit))
+    assert archive.read(photos, Limits(side=64, max_side=224, max_stored_bytes=limit + 1))

@@ -1,15 +1,19 @@
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
+from PIL import Image
 
 import models
 from server.net.core.spec import NetworkSpec
 from server.net.data import archive, datasets, downloads, mnist, synthetic, uploaded
 from server.net.train.loop import TrainConfig, train
-from tests.net.data.test_archive import good_zip
+from tests.net.data.test_archive import good_zip, zip_of
 from tests.net.data.test_downloads import fake_mnist
 
 
@@ -172,45 +176,6 @@ def test_train_config_refuses_unknown_names() -> None:
 # --- issue 6: a validation split of the user's choosing (val_split) ----------------------
 
 
-def _ids(counts: list[int], held: int) -> tuple[torch.Tensor, ...]:
-    """Images whose one pixel is their sample id; labels by `counts`; the last `held` held out."""
-    y = torch.cat([torch.full((n,), k) for k, n in enumerate(counts)])
-    y = y[torch.randperm(len(y), generator=torch.Generator().manual_seed(1))]
-    x = torch.arange(len(y), dtype=torch.float32).view(-1, 1, 1, 1)
-    n = len(y) - held
-    return x[:n], y[:n], x[n:], y[n:]
-
-
-def test_resplit_is_stratified_disjoint_and_covering() -> None:
-    counts = [50, 31, 7, 12]  # 100 samples
-    x, y, vx, vy = _ids(counts, held=40)
-    tx, ty, hx, hy = datasets.resplit(x, y, vx, vy, 0.25, seed=3)
-    assert len(hx) == datasets.held_count(100, 0.25) == 25 and len(tx) == 75
-    ids_t, ids_h = tx.flatten().long(), hx.flatten().long()
-    assert not set(ids_t.tolist()) & set(ids_h.tolist())
-    assert sorted(ids_t.tolist() + ids_h.tolist()) == list(range(100))
-    pooled_y = torch.cat([y, vy])
-    assert torch.equal(pooled_y[ids_t], ty) and torch.equal(pooled_y[ids_h], hy)
-    # Each class gives floor(n * 0.25) or one more: 12.5, 7.75, 1.75, 3 -> 12 + 8 + 2 + 3
-    # (the largest remainders, 0.75 and 0.75, win the two extras; 12.5's 0.5 does not).
-    assert [int((hy == k).sum()) for k in range(4)] == [12, 8, 2, 3]
-    assert torch.equal(ids_t, ids_t.sort().values)  # pooled order kept
-
-
-def test_resplit_is_seeded() -> None:
-    parts = _ids([40, 40, 40], held=20)
-    a = datasets.resplit(*parts, 0.2, seed=7)
-    b = datasets.resplit(*parts, 0.2, seed=7)
-    c = datasets.resplit(*parts, 0.2, seed=8)
-    assert all(torch.equal(p, q) for p, q in zip(a, b, strict=True))
-    assert not torch.equal(a[2], c[2]) and len(a[2]) == len(c[2]) == 24
-
-
-def test_resplit_refuses_fractions_outside_0_1() -> None:
-    with pytest.raises(ValueError, match="val_split"):
-        datasets.resplit(*_ids([5, 5], held=2), 1.0, seed=0)
-
-
 def test_load_with_val_split_applies_before_classes_and_limits() -> None:
     own = datasets.load("digits", 8, 8)
     d = datasets.load("digits", 8, 8, seed=2, val_split=0.5)
@@ -227,3 +192,20 @@ def test_load_with_val_split_applies_before_classes_and_limits() -> None:
     sub = datasets.load("digits", 8, 8, 40, classes=[3, 5], seed=2, val_split=0.5)
     assert len(sub.x_train) == 40 and set(sub.y_val.tolist()) == {0, 1}
     assert len(sub.x_val) == int(((d.y_val == 3) | (d.y_val == 5)).sum())
+
+
+def test_an_upload_at_224_is_resized_once_to_the_network_with_antialias(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    files = {}
+    for c in ("a", "b"):
+        for i in range(3):
+            buf = io.BytesIO()
+            Image.fromarray(rng.integers(0, 256, (240, 250, 3), dtype=np.uint8)).save(buf, "PNG")
+            files[f"{c}/{i}.png"] = buf.getvalue()
+    decoded = archive.read(zip_of(files), archive.Limits(side=64, max_side=224))
+    name = uploaded.save(tmp_path, decoded, "photos", 0.34, seed=0)["name"]
+    assert datasets.info(name, tmp_path).height == 224
+    big = datasets.load(name, 224, 224, data_dir=tmp_path)
+    small = datasets.load(name, 28, 28, data_dir=tmp_path)
+    want = F.interpolate(big.x_train, size=(28, 28), mode="bilinear", antialias=True)
+    torch.testing.assert_close(small.x_train, want.clamp(0, 1))

@@ -8,9 +8,10 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 import models
-from models.layers import bn, conv, flatten, linear, network, relu
+from models.layers import bn, conv, flatten, linear, network, relu, stage
 from server.net.core.build import build_module
-from server.net.core.head import with_head
+from server.net.core.head import head_path, with_head
+from server.net.core.spec import NetworkSpec
 from server.net.data import datasets
 from server.net.train import transfer
 from server.net.train.loop import TrainConfig, make_optimizer, train
@@ -201,3 +202,50 @@ def test_tiny_resnet_weights_load_with_a_new_head() -> None:
     loaded = transfer.load_pretrained(module, "tiny_resnet_digits04")
     assert "layers.11.weight" not in loaded and "layers.3.body.1.running_mean" in loaded
     assert module.layers[11].out_features == 4
+
+
+# Paths that agree with head.head_path (issue 12), and the weights of any library entry.
+
+
+def test_extractor_and_first_stage_of_the_zoo_agree_with_the_head() -> None:
+    resnet = models.get("resnet18")
+    assert transfer.feature_extractor_paths(resnet) == [f"layers.{i}" for i in range(7)]
+    assert transfer.first_stage_paths(resnet) == [f"layers.0.layers.{i}" for i in range(4)]
+    # VGG: features, pool, flatten; the classifier (and its head) trains.
+    vgg = transfer.feature_extractor_paths(models.get("vgg11"))
+    assert vgg == ["layers.0", "layers.1", "layers.2"]
+    assert transfer.first_stage_paths(models.get("vgg11"))[-1].startswith("layers.0.layers.")
+    for name in ("resnet18", "vgg11", "alexnet", "googlenet", "densenet121", "mnist_cnn"):
+        spec = models.get(name)
+        head = head_path(spec)
+        for path in transfer.feature_extractor_paths(spec) + transfer.first_stage_paths(spec):
+            assert not (head == path or head.startswith(path + ".")), (name, path)
+    # No flatten, the head inside a trailing sequential: everything before the head.
+    tail = stage("c", [flatten(), linear(3)])
+    spec = network("seq head", (1, 4, 4), [conv(2, 3, padding=1), tail])
+    assert transfer.feature_extractor_paths(spec) == ["layers.0", "layers.1.layers.0"]
+    spec = network("no flatten", (1, 1, 1), [stage("c", [linear(4), relu(), linear(3)])])
+    assert transfer.feature_extractor_paths(spec) == ["layers.0.layers.0", "layers.0.layers.1"]
+
+
+def test_check_fits_reads_only_the_header_and_names_the_key(tmp_path) -> None:
+    spec = with_head(models.get("mnist_cnn"), 5)
+    path = transfer.pretrained_file("mnist_cnn_digits04")
+    transfer.check_fits(with_head(spec, 3), path, new_head=True)  # another head is fine
+    data = spec.model_dump(mode="json")
+    data["layers"][0]["out_channels"] = 9
+    bad = NetworkSpec.model_validate(data)
+    with pytest.raises(weights.WeightsMismatch, match=r"layers\.0\.weight: shape"):
+        transfer.check_fits(bad, path, new_head=True)
+
+
+def test_init_weights_by_path_or_bytes_equal_the_shipped_name() -> None:
+    spec = with_head(models.get("mnist_cnn"), 5)
+    path = transfer.pretrained_file("mnist_cnn_digits04")
+    config = TrainConfig(dataset="mnist", classes=[5, 6, 7, 8, 9], per_class=5, epochs=1,
+                         batch_size=25, init_from="mnist_cnn_digits04")  # fmt: skip
+    by_name = train(spec, config, lambda e: None).module.state_dict()
+    for source in (path, path.read_bytes()):
+        got = train(spec, config, lambda e: None, init_weights=source).module.state_dict()
+        for key, value in by_name.items():
+            assert torch.equal(got[key], value), key

@@ -14,6 +14,7 @@ import torch
 from safetensors.torch import load_file
 
 import models
+from models.layers import conv, flatten, gap, linear, network, relu
 from server.net.core.build import build_module
 from server.net.core.spec import NetworkSpec
 from server.net.data import imagenet, stream
@@ -24,19 +25,7 @@ from tests.net.data.test_stream import RangeServer
 
 # A small 3-channel network with ImageNet's 1,000 outputs: 65k parameters, a 260 KB file
 # (several chunks of the stream).
-TINY = NetworkSpec.model_validate(
-    {
-        "name": "Tiny",
-        "input": {"channels": 3, "height": 32, "width": 32},
-        "layers": [
-            {"type": "conv2d", "out_channels": 64, "kernel_size": 3},
-            {"type": "relu"},
-            {"type": "global_avgpool2d"},
-            {"type": "flatten"},
-            {"type": "linear", "out_features": 1000},
-        ],
-    }
-)
+TINY = network("Tiny", (3, 32, 32), [conv(64, 3), relu(), gap(), flatten(), linear(1000)])
 
 
 def tv_state(seed: int = 0) -> dict[str, torch.Tensor]:

@@ -1,7 +1,10 @@
 // Transfer learning section of the Train view (issue 7): start from shipped weights
 // trained on a source task (digits 0-4), train on a few images of a target task (digits
 // 5-9, scikit-learn's digits, the synthetic shapes, your own upload) in one of three
-// modes, and race it against the same network from scratch.
+// modes, and race it against the same network from scratch. ImageNet networks (issue 17)
+// are sources too, once downloaded (a Download button here); they train alone: the same
+// network from scratch is past the training limit. Frozen paths and the new head come from
+// the server (POST /api/transfer/plan).
 import * as api from "../../api.js";
 import { isFinished } from "../../lib/runs.js";
 import { encodeSpec } from "../../lib/hash_codec.js";
@@ -9,7 +12,7 @@ import { lockSuffix } from "../../lib/locks.js";
 import { h } from "../../dom.js";
 import { percent } from "../../lib/format.js";
 import { DIGITS_5_9, GUIDE, MODES, PER_CLASS, PRESET_NET, STEPS_FOR } from "./transfer_guide.js";
-import { designerLocks, featurePaths, firstStagePaths, withHead } from "./transfer_paths.js";
+import { designerLocks } from "./transfer_paths.js";
 
 const pct = (x) => (x == null ? "n/a" : percent(x));
 
@@ -42,7 +45,7 @@ function targetsFrom(list) {
 
 // hooks: {follow(id, name), refreshRuns(), compareRuns(ids)} from the Train view.
 export function transferSection(hooks) {
-  const state = { nets: [], zoo: new Map(), spec: null, frozen: [], busy: false, targets: [DIGITS_5_9] };
+  const state = { nets: [], spec: null, frozen: [], pretrainedLr: null, busy: false, targets: [DIGITS_5_9] };
   const q = (s) => el.querySelector(s);
   const netSelect = h("select", { name: "pretrained", "data-testid": "pretrained", onchange: () => refresh() });
   const targetSelect = h("select", { name: "target", "data-testid": "target", onchange: () => pickSize(choice().n) }, h("option", { value: DIGITS_5_9.key }, DIGITS_5_9.label));
@@ -89,6 +92,7 @@ export function transferSection(hooks) {
     h("div", { class: "transfer-grid" }, [
       h("div", { class: "transfer-form train-form" }, [
         h("label", { class: "field" }, [h("span", {}, "Pretrained network"), netSelect, h("small", { class: "muted source" })]),
+        h("div", { class: "download", "data-testid": "imagenet-download", hidden: true }),
         h("label", { class: "field" }, [h("span", {}, "Target task"), targetSelect, h("small", { class: "muted target-note" })]),
         h("div", { class: "field" }, [h("span", {}, "Target images per class"), perClass]),
         h("div", { class: "field" }, [h("span", {}, "Mode"), modes]),
@@ -170,18 +174,47 @@ export function transferSection(hooks) {
     e.textContent = text ?? "";
   }
 
-  async function specFor(net, k) {
-    if (!state.zoo.has(net.zoo)) state.zoo.set(net.zoo, await api.zooSpec(net.zoo));
-    return withHead(state.zoo.get(net.zoo), k);
+  // The server's plan for this mode; in "later", the designer's locks win when the stored
+  // design is this network.
+  async function planFor(mode, net, k) {
+    const plan = await api.transferPlan({ source: net.name, mode, classes: k, lr: lrNow() });
+    const mine = mode === "later" ? designerLocks(plan.spec) : null;
+    const frozen = mine ? { paths: mine, from: "designer" } : { paths: plan.frozen, from: mode === "later" ? "default" : null };
+    return { plan, frozen };
   }
 
-  function frozenFor(mode, spec) {
-    if (mode === "frozen") return { paths: featurePaths(spec), from: null };
-    if (mode === "later") {
-      const mine = designerLocks(spec);
-      return mine ? { paths: mine, from: "designer" } : { paths: firstStagePaths(spec), from: "default" };
+  const ready = (net) => net.kind !== "imagenet" || net.status === "ready";
+  // "mnist_cnn (MNIST digits 0-9)"; "ResNet-18 · ImageNet-1k (not downloaded)".
+  const sourceLabel = (x) => (x.kind === "imagenet" ? `${x.title ?? x.name}${ready(x) ? "" : " (not downloaded)"}` : `${x.name} (${x.source_data})`);
+
+  // An ImageNet source not on the server yet: its status, and a button that downloads it
+  // (a progress line while it comes; the list refreshes when it is ready).
+  function showDownload(net) {
+    const box = q(".download");
+    box.hidden = ready(net);
+    if (ready(net)) return box.replaceChildren();
+    const mb = net.bytes ? ` (${Math.round(net.bytes / 1e6)} MB)` : "";
+    const line = h("small", { class: "muted", "data-testid": "download-status" }, net.status === "failed" ? `The download failed: ${net.error}` : `Not downloaded yet${mb}.`);
+    const button = h("button", { type: "button", "data-testid": "download-imagenet", disabled: net.status === "downloading" || net.status === "converting", onclick: () => download(net.name) }, "Download the ImageNet weights");
+    box.replaceChildren(line, button);
+  }
+
+  async function download(name) {
+    try {
+      let item = await api.downloadPretrained(name);
+      while (item.status === "downloading" || item.status === "converting") {
+        const p = item.progress;
+        q('[data-testid="download-status"]').textContent = p?.total ? `${item.status}: ${Math.round((100 * p.done) / p.total)}%` : `${item.status}...`;
+        await new Promise((res) => setTimeout(res, 300));
+        item = await api.pretrainedItem(name);
+      }
+      state.nets = state.nets.map((x) => (x.name === name ? item : x));
+      const option = [...netSelect.options].find((o) => o.value === name);
+      if (option) option.textContent = sourceLabel(item);
+      await refresh();
+    } catch (err) {
+      setError(err.message);
     }
-    return { paths: [], from: null };
   }
 
   function locksNote(mode, frozen, spec, net) {
@@ -199,10 +232,17 @@ export function transferSection(hooks) {
   async function refresh() {
     const { mode, net, target } = choice();
     if (!net) return;
-    const overlap = target.dataset === "mnist" ? net.classes.filter((c) => target.classes.includes(c)) : [];
+    const overlap = target.dataset === "mnist" && net.classes ? net.classes.filter((c) => target.classes.includes(c)) : [];
+    const images = net.train_size ? ` (${net.train_size.toLocaleString()} images)` : "";
     q(".source").textContent =
-      `Trained on ${net.source_data} (${net.train_size?.toLocaleString() ?? "?"} images), ${pct(net.heldout_accuracy)} held-out accuracy` +
+      `Trained on ${net.source_data}${images}, ${pct(net.heldout_accuracy)} held-out accuracy` +
       (overlap.length ? `. It has already seen the target digits.` : "");
+    showDownload(net);
+    q('[data-testid="run-transfer"]').textContent = net.kind === "imagenet" ? "Fine-tune" : "Run transfer vs. from scratch";
+    if (!ready(net)) {
+      state.spec = null;
+      return;
+    }
     q(".target-note").textContent =
       target.dataset === "mnist"
         ? "New digits, same kind of image as the source task."
@@ -213,10 +253,11 @@ export function transferSection(hooks) {
     });
     showSteps();
     try {
-      const spec = await specFor(net, target.k);
+      const { plan, frozen } = await planFor(mode, net, target.k);
+      const spec = plan.spec;
       state.spec = spec;
-      const frozen = frozenFor(mode, spec);
       state.frozen = frozen.paths;
+      state.pretrainedLr = plan.pretrained_lr;
       const report = await api.shapesFrozen(spec, frozen.paths);
       const frozenCount = report.total_params - report.trainable_params;
       q(".counts").replaceChildren(
@@ -227,7 +268,7 @@ export function transferSection(hooks) {
       q(".frozen-paths").replaceChildren(
         frozen.paths.length
           ? h("div", { class: "chips" }, frozen.paths.map((p) => h("code", { class: "chip" }, `${p} ${types[p] ?? ""}`)))
-          : h("p", { class: "muted" }, `No layer is frozen; pretrained layers train at lr / 10 = ${lrNow() / 10}.`),
+          : h("p", { class: "muted" }, `No layer is frozen; pretrained layers train at lr / 10 = ${state.pretrainedLr}.`),
       );
       q(".locks-from").replaceChildren(...locksNote(mode, frozen, spec, net));
       setError(null);
@@ -251,7 +292,7 @@ export function transferSection(hooks) {
     };
     if (target.classes) common.classes = target.classes;
     const transfer = { ...common, init_from: net.name, frozen: state.frozen };
-    if (mode === "all") transfer.pretrained_lr = lrNow() / 10;
+    if (state.pretrainedLr != null) transfer.pretrained_lr = state.pretrainedLr;
     return { transfer, scratch: common };
   }
 
@@ -272,8 +313,19 @@ export function transferSection(hooks) {
       const tName = `Transfer: ${MODES[mode].title.toLowerCase()} (${target.short}, ${n}/class)`;
       const sName = `From scratch (${target.short}, ${n}/class)`;
       const t = await api.startRun({ ...state.spec, name: tName }, c.transfer);
-      const s = await api.startRun({ ...state.spec, name: sName }, c.scratch);
       hooks.follow(t.id, tName);
+      if (net.kind === "imagenet") {
+        await hooks.refreshRuns();
+        const tr = await waitEnd(t.id);
+        await hooks.refreshRuns();
+        verdict.className = "verdict";
+        verdict.replaceChildren(
+          h("strong", {}, `fine-tuned: ${pct(tr.accuracy)}`),
+          h("small", { class: "muted" }, ` held-out accuracy on ${target.short} after ${c.transfer.epochs} epoch(s), from ${net.title ?? net.name}.`),
+        );
+        return;
+      }
+      const s = await api.startRun({ ...state.spec, name: sName }, c.scratch);
       await hooks.refreshRuns();
       const [tr, sc] = await Promise.all([waitEnd(t.id), waitEnd(s.id)]);
       await hooks.compareRuns([t.id, s.id]);
@@ -318,7 +370,7 @@ export function transferSection(hooks) {
       const [nets] = await Promise.all([api.pretrainedList(), loadTargets()]);
       state.nets = nets;
       netSelect.replaceChildren(
-        ...state.nets.map((x) => h("option", { value: x.name, selected: x.name === PRESET_NET }, `${x.name} (${x.source_data})`)),
+        ...state.nets.map((x) => h("option", { value: x.name, selected: x.name === PRESET_NET }, sourceLabel(x))),
       );
       field("t_lr").addEventListener("change", refresh);
       await refresh();
