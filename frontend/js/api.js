@@ -109,11 +109,6 @@ export function importTorchvision(file, zoo, title = "", opts) {
 export const deleteWeights = (id) => del(`/api/weights/${encodeURIComponent(id)}`);
 /** The library's disk use: {bytes, limit, files}. */
 export const weightsUsage = () => getJSON("/api/weights/usage");
-// Official ImageNet weights (issue 17): one item {name, kind, zoo, status, progress, bytes, error}.
-const pretrainedPath = (name) => `/api/pretrained/${encodeURIComponent(name)}`;
-export const pretrainedItem = (name) => getJSON(pretrainedPath(name));
-export const startPretrained = (name) => postJSON(`${pretrainedPath(name)}/download`);
-export const cancelPretrained = (name) => del(`${pretrainedPath(name)}/download`);
 /** Where a weights file downloads from (for a plain <a download> link, no fetch). */
 export const weightsFileUrl = (id) => `/api/weights/${encodeURIComponent(id)}/file`;
 
@@ -163,6 +158,8 @@ export const trainSchema = () => getJSON("/api/train/schema");
 // Official ImageNet weights (issue 17): one item {status, progress, ...}; start a download.
 export const pretrainedItem = (name) => getJSON(`/api/pretrained/${encodeURIComponent(name)}`);
 export const downloadPretrained = (name) => postJSON(`/api/pretrained/${encodeURIComponent(name)}/download`);
+// Cancel a download, or delete the converted weights.
+export const cancelPretrained = (name) => del(`/api/pretrained/${encodeURIComponent(name)}/download`);
 export const transferPlan = (body, opts) => postJSON("/api/transfer/plan", body, opts);
 export const shapesFrozen = (spec, frozen, opts) =>
   postJSON(`/api/shapes?${frozen.map((p) => `frozen=${encodeURIComponent(p)}`).join("&")}`, spec, opts);

@@ -39,7 +39,7 @@ export function imagenetControl({ items, zoo, titles, onReady, onRemoved }) {
   async function start() {
     clicked.add(item.name);
     try {
-      item = await api.startPretrained(item.name);
+      item = await api.downloadPretrained(item.name);
     } catch (err) {
       item = { ...item, status: "failed", error: err.message };
     }
