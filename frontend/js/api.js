@@ -97,7 +97,18 @@ export function importWeights(file, spec, title = "", opts) {
   form.append("title", title);
   return postJSON("/api/weights", form, opts);
 }
+/** Import a torchvision checkpoint (.pth state_dict or .safetensors with torchvision's keys)
+ * of zoo architecture `zoo` -> the new entry (its spec re-headed to the file's classifier). */
+export function importTorchvision(file, zoo, title = "", opts) {
+  const form = new FormData();
+  form.append("file", file, file.name ?? "weights.pth");
+  form.append("zoo", zoo);
+  form.append("title", title);
+  return postJSON("/api/weights", form, opts);
+}
 export const deleteWeights = (id) => del(`/api/weights/${encodeURIComponent(id)}`);
+/** The library's disk use: {bytes, limit, files}. */
+export const weightsUsage = () => getJSON("/api/weights/usage");
 /** Where a weights file downloads from (for a plain <a download> link, no fetch). */
 export const weightsFileUrl = (id) => `/api/weights/${encodeURIComponent(id)}/file`;
 
@@ -138,7 +149,8 @@ export function runMisclassified(id, params = {}, opts) {
   return getJSON(`/api/runs/${encodeURIComponent(id)}/misclassified?${q}`, opts);
 }
 export const deleteRun = (id) => del(`/api/runs/${encodeURIComponent(id)}`);
-// Transfer learning (issue 7): shipped weights, and shapes with some layer paths frozen.
+// Transfer learning (issue 7): shipped weights (and, issue 17, the official ImageNet ones),
+// and shapes with some layer paths frozen.
 export const pretrainedList = () => getJSON("/api/pretrained");
 // The server's training rules (issue 12): TrainConfig's JSON Schema with "x-limits", and a
 // transfer mode's plan {spec | zoo, source, mode, classes, lr} -> {spec, frozen, pretrained_lr, init_from}.
@@ -146,6 +158,8 @@ export const trainSchema = () => getJSON("/api/train/schema");
 // Official ImageNet weights (issue 17): one item {status, progress, ...}; start a download.
 export const pretrainedItem = (name) => getJSON(`/api/pretrained/${encodeURIComponent(name)}`);
 export const downloadPretrained = (name) => postJSON(`/api/pretrained/${encodeURIComponent(name)}/download`);
+// Cancel a download, or delete the converted weights.
+export const cancelPretrained = (name) => del(`/api/pretrained/${encodeURIComponent(name)}/download`);
 export const transferPlan = (body, opts) => postJSON("/api/transfer/plan", body, opts);
 export const shapesFrozen = (spec, frozen, opts) =>
   postJSON(`/api/shapes?${frozen.map((p) => `frozen=${encodeURIComponent(p)}`).join("&")}`, spec, opts);

@@ -17,6 +17,7 @@ import { renderLayerList } from "./design/layer_list.js";
 import { renderPalette } from "./design/palette.js";
 import { skeleton } from "./design/skeleton.js";
 import { renderInputEditor, renderLayerStats, renderTotals } from "./design/summary.js";
+import { loadPretrained, pretrainedPanel } from "./design/pretrained.js";
 import { BLANK, TEMPLATES } from "./design/templates.js";
 import { exportAs, fileName, fillStartMenu, share } from "./design/toolbar.js";
 
@@ -61,6 +62,7 @@ export async function mount(el, hashRest) {
     lastHash: null,
     collapsed: new Set(), // paths of folded blocks
     locked: new Set(), // layer paths frozen for transfer learning (lib/locks.js)
+    pretrained: null, // the pretrained-weights panel (design/pretrained.js)
   };
   document.addEventListener("keydown", onKey);
   const me = st;
@@ -74,7 +76,12 @@ export async function mount(el, hashRest) {
   st.types = schemas?.types ?? {};
   st.network = schemas?.network ?? null;
   renderPalette(ui.palette, st.types, addLayer);
-  fillStartMenu(ui.start, () => st === me);
+  loadPretrained().then((data) => {
+    if (st !== me) return;
+    fillStartMenu(ui.start, data); // the zoo, marked with its ImageNet weights (issue 17)
+    st.pretrained = pretrainedPanel(ui.pretrained, data, { getSpec: spec, load: (s) => load(s) });
+    st.pretrained.show(spec());
+  });
   mountFormulaLab(ui.lab);
   const [specText, hashLocks] = L.splitHash(hashRest ?? "");
   const fromHash = specText ? decodeSpec(specText) : null;
@@ -206,7 +213,6 @@ function focusRow(path) {
   );
 }
 
-
 function load(next, { undoable = true } = {}) {
   st.collapsed = foldDeep(next);
   st.selected = null;
@@ -247,6 +253,7 @@ function refresh({ keepForm = false, keepInput = false, noShapes = false, focus 
     renderLayerForm(ui.form, layer, layer && st.types[layer.type], st.selected, onField);
   }
   renderShapes(focus);
+  st.pretrained?.show(s);
   if (!noShapes) requestShapes();
 }
 
@@ -278,7 +285,6 @@ function renderShapes(focus = false) {
   const err = report?.error?.layer === st.selected ? report.error : null;
   renderLayerStats(ui.stats, row, err);
 }
-
 
 function onField(key, value) {
   commit(E.setField(spec(), st.selected, key, value), {
@@ -327,7 +333,6 @@ function requestShapes() {
 
 // --- starting points and saving ------------------------------------------------------
 
-
 async function onStart(e) {
   const v = e.target.value;
   e.target.value = "";
@@ -343,6 +348,7 @@ async function loadZoo(name) {
     const zspec = await api.zooSpec(name);
     if (st) {
       load(zspec);
+      st.pretrained?.show(zspec, name);
       say(`Loaded ${zspec.name ?? name}.`);
     }
   } catch (err) {

@@ -5,12 +5,14 @@ import * as api from "../api.js";
 import { loadDesign } from "../lib/design_store.js";
 import { decodeSpec } from "../lib/hash_codec.js";
 import { shapeText } from "../lib/format.js";
+import { torchvisionZoos } from "../lib/pretrained.js";
 import { h } from "../dom.js";
 import { drawPad } from "../widgets/draw.js";
 import { renderFilters, renderNote, renderPredictions, renderPrep } from "./features/cards.js";
 import { openChannel } from "./features/channel.js";
 import { loadPage, renderLayers as drawLayers } from "./features/grids.js";
 import { layout } from "./features/layout.js";
+import { imagenetControl } from "./features/imagenet.js";
 import { weightGroups, weightsControls } from "./features/library.js";
 
 
@@ -25,6 +27,7 @@ let drawBusy = false;
 let drawAgain = false;
 let entries = []; // GET /api/weights
 let zooList = []; // GET /api/zoo
+let imagenet = []; // GET /api/pretrained's official ImageNet items (kept current by their control)
 
 function parseHash(rest) {
   const p = new URLSearchParams(rest || "");
@@ -116,14 +119,16 @@ export async function mount(el, rest) {
       renderLayers();
     },
   }));
-  const [zoo, presets, weights] = await Promise.all([
+  const [zoo, presets, weights, pretrained] = await Promise.all([
     api.zooList().catch(() => []),
     api.featurePresets(),
     api.weightsList().catch(() => []),
+    api.pretrainedList().catch(() => []),
   ]);
   if (!root) return;
   zooList = zoo;
   entries = weights;
+  imagenet = pretrained.filter((p) => p.kind === "imagenet");
   fillNetworks();
   fillPresets(presets);
   if (!state.image) state.image = defaultImage();
@@ -163,35 +168,50 @@ function fillNetworks() {
   renderWeights();
 }
 
-/** Import / Download / Delete for the picked network. */
+/** ImageNet weights, Import / Download / Delete for the picked network. */
 function renderWeights() {
   const box = $("#fm-weights-box");
   if (!box) return;
   const entry = pickedEntry();
   const [kind, name] = splitNet();
   const specName = entry?.spec.name ?? view?.network.name ?? (kind === "zoo" ? name : kind === "design" ? loadDesign()?.name : state.spec?.name) ?? "this network";
+  const zoo = entry?.zoo ?? (kind === "zoo" ? name : null); // the picked network's architecture
+  const titles = new Map(zooList.map((z) => [z.name, z.title ?? z.name]));
+  // The architecture's own ImageNet weights stand in the card; for other networks the
+  // control waits folded with the import (a digit net has no ImageNet weights to show).
+  const ours = imagenet.some((i) => i.zoo === zoo);
+  const control = imagenet.length ? imagenetControl({
+    items: imagenet,
+    zoo,
+    titles,
+    onReady: (id, started) => {
+      if (started && state.net !== `weights:${id}`) switchTo(`weights:${id}`);
+    },
+    onRemoved: (id) => switchTo(state.net === `weights:${id}` ? `zoo:${id.replace(/^imagenet-/, "")}` : state.net),
+  }) : "";
+  $("#fm-imagenet-box").replaceChildren(ours ? control : "");
+  $("#fm-imagenet-folded").replaceChildren(ours ? "" : control);
+  if (entry?.kind === "upload") $("#fm-more-weights").open = true; // its Delete in view
   box.replaceChildren(weightsControls({
     entry,
     specName,
+    zoos: torchvisionZoos(zooList, imagenet),
+    zoo,
     getSpec: currentSpec,
-    onImported: async (added) => {
-      entries = await api.weightsList();
-      state.net = `weights:${added.id}`;
-      state.normalize = null;
-      view = null;
-      fillNetworks();
-      run();
-    },
-    onDeleted: async () => {
-      entries = await api.weightsList();
-      state.net = "weights:mnist_cnn";
-      state.normalize = null;
-      view = null;
-      fillNetworks();
-      run();
-    },
+    onImported: (added) => switchTo(`weights:${added.id}`),
+    onDeleted: () => switchTo("weights:mnist_cnn"),
     onError: (text) => status(text, true),
   }));
+}
+
+/** Open another network (a new or removed library entry): the list again, then run it. */
+async function switchTo(net) {
+  entries = await api.weightsList();
+  state.net = net;
+  state.normalize = null;
+  view = null;
+  fillNetworks();
+  run();
 }
 
 /** The spec of the picked network (what imported weights must fit). */
@@ -239,6 +259,7 @@ function defaultImage() {
 
 function showSource(src) {
   state.source = src === "presets" ? null : src;
+  $(".fm").dataset.src = src; // Draw: the prediction right above the canvas (features.css)
   root.querySelectorAll(".fm-seg button").forEach((b) => b.setAttribute("aria-selected", String(b.dataset.src === src)));
   root.querySelectorAll(".fm-src").forEach((p) => { p.hidden = p.dataset.panel !== src; });
   writeHash();
@@ -352,12 +373,14 @@ async function run({ light = false } = {}) {
 }
 
 // What the grids need from the view: the request body, the colour scale, the request
-// sequence (newer wins) and the channel dialog.
+// sequence (newer wins), the top-5 (naming the output strip's classes) and the channel dialog.
 const grids = {
   body: (extra) => body(extra),
   scale: () => state.scale,
   seq: () => seq,
-  openChannel: (layer, channel) => openChannel($("#fm-detail"), body, layer, channel),
+  top: () => view?.prediction?.top5 ?? null,
+  openChannel: (layer, channel) =>
+    openChannel($("#fm-detail"), body, layer, channel, view?.layers.find((l) => l.path === layer)?.labels),
 };
 
 function renderLayers() {

@@ -62,6 +62,7 @@ export function skeleton(act) {
   ui.diagram = h("div", { class: "diagram", "data-testid": "diagram" });
   ui.saved = h("div", { class: "saved" });
   ui.lab = h("section", { class: "panel lab", "aria-label": "Formula lab" });
+  ui.pretrained = h("section", { class: "panel d-pretrained", id: "d-pretrained", "aria-label": "Pretrained weights" });
   ui.root = h(
     "div",
     { class: "designer" },
@@ -114,6 +115,7 @@ export function skeleton(act) {
       "div",
       { class: "d-side" },
       h("section", { class: "panel inspector", "aria-label": "Selected layer" }, ui.form, ui.stats),
+      ui.pretrained,
       h(
         "section",
         { class: "panel", "aria-label": "Diagram" },

@@ -2,19 +2,15 @@
 // exporting. `say(text, bad)` writes the toolbar's status line.
 import * as api from "../../api.js";
 import { download, h } from "../../dom.js";
-import { compact } from "../../lib/format.js";
 import { encodeSpec } from "../../lib/hash_codec.js";
 import { lockSuffix } from "../../lib/locks.js";
+import { imagenetByZoo } from "../../lib/pretrained.js";
+import { zooOptionText } from "./pretrained.js";
 
-/** The "New from…" menu: blank, the templates, the zoo by category (`alive()`: still mounted). */
-export async function fillStartMenu(sel, alive) {
-  let zoo = [];
-  try {
-    zoo = await api.zooList();
-  } catch {
-    /* the zoo endpoint may not exist yet: templates still work */
-  }
-  if (!alive()) return;
+/** The "New from…" menu: blank, the templates, the zoo by category, each zoo network
+ * marked with its ImageNet weights (`data`: loadPretrained()'s {zoo, items}). */
+export function fillStartMenu(sel, { zoo, items }) {
+  const byZoo = imagenetByZoo(items);
   const opt = (value, text) => h("option", { value }, text);
   sel.replaceChildren(
     opt("", "New from…"),
@@ -31,7 +27,7 @@ export async function fillStartMenu(sel, alive) {
         { label: `Zoo: ${cat}` },
         zoo
           .filter((z) => (z.category ?? "zoo") === cat)
-          .map((z) => opt(`zoo:${z.name}`, `${z.title ?? z.name} (${compact(z.params)} params)`)),
+          .map((z) => opt(`zoo:${z.name}`, zooOptionText(z, byZoo))),
       ),
     ),
   );

@@ -5,8 +5,9 @@ import { h } from "../../dom.js";
 import { reading as fmt } from "../../lib/format.js";
 import { cssColor, floats, range, valuesCanvas } from "./render.js";
 
-/** The channel dialog: its exact values under the pointer and the filter that made it. */
-export async function openChannel(dlg, body, layer, channel) {
+/** The channel dialog: its exact values under the pointer and the filter that made it;
+ * `labels` name an output vector's units (class names), when the weights have them. */
+export async function openChannel(dlg, body, layer, channel, labels = null) {
   dlg.replaceChildren(h("p", {}, "Loading…"));
   if (!dlg.open) dlg.showModal();
   try {
@@ -31,7 +32,8 @@ export async function openChannel(dlg, body, layer, channel) {
       readout.dataset.col = x;
       readout.dataset.index = i;
       readout.dataset.value = String(vals[i]);
-      readout.textContent = res.vector ? `value ${i}: ${vals[i]}` : `row ${y}, column ${x}: ${vals[i]}`;
+      const unit = labels?.[i] ? ` (${labels[i]})` : "";
+      readout.textContent = res.vector ? `value ${i}${unit}: ${vals[i]}` : `row ${y}, column ${x}: ${vals[i]}`;
     });
     const legend = h("div", { class: "fm-legend" }, h("span", {}, fmt(lo)),
       h("span", { class: "fm-ramp", style: `background:linear-gradient(90deg,${[0, 64, 128, 192, 255].map(cssColor).join(",")})` }),

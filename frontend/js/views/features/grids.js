@@ -3,11 +3,13 @@
 import * as api from "../../api.js";
 import { h } from "../../dom.js";
 import { reading as fmt, shapeText } from "../../lib/format.js";
+import { probText } from "../../lib/pretrained.js";
 import { atlasPixels, tileCanvas } from "./render.js";
 
 const PAGE = 64; // channels per layer request
 
-/** The layer list and one lazily loaded grid per layer; returns the observer that loads them. */
+/** The layer list and one lazily loaded grid per layer; returns the observer that loads them.
+ * `ctx`: {body, scale, seq, top, openChannel} (see loadPage; `top()` is the prediction's top-5). */
 export function renderLayers(root, layers, ctx) {
   const nav = root.querySelector("#fm-layers");
   const grids = root.querySelector("#fm-grids");
@@ -32,12 +34,22 @@ export function renderLayers(root, layers, ctx) {
         h("header", {},
           h("h3", {}, h("code", {}, l.path), " ", h("span", { class: "fm-type" }, l.type)),
           h("span", { class: "muted" }, `${shapeText(l.shape)} · ${l.channels} channel${l.channels === 1 ? "" : "s"} · range ${fmt(l.min)} … ${fmt(l.max)}`)),
+        l.labels ? classLine(l.labels, ctx.top()) : null,
         h("div", { class: "fm-grid" }, h("p", { class: "muted" }, "Loading…")));
       observer.observe(sec);
       return sec;
     }),
   );
   return observer;
+}
+
+/** The output strip's units named: how many classes, and the most likely ones (`top`:
+ * the prediction's top-5, {index, label, p}; the strip's unit i is class i). */
+function classLine(labels, top) {
+  const named = (top ?? []).map((p) => `${p.label} (unit ${p.index}) ${probText(p.p)}`).join(" · ");
+  return h("p", { class: "fm-classes", "data-classes": labels.length },
+    `${labels.length} units, one per class (${labels.slice(0, 3).join(", ")}, …)`,
+    named ? h("span", {}, h("br"), `Highest: ${named}`) : null);
 }
 
 /** One page of a layer's channels into grid. `ctx`: {body, scale, seq, openChannel}; an

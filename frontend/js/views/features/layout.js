@@ -1,7 +1,7 @@
 // The feature-map page's bones (the view fills them in: features.js and its render modules).
 import { h } from "../../dom.js";
 
-/** The page: side cards (network, image, preparation, prediction, filters), the layer
+/** The page: side cards (network, image, prediction, preparation, filters), the layer
  * list and grids, the channel dialog. `on` holds the controls' handlers; `pad` is the drawing pad. */
 export function layout(pad, on) {
   return h(
@@ -16,7 +16,11 @@ export function layout(pad, on) {
         h("h2", {}, "Network"),
         h("select", { id: "fm-net", "aria-label": "Network", onchange: on.net }),
         h("p", { id: "fm-note", class: "fm-note" }),
-        h("div", { id: "fm-weights-box" }),
+        h("div", { id: "fm-imagenet-box" }),
+        h("details", { class: "fm-more-weights", id: "fm-more-weights" },
+          h("summary", {}, "ImageNet weights · import · download · disk use"),
+          h("div", { id: "fm-imagenet-folded" }),
+          h("div", { id: "fm-weights-box" })),
       ),
       h(
         "section",
@@ -55,6 +59,7 @@ export function layout(pad, on) {
             h("span", { class: "muted" }, "Draw a digit; the trained MNIST net predicts as you draw.")),
         ),
       ),
+      h("section", { class: "fm-card", id: "fm-pred-card" }, h("h2", {}, "Prediction"), h("ol", { id: "fm-preds", class: "fm-preds" })),
       h(
         "section",
         { class: "fm-card" },
@@ -72,7 +77,6 @@ export function layout(pad, on) {
           h("label", {}, h("input", { type: "checkbox", id: "fm-invert", onchange: (e) => on.invert(e.target.checked) }), " Invert"),
         ),
       ),
-      h("section", { class: "fm-card", id: "fm-pred-card" }, h("h2", {}, "Prediction"), h("ol", { id: "fm-preds", class: "fm-preds" })),
       h("section", { class: "fm-card" }, h("h2", {}, "First-layer filters"), h("div", { id: "fm-filters", class: "fm-filters" })),
     ),
     h(

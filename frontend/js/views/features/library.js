@@ -1,19 +1,23 @@
-// The weights library in the network picker (issues 5, 7): shipped weights, your finished
-// runs and imported files, grouped, each labelled with its held-out accuracy; and the
-// Import / Download / Delete controls for the picked entry.
+// The weights library in the network picker (issues 5, 7, 17): shipped weights, your
+// finished runs, imported files and official ImageNet downloads, grouped, each labelled
+// with its held-out accuracy; the disk they use; and the Import / Download / Delete
+// controls for the picked entry.
 import * as api from "../../api.js";
 import { h } from "../../dom.js";
 import { percent as pct } from "../../lib/format.js";
+import { importChoices, sizeText } from "../../lib/pretrained.js";
+import { importControl } from "../../widgets/weights_import.js";
 
 export const GROUPS = [
   ["shipped", "Shipped (trained)"],
+  ["imagenet", "ImageNet (torchvision's official weights)"],
   ["run", "Your runs (trained here)"],
   ["upload", "Imported weights"],
 ];
 
 
 export function labelOf(entry) {
-  const acc = entry.accuracy == null ? "" : ` · ${pct(entry.accuracy)} held out`;
+  const acc = entry.accuracy == null ? "" : ` · ${pct(entry.accuracy)} ${entry.kind === "imagenet" ? "top-1" : "held out"}`;
   return `${entry.title}${acc}`;
 }
 
@@ -33,32 +37,29 @@ export function weightGroups(entries, picked) {
   return groups;
 }
 
-/** The row under the picker: download the picked weights, import a file for the shown
- * network's spec, delete an imported entry. `getSpec()` resolves the spec to import for. */
-export function weightsControls({ entry, specName, getSpec, onImported, onDeleted, onError }) {
-  const refused = h("div", { class: "error fm-import-error", id: "fm-import-error", hidden: true });
-  const file = h("input", {
-    type: "file", id: "fm-import-file", accept: ".safetensors,application/octet-stream", hidden: true,
-    onchange: async (e) => {
-      const f = e.target.files[0];
-      e.target.value = "";
-      if (!f) return;
-      refused.hidden = true;
-      try {
-        const spec = await getSpec();
-        if (!spec) throw new Error("no network spec to import weights for");
-        const title = f.name.replace(/\.safetensors$/i, "");
-        onImported(await api.importWeights(f, spec, title));
-      } catch (err) {
-        showRefusal(refused, f.name, err.message);
-      }
+/** "Library: 3 files, 93.7 MB of 8589.9 MB" (GET /api/weights/usage). */
+export const usageText = (u) =>
+  `Weights library: ${u.files} file${u.files === 1 ? "" : "s"}, ${sizeText(u.bytes)} of ${sizeText(u.limit)} on disk`;
+
+/** The rows under the picker: import a file (for the shown network's spec, or a torchvision
+ * checkpoint of a zoo architecture: `zoos`, `zoo` preselected), download the picked weights,
+ * delete an imported entry. `getSpec()` resolves the spec a cnnplay file is for. */
+export function weightsControls({ entry, specName, zoos, zoo, getSpec, onImported, onDeleted, onError }) {
+  const choices = importChoices(specName, zoos);
+  const importer = importControl({
+    prefix: "fm",
+    choices,
+    chosen: zoo && zoos.some((z) => z.name === zoo) ? `zoo:${zoo}` : choices[0]?.value,
+    hint: "A .safetensors file for this network, or a torchvision checkpoint (.pth) of a zoo architecture: every key and shape is checked.",
+    onImport: async (file, choice) => {
+      const title = file.name.replace(/\.(safetensors|pth|pt)$/i, "");
+      if (choice.startsWith("zoo:")) return onImported(await api.importTorchvision(file, choice.slice(4), title));
+      const spec = await getSpec();
+      if (!spec) throw new Error("no network spec to import weights for");
+      return onImported(await api.importWeights(file, spec, title));
     },
   });
-  const kids = [
-    h("button", { type: "button", id: "fm-import", title: `Import a .safetensors file made for ${specName}`,
-      onclick: () => file.click() }, "Import weights…"),
-    file,
-  ];
+  const kids = [];
   if (entry) {
     kids.push(h("a", { id: "fm-download", class: "button", href: api.weightsFileUrl(entry.id), download: "" },
       "Download weights"));
@@ -73,19 +74,7 @@ export function weightsControls({ entry, specName, getSpec, onImported, onDelete
       } }, "Delete"));
     }
   }
-  return h("div", { class: "fm-row fm-weights" }, kids,
-    h("p", { class: "muted fm-hint" }, `Import: a .safetensors file for ${specName} (keys and shapes are checked).`),
-    refused);
-}
-
-/** The server names every bad key after "...: "; one list item per key. */
-function showRefusal(box, name, message) {
-  const at = message.indexOf("the network: ");
-  const head = at < 0 ? message : message.slice(0, at + "the network".length);
-  const items = at < 0 ? [] : message.slice(at + "the network: ".length).split("; ");
-  box.replaceChildren(
-    h("strong", {}, `Import refused (${name}): `), head.replace(/^file: /, ""),
-    items.length ? h("ul", {}, items.map((t) => h("li", {}, h("code", {}, t.split(":")[0]), t.slice(t.indexOf(":"))))) : null,
-  );
-  box.hidden = false;
+  const usage = h("p", { class: "muted fm-hint", id: "fm-usage" });
+  api.weightsUsage().then((u) => { usage.textContent = usageText(u); }, () => {});
+  return h("div", { class: "fm-weights" }, importer, kids.length ? h("div", { class: "fm-row" }, kids) : null, usage);
 }
