@@ -216,8 +216,15 @@ def _input_json(inp: FM.Prepared) -> dict[str, Any]:
 def _note(weights: lib.Entry | None) -> str:
     if weights is None:
         return f"untrained: random weights (seed {RANDOM_SEED})"
-    what = {"shipped": "trained weights", "run": "your run", "upload": "imported weights"}
-    acc = f", held-out accuracy {weights.accuracy:.1%}" if weights.accuracy is not None else ""
+    what = {
+        "shipped": "trained weights",
+        "run": "your run",
+        "upload": "imported weights",
+        "imagenet": "torchvision's ImageNet weights",
+    }
+    # torchvision publishes top-1 on ImageNet's validation set, not our held-out split
+    score = "ImageNet top-1 accuracy" if weights.kind == "imagenet" else "held-out accuracy"
+    acc = f", {score} {weights.accuracy:.1%}" if weights.accuracy is not None else ""
     return f"{what.get(weights.kind, 'weights')}: {weights.title}{acc}"
 
 
