@@ -1,0 +1,48 @@
+"""axe-core (WCAG 2 A/AA) in a Playwright page, and a page's console errors and failed
+requests. axe is vendored under tests/vendor/axe-core/ for the tests only (issue 18)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Page
+
+AXE = Path(__file__).resolve().parents[1] / "vendor" / "axe-core" / "axe.min.js"
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def axe_violations(page: Page) -> list[dict[str, Any]]:
+    """Run axe on the whole document; each violation as {id, help, nodes: [target...]}."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    found = page.evaluate(
+        """async (tags) => {
+          const r = await axe.run(document, { runOnly: { type: "tag", values: tags } });
+          return r.violations.map((v) => ({ id: v.id, help: v.help,
+            nodes: v.nodes.map((n) => n.target.join(" ") + " :: " + n.failureSummary) }));
+        }""",
+        WCAG_AA,
+    )
+    return list(found)
+
+
+@contextmanager
+def watch(page: Page) -> Iterator[list[str]]:
+    """Collect console errors and failed requests (network failures and 4xx/5xx) while
+    the block runs; the list is filled as they happen."""
+    problems: list[str] = []
+    page.on(
+        "console",
+        lambda m: problems.append(f"console: {m.text}") if m.type == "error" else None,
+    )
+    page.on("requestfailed", lambda r: problems.append(f"failed: {r.method} {r.url}"))
+    page.on(
+        "response",
+        lambda r: problems.append(f"{r.status}: {r.request.method} {r.url}")
+        if r.status >= 400
+        else None,
+    )
+    yield problems
