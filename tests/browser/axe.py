@@ -30,19 +30,34 @@ def axe_violations(page: Page) -> list[dict[str, Any]]:
 
 
 @contextmanager
-def watch(page: Page) -> Iterator[list[str]]:
+def watch(page: Page, ignore: tuple[str, ...] = ()) -> Iterator[list[str]]:
     """Collect console errors and failed requests (network failures and 4xx/5xx) while
-    the block runs; the list is filled as they happen."""
+    the block runs, leaving out URLs ending in one of `ignore`; filled as they happen."""
     problems: list[str] = []
+
+    def note(text: str, url: str) -> None:
+        if not url.split("?")[0].endswith(ignore) or not ignore:
+            problems.append(text)
+
     page.on(
         "console",
-        lambda m: problems.append(f"console: {m.text}") if m.type == "error" else None,
+        lambda m: (
+            note(f"console: {m.text}", m.location.get("url", "")) if m.type == "error" else None
+        ),
     )
-    page.on("requestfailed", lambda r: problems.append(f"failed: {r.method} {r.url}"))
+    # ERR_ABORTED is a request the page cancelled itself (a newer one replaced it).
+    page.on(
+        "requestfailed",
+        lambda r: (
+            None
+            if "ERR_ABORTED" in (r.failure or "")
+            else note(f"failed: {r.method} {r.url} {r.failure}", r.url)
+        ),
+    )
     page.on(
         "response",
-        lambda r: problems.append(f"{r.status}: {r.request.method} {r.url}")
-        if r.status >= 400
-        else None,
+        lambda r: (
+            note(f"{r.status}: {r.request.method} {r.url}", r.url) if r.status >= 400 else None
+        ),
     )
     yield problems

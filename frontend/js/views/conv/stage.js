@@ -45,6 +45,11 @@ export function buildStage(root, d, ch, on) {
     return h("div", { class: pad ? "cell pad" : "cell", "data-in-row": r, "data-in-col": c },
       pad ? padShown : fmt(plane[r][c]));
   }, [win.in_row, win.in_col]));
+  // A wide padded input scrolls sideways on a phone: the keyboard must reach it too.
+  inputs.forEach((g, ch) => {
+    Object.assign(g.el, { tabIndex: 0 }).setAttribute("role", "group");
+    g.el.setAttribute("aria-label", `padded input ${names[ch]}`);
+  });
   const kernelsEl = d.weight
     ? d.weight[o].map((plane, ch) => grid(f, f, "grid-k", (a, b) =>
       h("input", { class: "cell kcell", value: fmt(plane[a][b]), "aria-label": `filter ${o} channel ${ch} row ${a} col ${b}`,
