@@ -9,7 +9,7 @@ import { errorLine, hideError, intro, showError } from "../../widgets/panel.js";
 import { sig3 as fmt } from "../../lib/format.js";
 import { histCanvas } from "../../widgets/histogram.js";
 
-const INIT_COLORS = { zeros: "#868e96", small: "#c92a2a", xavier: "#0b63ce", he: "#2b8a3e" };
+const INIT_COLORS = { zeros: "#6c757d", small: "#c92a2a", xavier: "#0b63ce", he: "#237a36" };
 const WIDTHS = [32, 64, 128, 256, 512];
 // The log chart's floor: a std under it (small init, 25+ tanh layers: 1e-24 and on to
 // denormals) is drawn on it. Without one, uPlot's log axis splits 30+ decades and throws
