@@ -22,6 +22,7 @@ let panels = [];
 let root = null;
 let setup = { panel: null, values: {} };
 let defaults = {}; // each control's value as its panel built it
+let applying = false; // apply() is setting controls: their events are the hash's, not news
 let settle = null; // stops re-scrolling to the chosen panel once the user scrolls
 
 const control = (name) => root?.querySelector(`[data-panel] [name="${name}"]`);
@@ -69,7 +70,7 @@ export function onHash(rest) {
 /** A control moved: keep it in the hash without a hashchange (no re-render). */
 function remember(e) {
   const name = e.target?.name;
-  if (!CONTROLS.includes(name) || !e.isTrusted) return;
+  if (!CONTROLS.includes(name) || applying) return;
   setup.values[name] = valueOf(e.target);
   writeHash();
 }
@@ -92,7 +93,12 @@ function apply(rest) {
     if (c.type === "checkbox") c.checked = value === "true";
     else c.value = value;
     if (valueOf(c) !== value) continue; // not one of its options: the panel keeps its own
-    c.dispatchEvent(new Event(c.type === "range" ? "input" : "change", { bubbles: true }));
+    applying = true;
+    try {
+      c.dispatchEvent(new Event(c.type === "range" ? "input" : "change", { bubbles: true }));
+    } finally {
+      applying = false;
+    }
   }
   writeHash();
   if (setup.panel) show(setup.panel);
