@@ -12,13 +12,10 @@ from playwright.sync_api import Page, expect
 from server.config import Settings
 from server.net.data.images import sample_photo
 from server.net.lab.convolve import TEXTBOOK, TEXTBOOK_KERNEL
-from tests.browser.axe import axe_violations, watch
+from tests.browser.axe import NOT_OURS, VIEWPORTS, axe_violations, watch
 from tests.browser.conftest import shot
 
 pytestmark = pytest.mark.browser
-VIEWPORTS = [(1280, 800), (390, 844)]
-# /favicon.ico is issue 18's "Start and docs" item, another branch's: not this view's.
-NOT_OURS = ("/favicon.ico",)
 
 
 def _set(page: Page, name: str, value: str) -> None:

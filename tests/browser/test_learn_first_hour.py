@@ -9,13 +9,10 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from server.net.lab.optim_paths import SURFACES
-from tests.browser.axe import axe_violations, watch
+from tests.browser.axe import NOT_OURS, VIEWPORTS, axe_violations, watch
 from tests.browser.conftest import shot
 
 pytestmark = pytest.mark.browser
-VIEWPORTS = [(1280, 800), (390, 844)]
-# /favicon.ico is issue 18's "Start and docs" item, another branch's: not this view's.
-NOT_OURS = ("/favicon.ico",)
 
 
 def _depth(page: Page, n: int) -> None:
