@@ -30,7 +30,11 @@ class ConvolveRequest(BaseModel):
     image_id: str | None = Field(None, max_length=64, description="from POST /api/images")
     index: int = Field(0, ge=0, description="MNIST test image index")
     mode: Literal["L", "RGB"] = "L"
-    size: int = Field(64, ge=4, description="longer side of an image input, in pixels")
+    size: int | None = Field(
+        None,
+        ge=4,
+        description="longer side of an image input, in pixels (default and cap: max_conv_side)",
+    )
     op: Literal["conv", "maxpool", "avgpool"] = "conv"
     kernel: list[list[Matrix]] | None = Field(None, description="c' x c x f x f")
     kernel_name: str | None = Field(None, description="a classic kernel, on every channel")
@@ -47,7 +51,8 @@ def _input(req: ConvolveRequest, request: Request, settings: Settings) -> torch.
     given = [req.input is not None, req.preset is not None, req.image_id is not None]
     if sum(given) != 1:
         raise HTTPException(422, "give exactly one of input, preset, image_id")
-    size = min(req.size, settings.max_conv_side)
+    # A photo at its useful size (issue 18: a fixed 64 made 640x427 photos 43x64).
+    size = min(req.size or settings.max_conv_side, settings.max_conv_side)
     if req.input is not None:
         try:
             x = torch.tensor(req.input, dtype=torch.float32)

@@ -135,3 +135,12 @@ def test_init_histograms(client: TestClient) -> None:
 def test_init_limits_are_named(client: TestClient, body: dict, needle: str) -> None:
     r = client.post("/api/learning/init", json=body)
     assert r.status_code == 422 and needle in r.text
+
+
+def test_init_cost_limit_says_how_deep_fits(client: TestClient) -> None:
+    # 4 inits x 128^2 x 256 = 16,777,216 multiply-adds a layer: 29 layers fit in 500M, 30 not.
+    r = client.post("/api/learning/init", json={"depth": 30, "width": 128, "batch": 256})
+    assert r.status_code == 422
+    assert "at most 29 layers" in r.json()["detail"]
+    ok = client.post("/api/learning/init", json={"depth": 29, "width": 128, "batch": 256})
+    assert ok.status_code == 200

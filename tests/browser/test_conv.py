@@ -102,7 +102,8 @@ def test_upload_shows_sobel_edges(page: Page, live_server: str) -> None:
         "input[name=file]",
         files=[{"name": "edge.png", "mimeType": "image/png", "buffer": buf.getvalue()}],
     )
-    expect(page.locator("[data-shape]")).to_contain_text("output 1×43×64")
+    # A small upload keeps its own size (up to max_conv_side; issue 18).
+    expect(page.locator("[data-shape]")).to_contain_text("output 1×80×120")
     expect(page.locator("select[name=k]")).to_have_value("sobel_x")
     out = page.locator("[data-output-image]")
     expect(out).to_have_attribute("src", re.compile(r"^data:image/png;base64,.+"))
@@ -119,7 +120,7 @@ def test_upload_shows_sobel_edges(page: Page, live_server: str) -> None:
           return best;
         }"""
     )
-    assert 30 <= bright <= 33  # the edge sits at x = 60/120 * 64 = 32
+    assert 58 <= bright <= 61  # the edge sits at x = 60 of 120
     shot(page, "conv-upload-sobel")
     page.set_input_files(
         "input[name=file]", files=[{"name": "bad.png", "mimeType": "image/png", "buffer": b"nope"}]

@@ -5,6 +5,8 @@
 import * as api from "../api.js";
 import { h } from "../dom.js";
 import { fmt } from "../lib/conv_geometry.js";
+import { resizeKernel } from "../lib/kernel_resize.js";
+import { flash, linkControls } from "./conv/highlight.js";
 import { Player } from "./conv/player.js";
 import { buildStage } from "./conv/stage.js";
 import { renderStep } from "./conv/step.js";
@@ -35,20 +37,26 @@ let data = null; // the server's answer for the current state
 let view = null; // DOM handles of the current stage
 const player = new Player((step) => (view ? renderStep(root, data, view, step) : step));
 let abort = null;
+let pendingFlash = null; // the control (f, p, s, d) whose change the next stage shows
 
 const channels = () => (state.in === "textbook-rgb" || isPhoto() ? 3 : 1);
 const isPhoto = () => ["china", "flower"].includes(state.in) || state.in.startsWith("upload:");
 
+// A link names only what differs from its input's own defaults: "#conv/in=china" is the
+// photo with its Sobel kernel, not the textbook's custom numbers on three channels.
+const defaultsFor = (name) => ({ ...DEFAULTS, ...inputDefaults(name ?? DEFAULTS.in) });
+
 function parse(rest) {
   const q = new URLSearchParams(rest);
-  const s = { ...DEFAULTS };
+  const s = defaultsFor(q.get("in"));
   for (const key of Object.keys(DEFAULTS)) if (q.has(key)) s[key] = q.get(key);
   return s;
 }
 
 function hashOf(s) {
+  const base = defaultsFor(s.in);
   const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(s)) if (v !== DEFAULTS[k] || k === "in") q.set(k, v);
+  for (const [k, v] of Object.entries(s)) if (v !== base[k] || k === "in") q.set(k, v);
   return `#conv/${q.toString()}`;
 }
 
@@ -100,6 +108,7 @@ export async function mount(el, rest) {
   kernels = await api.convKernels().catch(() => []);
   if (root !== el) return; // left (or remounted) while the kernels loaded
   fillKernelSelect();
+  linkControls(root);
   ready = true;
   // The hash as it is now: a control changed while the kernels loaded moved it past `rest`.
   await onHash(location.hash.includes("/") ? location.hash.slice(location.hash.indexOf("/") + 1) : rest);
@@ -133,6 +142,8 @@ async function load() {
   } catch (e) {
     return showError(e.message);
   }
+  const changed = pendingFlash;
+  pendingFlash = null;
   root.querySelector("[data-busy]").hidden = false;
   try {
     const answer = await api.convolve(body, { signal: abort.signal });
@@ -157,6 +168,7 @@ async function load() {
     });
     player.view = view;
     player.show(0);
+    if (changed) flash(root, changed); // show where the number that just changed acts
   } catch (e) {
     if (e.name !== "AbortError") showError(e.message);
   } finally {
@@ -164,10 +176,17 @@ async function load() {
   }
 }
 
+/** The error, and nothing left on screen that belongs to the previous numbers: a formula
+ * or grid out of step with the controls reads as the answer to them. */
 function showError(msg) {
   const err = root.querySelector("[data-error]");
   err.textContent = msg;
   err.hidden = false;
+  player.pause();
+  view = null;
+  player.view = null;
+  for (const sel of ["[data-formula]", "[data-shape]", "[data-terms]"]) root.querySelector(sel).replaceChildren();
+  for (const sel of ["[data-stage]", "[data-images]"]) root.querySelector(sel).replaceChildren();
 }
 
 // --- controls ------------------------------------------------------------------
@@ -178,7 +197,21 @@ function field(label, input, hint) {
 
 function num(name, min, max) {
   return h("input", { type: "number", name, min, max, step: 1, inputmode: "numeric",
-    onchange: (e) => go({ [name]: String(e.target.value), fo: "" }) });
+    onchange: (e) => {
+      pendingFlash = name;
+      go({ [name]: String(e.target.value), fo: "", ...(name === "f" ? resizedCustom(e.target.value) : {}) });
+    } });
+}
+
+/** With custom numbers, a new f resizes the kernel (centred, zeros around) instead of
+ * leaving numbers for the old f: the grid, the hash and the formula stay in step. */
+function resizedCustom(value) {
+  const f = Number(value);
+  const f0 = Number(state.f);
+  const w = state.w.split(",").map(Number);
+  const co = Number(state.co);
+  if (state.op !== "conv" || state.k !== "custom" || !(f >= 1) || w.length !== co * channels() * f0 * f0) return {};
+  return { w: resizeKernel(w, co, channels(), f0, f).join(",") };
 }
 
 function skeleton() {
@@ -211,6 +244,7 @@ function skeleton() {
           h("span", { class: "muted" }, "Output size "),
           h("code", { "data-formula": "" }),
           h("span", { class: "conv-shape", "data-shape": "" }),
+          h("span", { class: "conv-terms", "data-terms": "" }),
           h("span", { class: "conv-busy muted", "data-busy": "", hidden: true }, " computing…")),
         h("p", { class: "error", "data-error": "", hidden: true, role: "alert" }),
         h("div", { class: "conv-stage panel", "data-stage": "" }),

@@ -55,10 +55,14 @@ def init_stats(req: InitRequest, settings: SettingsDep) -> InitResponse:
     inits = list(dict.fromkeys(req.inits))
     cost = IS.macs(req.depth, req.width, req.batch, len(inits))
     if cost > settings.max_init_macs:
+        # Say what fits, not only what does not (issue 18: the panel shows this line).
+        deepest = settings.max_init_macs // IS.macs(1, req.width, req.batch, len(inits))
         raise HTTPException(
             422,
-            f"depth x width^2 x batch x inits is {cost:,} multiply-adds; the limit is "
-            f"{settings.max_init_macs:,} (CNNPLAY_MAX_INIT_MACS): lower the width or batch",
+            f"depth: {req.depth} layers of {req.width} units x {req.batch} inputs x "
+            f"{len(inits)} inits is {cost:,} multiply-adds; the limit is "
+            f"{settings.max_init_macs:,} (CNNPLAY_MAX_INIT_MACS): at this width and batch "
+            f"at most {deepest} layers, or lower the width or batch",
         )
     runs = IS.run(req.depth, req.width, req.activation, inits, req.batch, req.seed, req.bins)
     return InitResponse(

@@ -3,14 +3,20 @@
 // conv/step.js touches it (classes and a few texts).
 import { h } from "../../dom.js";
 import { fmt, isPadding, stepCount } from "../../lib/conv_geometry.js";
+import { linkFormula } from "./highlight.js";
 
 const CHANNEL_NAMES = { 3: ["R", "G", "B"] };
 
-function grid(rows, cols, cls, make) {
-  const el = h("div", { class: `grid ${cls}`, style: `--cols:${cols}` });
+/** A rows x cols grid of make(r, c); with `at` = [row0, col0] a header row and column of
+ * indices (row0 + r, col0 + c) frame it, so a cell can be named ("row 3, column 5"). */
+function grid(rows, cols, cls, make, at = null) {
+  const el = h("div", { class: `grid ${cls}${at ? " indexed" : ""}`, style: `--cols:${cols}` });
+  const index = (text, axis) => h("span", { class: `gi gi-${axis}`, "aria-hidden": "true" }, String(text));
+  if (at) el.append(index("", "corner"), ...Array.from({ length: cols }, (_, c) => index(at[1] + c, "col")));
   const cells = [];
   for (let r = 0; r < rows; r++) {
     const row = [];
+    if (at) el.append(index(at[0] + r, "row"));
     for (let c = 0; c < cols; c++) {
       const cell = make(r, c);
       el.append(cell);
@@ -38,15 +44,21 @@ export function buildStage(root, d, ch, on) {
     const pad = isPadding(r, c, geomPad);
     return h("div", { class: pad ? "cell pad" : "cell", "data-in-row": r, "data-in-col": c },
       pad ? padShown : fmt(plane[r][c]));
-  }));
+  }, [win.in_row, win.in_col]));
+  // A wide padded input scrolls sideways on a phone: the keyboard must reach it too.
+  inputs.forEach((g, ch) => {
+    Object.assign(g.el, { tabIndex: 0 }).setAttribute("role", "group");
+    g.el.setAttribute("aria-label", `padded input ${names[ch]}`);
+  });
   const kernelsEl = d.weight
     ? d.weight[o].map((plane, ch) => grid(f, f, "grid-k", (a, b) =>
       h("input", { class: "cell kcell", value: fmt(plane[a][b]), "aria-label": `filter ${o} channel ${ch} row ${a} col ${b}`,
-        onchange: (e) => on.editWeight(o, ch, a, b, e.target.value) })))
+        onchange: (e) => on.editWeight(o, ch, a, b, e.target.value) }), [0, 0]))
     : null;
   const products = win.padded.map(() => grid(f, f, "grid-prod", () => h("div", { class: "cell" })));
   const out = grid(rows, cols, "grid-out", (i, j) =>
-    h("div", { class: "cell out", "data-out-row": win.out_row + i, "data-out-col": win.out_col + j }));
+    h("div", { class: "cell out", "data-out-row": win.out_row + i, "data-out-col": win.out_col + j }),
+  [win.out_row, win.out_col]);
 
   const big = H * W > 100 || rows * cols < d.output_shape[1] * d.output_shape[2];
   const colIn = h("div", { class: "stage-col" },
@@ -88,7 +100,13 @@ export function buildStage(root, d, ch, on) {
   root.querySelector("[data-formula]").textContent = d.formula;
   root.querySelector("[data-shape]").textContent =
     ` → output ${d.output_shape.join("×")} from input ${d.input_shape.join("×")}`;
+  linkFormula(root, d);
   buildImages(root, d, view, on.go);
+  // A photo's overview goes right under the formula, where the grids' place in it shows
+  // at once; a whole small input is all on the grids, so its pictures can follow them.
+  const images = root.querySelector("[data-images]");
+  if (big) stage.before(images);
+  else stage.after(images);
   return view;
 }
 

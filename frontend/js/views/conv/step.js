@@ -1,7 +1,7 @@
 // One step of the convolution animation: the window's input cells, its products, the sum
 // and the output cells filled so far. Only classes and texts change (no re-layout).
 import { h } from "../../dom.js";
-import { cellAt, convStep, fmt, isPadding, poolStep, stepCount } from "../../lib/conv_geometry.js";
+import { cellAt, convStep, fmt, isPadding, poolStep, stepCount, windowCells } from "../../lib/conv_geometry.js";
 
 /** Show step `step` (clamped to the window's cells) on a built stage; returns the step shown. */
 export function renderStep(root, d, view, step) {
@@ -11,8 +11,18 @@ export function renderStep(root, d, view, step) {
   step = Math.max(0, Math.min(step, total - 1));
   const { i, j } = cellAt(step, cols);
   const geom = { f, s: d.stride, d: d.dilation };
-  for (const el of view.prev) el.classList.remove("win", "chosen");
+  for (const el of view.prev) el.classList.remove("win", "chosen", "next");
   view.prev = [];
+  // The next window, one stride on: outlined when s is highlighted (conv/highlight.js).
+  if (step + 1 < total) {
+    const next = cellAt(step + 1, cols);
+    for (const t of windowCells(next.i, next.j, geom)) {
+      for (const g of view.inputs) {
+        g.cells[t.r][t.c].classList.add("next");
+        view.prev.push(g.cells[t.r][t.c]);
+      }
+    }
+  }
   const ch0 = d.op === "conv" ? null : 0;
   let text;
   if (d.op === "conv") {
@@ -66,6 +76,7 @@ export function renderStep(root, d, view, step) {
       }
       el.classList.toggle("filled", shown);
       el.classList.toggle("current", k === step);
+      el.classList.toggle("next", k === step + 1);
     }
   }
   view.scrub.value = step;

@@ -1,6 +1,50 @@
 // Draws a loss surface as banded contours (log-scaled levels) with optimizer paths on
-// top. grid.z[j][i] is the loss at (xs[i], ys[j]); row 0 is the lowest y.
+// top. grid.z[j][i] is the loss at (xs[i], ys[j]); row 0 is the lowest y. contourFrame()
+// puts x and y axes and a colour key around the canvas (issue 18), in HTML beside it, so
+// the canvas itself stays the plot area (a click's position maps straight to (x, y)).
+import { h } from "../../dom.js";
+import { sig3 } from "../../lib/format.js";
+import { niceTicks } from "../../lib/ticks.js";
+
 const LEVELS = 16;
+const frames = new WeakMap(); // canvas -> the axes and key around it
+
+/** The canvas inside a figure with a y axis on its left, an x axis below and a colour key. */
+export function contourFrame(canvas) {
+  const yAxis = h("div", { class: "ct-axis ct-y", "data-testid": "contour-y" });
+  const xAxis = h("div", { class: "ct-axis ct-x", "data-testid": "contour-x" });
+  const key = h("div", { class: "ct-key", "data-testid": "contour-key" });
+  frames.set(canvas, { yAxis, xAxis, key });
+  return h("figure", { class: "contour" }, [
+    h("div", { class: "ct-body" }, [h("span", { class: "ct-name ct-name-y" }, "y"), yAxis, canvas]),
+    h("div", { class: "ct-foot" }, [xAxis, h("span", { class: "ct-name" }, "x")]),
+    key,
+  ]);
+}
+
+/** Loss at key position t in [0, 1]: the inverse of the bands' log1p spacing. */
+const lossAt = (t, lo, hi) => lo + Math.expm1(t * (Math.log1p(hi - lo) || 1));
+
+function drawFrame(parts, grid, side) {
+  const [x0, x1] = grid.x_range;
+  const [y0, y1] = grid.y_range;
+  const tick = (v, pos, axis) =>
+    h("span", { class: "ct-tick", style: `${axis === "x" ? "left" : "bottom"}:${pos}%` }, String(v));
+  parts.xAxis.style.width = parts.key.style.width = `${side}px`;
+  parts.yAxis.style.height = `${side}px`;
+  parts.xAxis.replaceChildren(...niceTicks(x0, x1, 5).map((v) => tick(v, (100 * (v - x0)) / (x1 - x0), "x")));
+  parts.yAxis.replaceChildren(...niceTicks(y0, y1, 5).map((v) => tick(v, (100 * (v - y0)) / (y1 - y0), "y")));
+  const bands = Array.from({ length: LEVELS }, (_, l) =>
+    h("i", { style: `background:rgb(${ramp(l / (LEVELS - 1)).join(",")})` }));
+  const lo = grid.z_min;
+  const hi = grid.z_max;
+  parts.key.replaceChildren(
+    h("span", { class: "ct-key-title" }, "loss"),
+    h("span", { class: "ct-bands", "aria-hidden": "true" }, bands),
+    h("span", { class: "ct-key-labels" }, [0, 0.5, 1].map((t) => h("span", {}, sig3(lossAt(t, lo, hi))))),
+    h("small", { class: "muted" }, "bands are log-spaced: finer where the loss is low"),
+  );
+}
 
 function ramp(t) {
   // t in [0, 1]: low loss pale blue-green, high loss warm sand.
@@ -67,6 +111,11 @@ export function drawContour(canvas, side, data, frame, start) {
     cache.set(canvas, bg);
   }
   ctx.putImageData(bg.image, 0, 0);
+  const parts = frames.get(canvas);
+  if (parts && parts.key.dataset.key !== key) {
+    drawFrame(parts, grid, side);
+    parts.key.dataset.key = key;
+  }
 
   const [x0, x1] = grid.x_range;
   const [y0, y1] = grid.y_range;

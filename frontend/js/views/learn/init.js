@@ -9,8 +9,19 @@ import { errorLine, hideError, intro, showError } from "../../widgets/panel.js";
 import { sig3 as fmt } from "../../lib/format.js";
 import { histCanvas } from "../../widgets/histogram.js";
 
-const INIT_COLORS = { zeros: "#868e96", small: "#c92a2a", xavier: "#0b63ce", he: "#2b8a3e" };
+const INIT_COLORS = { zeros: "#6c757d", small: "#c92a2a", xavier: "#0b63ce", he: "#237a36" };
 const WIDTHS = [32, 64, 128, 256, 512];
+// The log chart's floor: a std under it (small init, 25+ tanh layers: 1e-24 and on to
+// denormals) is drawn on it. Without one, uPlot's log axis splits 30+ decades and throws
+// "RangeError: Invalid array length" (issue 18); 1e-8 is already "the signal is gone".
+export const STD_FLOOR = 1e-8;
+
+/** [10^a, 10^b]: the whole decades around [lo, hi], never below STD_FLOOR. */
+function decades(lo, hi) {
+  const a = Math.floor(Math.log10(Math.max(lo ?? 1, STD_FLOOR)));
+  const b = Math.ceil(Math.log10(Math.max(hi ?? 1, STD_FLOOR)));
+  return [10 ** a, 10 ** Math.max(b, a + 1)];
+}
 
 export function initPanel(root) {
   const state = { seq: 0 };
@@ -27,6 +38,8 @@ export function initPanel(root) {
   const chartEl = h("div", { class: "init-chart", "data-testid": "init-chart" });
   const grid = h("div", { class: "init-grid", "data-testid": "init-grid" });
   const error = errorLine();
+  const floorNote = h("p", { class: "muted init-floor", hidden: true },
+    `A std below ${STD_FLOOR} is drawn at ${STD_FLOOR}: by then the signal is gone.`);
   root.append(
     ...intro("Initialization", [
       "256 random inputs x ~ N(0, 1) through a stack of layers h = act(W h) without biases. ",
@@ -38,24 +51,27 @@ export function initPanel(root) {
       h("label", { class: "opt-field" }, [h("span", {}, "Width"), width]),
       h("label", { class: "opt-field" }, [h("span", {}, "Activation"), act]),
     ]),
+    error,
     verdict,
     chartEl,
+    floorNote,
     grid,
-    error,
   );
 
   let plot = null;
   let ro = null;
   function drawChart(data) {
     const layers = data.runs[0].layers.map((l) => l.layer);
-    const rows = [layers, ...data.runs.map((r) => r.layers.map((l) => (l.std > 0 ? l.std : null)))];
+    const rows = [layers, ...data.runs.map((r) => r.layers.map((l) => (l.std > 0 ? Math.max(l.std, STD_FLOOR) : null)))];
+    const floored = data.runs.some((r) => r.layers.some((l) => l.std > 0 && l.std < STD_FLOOR));
     if (plot) plot.destroy(); // the set of series is fixed, but depth changes the x range
     const w = Math.max(260, chartEl.clientWidth || 560);
     plot = new uPlot(
       {
         width: w,
         height: 220,
-        scales: { x: { time: false }, y: { distr: 3 } },
+        // Whole decades from the floor up: a range uPlot's log axis can always split.
+        scales: { x: { time: false }, y: { distr: 3, range: (_u, lo, hi) => decades(lo, hi) } },
         axes: [{ label: "layer", incrs: [1, 2, 5, 10] }, { label: "std of activations", size: 64, values: (_u, v) => v.map((x) => (x == null ? "" : fmt(x))) }],
         legend: { live: false },
         series: [
@@ -71,6 +87,8 @@ export function initPanel(root) {
       rows,
       chartEl,
     );
+    chartEl.dataset.floored = String(floored);
+    floorNote.hidden = !floored;
     if (!ro) {
       ro = new ResizeObserver(() => {
         const cw = Math.max(260, chartEl.clientWidth);
@@ -138,6 +156,13 @@ export function initPanel(root) {
       drawGrid(data);
     } catch (e) {
       if (my !== state.seq) return;
+      // Nothing left from the previous depth beside the message: it would read as the answer.
+      plot?.destroy();
+      plot = null;
+      verdict.replaceChildren();
+      grid.replaceChildren();
+      floorNote.hidden = true;
+      delete grid.dataset.depth;
       showError(error, e.message);
     }
   }

@@ -13,7 +13,7 @@ import { isFinished } from "../../lib/runs.js";
 const THRESHOLD = 1e-3;
 const BINS = 61;
 const STORE_KEY = "cnnplay.l1l2.runs";
-const COLOURS = { none: "#868e96", l1: "#e8590c", l2: "#1c7ed6" };
+const COLOURS = { none: "#6c757d", l1: "#c2410c", l2: "#1864ab" };
 const TITLES = { none: "No penalty", l1: "L1 penalty", l2: "L2 penalty" };
 // sklearn's 8x8 digits, flattened: 64 -> 64 -> 10 (4,736 weights). Trains in seconds.
 const SPEC = {

@@ -4,7 +4,7 @@ import * as api from "../../api.js";
 import { h } from "../../dom.js";
 import { errorLine, hideError, intro, showError } from "../../widgets/panel.js";
 import { fixed3 as fmt } from "../../lib/format.js";
-import { drawContour } from "./contour.js";
+import { contourFrame, drawContour } from "./contour.js";
 
 const OPTIMIZERS = [
   { name: "sgd", title: "SGD", color: "#d9480f", lr: 0.05, extra: [] },
@@ -76,7 +76,7 @@ export function optimizerPanel(root) {
   root.append(
     ...intro("Optimizers on a loss surface", "Each path is torch.optim stepping a 2-number parameter (x, y) on the surface. Click the plot to choose the start."),
     h("div", { class: "opt-layout" }, [
-      h("div", { class: "opt-plot" }, [canvas, h("div", { class: "player" }, [playBtn, stepBtn, resetBtn, frameOut])]),
+      h("div", { class: "opt-plot" }, [contourFrame(canvas), h("div", { class: "player" }, [playBtn, stepBtn, resetBtn, frameOut])]),
       form,
     ]),
   );
@@ -169,7 +169,8 @@ export function optimizerPanel(root) {
     playBtn.textContent = "Play";
   }
   function render() {
-    const side = Math.min(560, Math.max(260, canvas.parentElement.clientWidth));
+    // The plot column less the y axis beside the canvas (contour.js: .ct-name + .ct-y).
+    const side = Math.min(560, Math.max(220, canvas.closest(".opt-plot").clientWidth - 48));
     drawContour(canvas, side, state.data, state.frame, state.start);
   }
   const resize = new ResizeObserver(() => state.data && render());
