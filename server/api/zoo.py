@@ -41,8 +41,10 @@ def list_zoo() -> list[dict[str, Any]]:
 
 @router.get("/zoo/{name}")
 def get_zoo(name: str) -> dict[str, Any]:
-    """The NetworkSpec of one zoo entry, ready for POST /api/shapes or the designer."""
-    if name not in models.ZOO:
-        known = ", ".join(e.name for e in models.entries())
-        raise HTTPException(404, f"no zoo entry named {name!r}; known: {known}")
-    return models.get(name).model_dump(mode="json")
+    """The NetworkSpec of one zoo entry, ready for POST /api/shapes or the designer.
+    Names are case-insensitive: /api/zoo/ResNet18 is resnet18."""
+    try:
+        entry = models.entry(name)
+    except KeyError as exc:
+        raise HTTPException(404, exc.args[0]) from None
+    return entry.build().model_dump(mode="json")
