@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
+from server.net.core.shapes import infer
 from server.net.core.spec import NetworkSpec
 
 Category = Literal["classic", "small"]
@@ -27,6 +28,19 @@ class ZooEntry:
 
     def build(self) -> NetworkSpec:
         return self.builder()
+
+    def summary(self) -> dict[str, Any]:
+        """The listing line of GET /api/zoo and `cnnplay zoo`: params and the (C, H, W)
+        input worked out by shapes.infer from the built spec."""
+        report = infer(self.build())
+        return {
+            "name": self.name,
+            "title": self.title,
+            "params": report.total_params,
+            "input_shape": report.input_shape,
+            "description": self.description,
+            "category": self.category,
+        }
 
 
 def _key(name: str) -> str:

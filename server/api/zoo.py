@@ -8,7 +8,6 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 
 import models
-from server.net.core.shapes import infer
 
 router = APIRouter(tags=["zoo"])
 
@@ -16,21 +15,7 @@ router = APIRouter(tags=["zoo"])
 @cache
 def _listing() -> tuple[dict[str, Any], ...]:
     """Built and inferred once per process: the zoo does not change while it runs."""
-    items = []
-    for entry in models.entries():
-        spec = entry.build()
-        report = infer(spec)
-        items.append(
-            {
-                "name": entry.name,
-                "title": entry.title,
-                "params": report.total_params,
-                "input_shape": report.input_shape,
-                "description": entry.description,
-                "category": entry.category,
-            }
-        )
-    return tuple(items)
+    return tuple(entry.summary() for entry in models.entries())
 
 
 @router.get("/zoo")
