@@ -1,15 +1,18 @@
 """The zoo's registry: name -> entry (title, description, builder, category).
 
 Like torchvision's model registry it refuses a second entry under a name already
-taken, so two modules cannot silently shadow each other.
+taken, so two modules cannot silently shadow each other. Names are case-insensitive
+(issue 18): `ResNet18` finds `resnet18`, and `ResNet18` cannot be registered beside it;
+an entry keeps the spelling it was registered under.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
+from server.net.core.shapes import infer
 from server.net.core.spec import NetworkSpec
 
 Category = Literal["classic", "small"]
@@ -26,10 +29,27 @@ class ZooEntry:
     def build(self) -> NetworkSpec:
         return self.builder()
 
+    def summary(self) -> dict[str, Any]:
+        """The listing line of GET /api/zoo and `cnnplay zoo`: params and the (C, H, W)
+        input worked out by shapes.infer from the built spec."""
+        report = infer(self.build())
+        return {
+            "name": self.name,
+            "title": self.title,
+            "params": report.total_params,
+            "input_shape": report.input_shape,
+            "description": self.description,
+            "category": self.category,
+        }
+
+
+def _key(name: str) -> str:
+    return name.casefold()
+
 
 class Registry:
     def __init__(self) -> None:
-        self._entries: dict[str, ZooEntry] = {}
+        self._entries: dict[str, ZooEntry] = {}  # casefolded name -> entry, in listing order
 
     def register(
         self,
@@ -39,17 +59,19 @@ class Registry:
         builder: Callable[[], NetworkSpec],
         category: Category,
     ) -> ZooEntry:
-        if name in self._entries:
-            raise ValueError(f"a zoo entry named {name!r} is already registered")
+        taken = self._entries.get(_key(name))
+        if taken is not None:
+            same = "" if taken.name == name else f" (as {taken.name!r})"
+            raise ValueError(f"a zoo entry named {name!r} is already registered{same}")
         entry = ZooEntry(name, title, description, builder, category)
-        self._entries[name] = entry
+        self._entries[_key(name)] = entry
         return entry
 
     def entry(self, name: str) -> ZooEntry:
         try:
-            return self._entries[name]
+            return self._entries[_key(name)]
         except KeyError:
-            known = ", ".join(sorted(self._entries))
+            known = ", ".join(self._entries[k].name for k in sorted(self._entries))
             raise KeyError(f"no zoo entry named {name!r}; known: {known}") from None
 
     def get(self, name: str) -> NetworkSpec:
@@ -59,7 +81,7 @@ class Registry:
         return list(self._entries.values())
 
     def __contains__(self, name: object) -> bool:
-        return name in self._entries
+        return isinstance(name, str) and _key(name) in self._entries
 
 
 ZOO = Registry()

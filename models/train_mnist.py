@@ -1,10 +1,11 @@
 """Train the zoo's `mnist_cnn` on the shipped MNIST split and write its weights.
 
-    python -m models.train_mnist
+    python -m models.train_mnist          # into <data dir>/trained (or --out DIR)
+    python -m models.train_mnist --ship   # replace the shipped models/weights/ files
 
 CPU only, a fixed seed, Adam, a few epochs (about a minute). Writes
-models/weights/mnist_cnn.safetensors and models/weights/manifest.json with the
-held-out accuracy, the file's sha256, the data source, epochs and seed.
+mnist_cnn.safetensors and manifest.json with the held-out accuracy, the file's sha256,
+the data source, epochs and seed (models/train_output.py says where).
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from models import train_output
 from server.net.core.build import build_module
 from server.net.core.spec import NetworkSpec
 from server.net.data import mnist
 from server.net.weights.files import save
 
-WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+WEIGHTS_DIR = train_output.SHIPPED
 NAME = "mnist_cnn"
 SEED = 0
 EPOCHS = 6
@@ -87,7 +89,9 @@ def fit(
             on_epoch(epoch)
 
 
-def train(epochs: int = EPOCHS, seed: int = SEED, out_dir: Path = WEIGHTS_DIR) -> dict:
+def train(epochs: int = EPOCHS, seed: int = SEED, out_dir: Path | None = None) -> dict:
+    """Train and write into `out_dir` (default: train_output's, never the shipped files)."""
+    out_dir = train_output.directory(out_dir)
     torch.manual_seed(seed)
     net_spec = spec()
     module = build_module(net_spec)
@@ -123,14 +127,17 @@ def train(epochs: int = EPOCHS, seed: int = SEED, out_dir: Path = WEIGHTS_DIR) -
     return entry
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument("--seed", type=int, default=SEED)
-    args = parser.parse_args()
+    train_output.add_arguments(parser)
+    args = parser.parse_args(argv)
+    out_dir = train_output.chosen(args)
     torch.set_num_threads(2)
-    result = train(args.epochs, args.seed)
+    result = train(args.epochs, args.seed, out_dir)
     print(json.dumps(result, indent=2))
+    print(f"wrote {NAME} to {out_dir}")
 
 
 if __name__ == "__main__":

@@ -2,12 +2,14 @@
 
     python -m models.train_rnn                 # both: rnn_mnist_lstm and rnn_mnist_gru
     python -m models.train_rnn --only rnn_mnist_gru --epochs 8
+    python -m models.train_rnn --ship          # replace the shipped models/weights/ files
 
 Each image is read as 28 steps of 28 pixels (one row per step). CPU only, a fixed
-seed, Adam with a cosine schedule and gradient clipping. Writes
-models/weights/<name>.safetensors and adds (or replaces) the entry <name> in
-models/weights/manifest.json with the held-out accuracy and the file's sha256;
-every other entry of the manifest is kept as it is.
+seed, Adam with a cosine schedule and gradient clipping. Writes <name>.safetensors
+into <data dir>/trained (or --out DIR, or models/weights/ with --ship; see
+models/train_output.py) and adds (or replaces) the entry <name> in that folder's
+manifest.json with the held-out accuracy and the file's sha256; every other entry of
+the manifest is kept as it is.
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ from pathlib import Path
 
 import torch
 
-from models.train_mnist import WEIGHTS_DIR, accuracy, fit, write_manifest_entry
+from models import train_output
+from models.train_mnist import accuracy, fit, write_manifest_entry
 from server.net.core.build import build_module
 from server.net.data import mnist
 from server.net.weights.files import save
 
+WEIGHTS_DIR = train_output.SHIPPED  # where the shipped files are (read by the tests)
 NAMES = ("rnn_mnist_lstm", "rnn_mnist_gru")
 SEED = 0
 EPOCHS = 10
@@ -36,12 +40,13 @@ def train(
     name: str,
     epochs: int = EPOCHS,
     seed: int = SEED,
-    out_dir: Path = WEIGHTS_DIR,
+    out_dir: Path | None = None,
     train_limit: int | None = None,
     write: bool = True,
     heldout_limit: int | None = None,
 ) -> dict:
-    """Train `name` and (when `write`) ship its weights; returns its manifest entry.
+    """Train `name` and (when `write`) write its weights into `out_dir` (default:
+    train_output's, never the shipped files); returns its manifest entry.
     `train_limit` / `heldout_limit` keep only the first images of each part (quick tests)."""
     import models
 
@@ -82,20 +87,24 @@ def train(
         "torch": torch.__version__,
     }
     if write:
+        out_dir = train_output.directory(out_dir)
         entry["sha256"] = save(net_spec, module, out_dir / entry["file"])
         write_manifest_entry(out_dir, name, entry)
     return entry
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=NAMES, help="train just this one")
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument("--seed", type=int, default=SEED)
-    args = parser.parse_args()
+    train_output.add_arguments(parser)
+    args = parser.parse_args(argv)
+    out_dir = train_output.chosen(args)
     torch.set_num_threads(1)  # reproducible, and the machine is shared
     for name in [args.only] if args.only else NAMES:
-        print(json.dumps(train(name, args.epochs, args.seed), indent=2))
+        print(json.dumps(train(name, args.epochs, args.seed, out_dir), indent=2))
+        print(f"wrote {name} to {out_dir}", flush=True)
 
 
 if __name__ == "__main__":

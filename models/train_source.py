@@ -2,12 +2,14 @@
 
     python -m models.train_source                      # every source below
     python -m models.train_source tiny_resnet_digits04  # just one
+    python -m models.train_source --ship               # replace the shipped files
 
 Each source is a zoo network with a 5-way head, trained on the shipped MNIST digits 0-4
 only (through the same `train()` the app uses, standardised by the training pixels):
 `mnist_cnn` (two conv stages and a 64-unit dense layer) and `tiny_resnet` (three residual
-blocks with batch norm, global average pooling). Each writes
-models/weights/<name>.safetensors and adds/replaces its entry in models/weights/manifest.json
+blocks with batch norm, global average pooling). Each writes <name>.safetensors into
+<data dir>/trained (or --out DIR, or models/weights/ with --ship; see
+models/train_output.py) and adds/replaces its entry in that folder's manifest.json
 (other entries are kept). CPU, fixed seed, under a minute each on one core.
 """
 
@@ -21,6 +23,7 @@ from pathlib import Path
 
 import torch
 
+from models import train_output
 from models.train_mnist import write_manifest_entry
 from server.net.core.head import with_head
 from server.net.core.spec import NetworkSpec
@@ -28,7 +31,7 @@ from server.net.data import datasets, mnist
 from server.net.train.loop import TrainConfig, train
 from server.net.weights.files import save
 
-WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+WEIGHTS_DIR = train_output.SHIPPED
 CLASSES = [0, 1, 2, 3, 4]
 SEED = 0
 
@@ -73,9 +76,12 @@ def config(epochs: int | None = None, seed: int = SEED, name: str = NAME) -> Tra
 def train_source(
     epochs: int | None = None,
     seed: int = SEED,
-    out_dir: Path = WEIGHTS_DIR,
+    out_dir: Path | None = None,
     name: str = NAME,
 ) -> dict:
+    """Train source `name` and write it into `out_dir` (default: train_output's, never
+    the shipped files); returns its manifest entry."""
+    out_dir = train_output.directory(out_dir)
     source = SOURCES[name]
     net_spec, cfg = spec(name), config(epochs, seed, name)
     start = time.monotonic()
@@ -123,14 +129,18 @@ def main_args(argv: list[str] | None = None) -> None:
     parser.add_argument("names", nargs="*", help=f"any of {', '.join(SOURCES)} (default: all)")
     parser.add_argument("--epochs", type=int, default=None, help="default: each source's own")
     parser.add_argument("--seed", type=int, default=SEED)
+    train_output.add_arguments(parser)
     args = parser.parse_args(argv)
     unknown = [n for n in args.names if n not in SOURCES]
     if unknown:
         parser.error(f"unknown source {unknown[0]!r}; known: {', '.join(SOURCES)}")
+    out_dir = train_output.chosen(args)
     torch.set_num_threads(1)  # the shipped files were trained on one thread
     for name in args.names or list(SOURCES):
         print(f"{name}:", flush=True)
-        print(json.dumps(train_source(args.epochs, args.seed, name=name), indent=2), flush=True)
+        entry = train_source(args.epochs, args.seed, out_dir, name)
+        print(json.dumps(entry, indent=2), flush=True)
+        print(f"wrote {name} to {out_dir}", flush=True)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from server.api import (
     convolve,
     datasets,
+    docs,
     errors,
     export,
     features,
@@ -73,11 +74,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             pretrained.stop(app)
             app.state.store.close()
 
-    app = FastAPI(title="cnnplay", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title="cnnplay", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None
+    )
     app.state.settings = settings
     app.state.images = images.ImageStore(settings.max_images)
     for router in ROUTERS:
         app.include_router(router, prefix="/api")
+    app.include_router(docs.router)  # /docs, /redoc, /favicon.ico: outside /api
     errors.install(app)
     guard.install(app, settings)
     if FRONTEND.is_dir():

@@ -8,7 +8,6 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 
 import models
-from server.net.core.shapes import infer
 
 router = APIRouter(tags=["zoo"])
 
@@ -16,21 +15,7 @@ router = APIRouter(tags=["zoo"])
 @cache
 def _listing() -> tuple[dict[str, Any], ...]:
     """Built and inferred once per process: the zoo does not change while it runs."""
-    items = []
-    for entry in models.entries():
-        spec = entry.build()
-        report = infer(spec)
-        items.append(
-            {
-                "name": entry.name,
-                "title": entry.title,
-                "params": report.total_params,
-                "input_shape": report.input_shape,
-                "description": entry.description,
-                "category": entry.category,
-            }
-        )
-    return tuple(items)
+    return tuple(entry.summary() for entry in models.entries())
 
 
 @router.get("/zoo")
@@ -41,8 +26,10 @@ def list_zoo() -> list[dict[str, Any]]:
 
 @router.get("/zoo/{name}")
 def get_zoo(name: str) -> dict[str, Any]:
-    """The NetworkSpec of one zoo entry, ready for POST /api/shapes or the designer."""
-    if name not in models.ZOO:
-        known = ", ".join(e.name for e in models.entries())
-        raise HTTPException(404, f"no zoo entry named {name!r}; known: {known}")
-    return models.get(name).model_dump(mode="json")
+    """The NetworkSpec of one zoo entry, ready for POST /api/shapes or the designer.
+    Names are case-insensitive: /api/zoo/ResNet18 is resnet18."""
+    try:
+        entry = models.entry(name)
+    except KeyError as exc:
+        raise HTTPException(404, exc.args[0]) from None
+    return entry.build().model_dump(mode="json")

@@ -37,3 +37,9 @@ def test_unknown_name_is_404_naming_it(client: TestClient) -> None:
     assert r.status_code == 404
     assert "resnet9000" in r.json()["detail"]
     assert "resnet50" in r.json()["detail"]  # lists what exists
+
+
+def test_names_are_case_insensitive(client: TestClient) -> None:
+    mixed = client.get("/api/zoo/ResNet18")
+    assert mixed.status_code == 200
+    assert mixed.json() == client.get("/api/zoo/resnet18").json()
