@@ -13,9 +13,6 @@ from playwright.sync_api import Page
 AXE = Path(__file__).resolve().parents[1] / "vendor" / "axe-core" / "axe.min.js"
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 VIEWPORTS = [(1280, 800), (390, 844)]  # issue 18: a laptop and a phone
-# /favicon.ico is issue 18's "Start and docs" item (another branch): not a view's request.
-NOT_OURS = ("/favicon.ico",)
-
 
 def axe_violations(page: Page) -> list[dict[str, Any]]:
     """Run axe on the whole document; each violation as {id, help, nodes: [target...]}."""

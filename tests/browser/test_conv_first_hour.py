@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from server.config import Settings
 from server.net.data.images import sample_photo
 from server.net.lab.convolve import TEXTBOOK, TEXTBOOK_KERNEL
-from tests.browser.axe import NOT_OURS, VIEWPORTS, axe_violations, watch
+from tests.browser.axe import VIEWPORTS, axe_violations, watch
 from tests.browser.conftest import shot
 
 pytestmark = pytest.mark.browser
@@ -111,7 +111,7 @@ def test_conv_is_accessible_and_clean(
     page: Page, live_server: str, width: int, height: int
 ) -> None:
     page.set_viewport_size({"width": width, "height": height})
-    with watch(page, NOT_OURS) as problems:
+    with watch(page) as problems:
         for rest in (
             "in=textbook",
             "in=textbook-rgb&p=1",

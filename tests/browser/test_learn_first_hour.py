@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from server.net.lab.optim_paths import SURFACES
-from tests.browser.axe import NOT_OURS, VIEWPORTS, axe_violations, watch
+from tests.browser.axe import VIEWPORTS, axe_violations, watch
 from tests.browser.conftest import shot
 
 pytestmark = pytest.mark.browser
@@ -114,7 +114,7 @@ def test_learn_is_accessible_and_clean(
     page: Page, live_server: str, width: int, height: int
 ) -> None:
     page.set_viewport_size({"width": width, "height": height})
-    with watch(page, NOT_OURS) as problems:
+    with watch(page) as problems:
         page.goto(f"{live_server}/#learn")
         expect(page.get_by_test_id("init-grid")).to_have_attribute("data-depth", "10")
         expect(page.get_by_test_id("gf-summary")).not_to_be_empty()
