@@ -14,6 +14,7 @@ AXE = Path(__file__).resolve().parents[1] / "vendor" / "axe-core" / "axe.min.js"
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 VIEWPORTS = [(1280, 800), (390, 844)]  # issue 18: a laptop and a phone
 
+
 def axe_violations(page: Page) -> list[dict[str, Any]]:
     """Run axe on the whole document; each violation as {id, help, nodes: [target...]}."""
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
