@@ -55,6 +55,28 @@ def write_manifest_entry(out_dir: Path, name: str, entry: dict) -> None:
     path.write_text(json.dumps(manifest, indent=2) + "\n")
 
 
+def mnist_split(held: int, train: int) -> dict:
+    """The manifest's facts about the shipped MNIST split a network was trained on."""
+    return {
+        "heldout_size": held,
+        "train_size": train,
+        "data_source": mnist.SOURCE,
+        "split_seed": mnist.SPLIT_SEED,
+        "normalize": {"mean": [mnist.MEAN], "std": [mnist.STD]},
+    }
+
+
+def how_trained(epochs: int, seed: int, optimizer: str, start: float) -> dict:
+    """The manifest's facts about a training run that began at time.monotonic() `start`."""
+    return {
+        "epochs": epochs,
+        "seed": seed,
+        "optimizer": optimizer,
+        "train_seconds": round(time.monotonic() - start, 1),
+        "torch": torch.__version__,
+    }
+
+
 def fit(
     module: nn.Module,
     x: torch.Tensor,
@@ -112,16 +134,8 @@ def train(epochs: int = EPOCHS, seed: int = SEED, out_dir: Path | None = None) -
         "sha256": digest,
         "zoo": NAME,
         "heldout_accuracy": round(acc, 4),
-        "heldout_size": len(held_idx),
-        "train_size": len(train_idx),
-        "data_source": mnist.SOURCE,
-        "split_seed": mnist.SPLIT_SEED,
-        "normalize": {"mean": [mnist.MEAN], "std": [mnist.STD]},
-        "epochs": epochs,
-        "seed": seed,
-        "optimizer": f"Adam lr={LR} cosine, batch {BATCH}",
-        "train_seconds": round(time.monotonic() - start, 1),
-        "torch": torch.__version__,
+        **mnist_split(len(held_idx), len(train_idx)),
+        **how_trained(epochs, seed, f"Adam lr={LR} cosine, batch {BATCH}", start),
     }
     write_manifest_entry(out_dir, NAME, entry)
     return entry

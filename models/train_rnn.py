@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 
 from models import train_output
-from models.train_mnist import accuracy, fit, write_manifest_entry
+from models.train_mnist import accuracy, fit, how_trained, mnist_split, write_manifest_entry
 from server.net.core.build import build_module
 from server.net.data import mnist
 from server.net.weights.files import save
@@ -74,17 +74,11 @@ def train(
         "sha256": "",
         "zoo": name,
         "heldout_accuracy": round(acc, 4),
-        "heldout_size": len(held_idx),
-        "train_size": len(train_idx),
-        "data_source": mnist.SOURCE,
-        "split_seed": mnist.SPLIT_SEED,
-        "normalize": {"mean": [mnist.MEAN], "std": [mnist.STD]},
+        **mnist_split(len(held_idx), len(train_idx)),
         "sequence": "28 steps (image rows) of 28 pixels",
-        "epochs": epochs,
-        "seed": seed,
-        "optimizer": f"Adam lr={LR} cosine, batch {BATCH}, grad-norm clip {CLIP}",
-        "train_seconds": round(time.monotonic() - start, 1),
-        "torch": torch.__version__,
+        **how_trained(
+            epochs, seed, f"Adam lr={LR} cosine, batch {BATCH}, grad-norm clip {CLIP}", start
+        ),
     }
     if write:
         out_dir = train_output.directory(out_dir)

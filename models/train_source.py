@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 
 from models import train_output
-from models.train_mnist import write_manifest_entry
+from models.train_mnist import how_trained, write_manifest_entry
 from server.net.core.head import with_head
 from server.net.core.spec import NetworkSpec
 from server.net.data import datasets, mnist
@@ -105,11 +105,7 @@ def train_source(
         "split_seed": mnist.SPLIT_SEED,
         # train() standardises by the training pixels in [0, 1]
         "normalize": {"mean": [float(data.x_train.mean())], "std": [float(data.x_train.std())]},
-        "epochs": cfg.epochs,
-        "seed": seed,
-        "optimizer": f"Adam lr={source.lr}, batch {source.batch}",
-        "train_seconds": round(time.monotonic() - start, 1),
-        "torch": torch.__version__,
+        **how_trained(cfg.epochs, seed, f"Adam lr={source.lr}, batch {source.batch}", start),
     }
     write_manifest_entry(out_dir, name, entry)
     return entry
