@@ -4,18 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from models.layers import (
-    avgpool,
-    bn,
-    conv,
-    conv_bn_relu,
-    flatten,
-    gap,
-    linear,
-    maxpool,
-    network,
-    relu,
-)
+from models import layers as L
 from models.naming import PARAMETRIC, Pairs, numbered
 from models.registry import register
 from server.net.core import spec as S
@@ -33,25 +22,25 @@ BN_SIZE = 4  # the bottleneck 1x1 makes bn_size * growth channels
 def dense_layer(growth: int, bn_size: int = BN_SIZE) -> S.Residual:
     """(C,H,W) -> (C+growth,H,W): bn-relu-1x1-bn-relu-3x3 concatenated onto the input."""
     body: list[S.Layer] = [
-        bn(),
-        relu(),
-        conv(bn_size * growth, 1, bias=False),
-        bn(),
-        relu(),
-        conv(growth, 3, padding=1, bias=False),
+        L.bn(),
+        L.relu(),
+        L.conv(bn_size * growth, 1, bias=False),
+        L.bn(),
+        L.relu(),
+        L.conv(growth, 3, padding=1, bias=False),
     ]
     return S.Residual(body=body, merge="concat")
 
 
 def transition(out: int) -> list[S.Layer]:
     """Halve channels (1x1 conv) and size (2x2 average pool) between dense blocks."""
-    return [bn(), relu(), conv(out, 1, bias=False), avgpool(2, 2)]
+    return [L.bn(), L.relu(), L.conv(out, 1, bias=False), L.avgpool(2, 2)]
 
 
 def densenet(depth: int, num_classes: int = 1000) -> S.NetworkSpec:
     growth, counts, channels = CONFIGS[depth]
     layers: list[S.Layer] = [
-        S.Sequential(name="stem", layers=[*conv_bn_relu(channels, 7, 2, 3), maxpool(3, 2, 1)])
+        S.Sequential(name="stem", layers=[*L.conv_bn_relu(channels, 7, 2, 3), L.maxpool(3, 2, 1)])
     ]
     for i, count in enumerate(counts):
         block: list[S.Layer] = [dense_layer(growth) for _ in range(count)]
@@ -60,8 +49,8 @@ def densenet(depth: int, num_classes: int = 1000) -> S.NetworkSpec:
             channels //= 2
             block += transition(channels)
         layers.append(S.Sequential(name=f"denseblock{i + 1}", layers=block))
-    layers += [bn(), relu(), gap(), flatten(), linear(num_classes)]
-    return network(f"DenseNet-{depth}", (3, 224, 224), layers)
+    layers += [L.bn(), L.relu(), L.gap(), L.flatten(), L.linear(num_classes)]
+    return L.network(f"DenseNet-{depth}", (3, 224, 224), layers)
 
 
 WORDS = {"conv2d": "conv", "batchnorm2d": "norm"}
