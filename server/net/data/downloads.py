@@ -62,6 +62,15 @@ IDX_NAMES = (
 CIFAR_DIR = "cifar-10-batches-py"
 CIFAR_TRAIN = tuple(f"data_batch_{i}" for i in range(1, 6))
 
+
+def _idx_files(base_url: str, md5s: tuple[str, ...], sizes: tuple[int, ...]) -> tuple[Remote, ...]:
+    """The four IDX files of an MNIST-format set under `base_url`, with their published
+    MD5s and sizes (in IDX_NAMES order)."""
+    return tuple(
+        Remote(n, base_url + n, d, size) for n, d, size in zip(IDX_NAMES, md5s, sizes, strict=True)
+    )
+
+
 SOURCES: dict[str, Source] = {
     "mnist_full": Source(
         "mnist_full",
@@ -72,19 +81,15 @@ SOURCES: dict[str, Source] = {
         tuple(str(d) for d in range(10)),
         60_000,
         10_000,
-        tuple(
-            Remote(n, _MNIST_URL + n, d, s)
-            for n, d, s in zip(
-                IDX_NAMES,
-                (
-                    "f68b3c2dcbeaaa9fbdd348bbdeb94873",
-                    "d53e105ee54ea40749a09fcbcd1e9432",
-                    "9fb629c4189551a2d022fa330f9573f3",
-                    "ec29112dd5afa0611ce80d1b7f02629c",
-                ),
-                (9_912_422, 28_881, 1_648_877, 4_542),
-                strict=True,
-            )
+        _idx_files(
+            _MNIST_URL,
+            (
+                "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+                "d53e105ee54ea40749a09fcbcd1e9432",
+                "9fb629c4189551a2d022fa330f9573f3",
+                "ec29112dd5afa0611ce80d1b7f02629c",
+            ),
+            (9_912_422, 28_881, 1_648_877, 4_542),
         ),
         "idx",
     ),
@@ -108,19 +113,15 @@ SOURCES: dict[str, Source] = {
         ),
         60_000,
         10_000,
-        tuple(
-            Remote(n, _FASHION_URL + n, d, s)
-            for n, d, s in zip(
-                IDX_NAMES,
-                (
-                    "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
-                    "25c81989df183df01b3e8a0aad5dffbe",
-                    "bef4ecab320f06d8554ea6380940ec79",
-                    "bb300cfdad3c16e7a12a480ee83cd310",
-                ),
-                (26_421_880, 29_515, 4_422_102, 5_148),
-                strict=True,
-            )
+        _idx_files(
+            _FASHION_URL,
+            (
+                "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+                "25c81989df183df01b3e8a0aad5dffbe",
+                "bef4ecab320f06d8554ea6380940ec79",
+                "bb300cfdad3c16e7a12a480ee83cd310",
+            ),
+            (26_421_880, 29_515, 4_422_102, 5_148),
         ),
         "idx",
     ),
