@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from server.config import Settings
-from server.main import create_app
+from tests.clients import open_client
 
 
 @pytest.fixture
@@ -19,5 +19,5 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as c:
+    with open_client(settings) as c:
         yield c

@@ -13,6 +13,7 @@ import models
 from server.config import Settings
 from server.net.data import downloads
 from tests.api.test_runs import wait_done
+from tests.clients import open_client
 from tests.net.data.test_archive import good_zip, png, zip_of
 from tests.net.data.test_downloads import fake_mnist, served  # noqa: F401 - a fixture
 
@@ -127,16 +128,15 @@ def test_bad_zips_are_refused_and_nothing_is_written(
 
 
 def test_upload_limits_come_from_settings(tmp_path: Path) -> None:
-    from server.main import create_app
 
     settings = Settings(data_dir=tmp_path / "d", max_archive_entries=3, max_upload_datasets=1)
-    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as c:
+    with open_client(settings) as c:
         r = upload(c, good_zip())
         assert r.status_code == 413 and "CNNPLAY_MAX_ARCHIVE_ENTRIES" in r.json()["detail"]
         ok = zip_of({"a/1.png": png(), "b/1.png": png(), "b/2.png": png()})
         assert upload(c, ok).status_code == 422  # class 'a' has 1 image
     settings = Settings(data_dir=tmp_path / "e", max_upload_datasets=1)
-    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as c:
+    with open_client(settings) as c:
         assert upload(c, good_zip()).status_code == 201
         r = upload(c, good_zip())
         assert r.status_code == 409 and "CNNPLAY_MAX_UPLOAD_DATASETS" in r.json()["detail"]
@@ -213,11 +213,11 @@ def test_photos_are_stored_at_224_and_the_bytes_are_bounded(tmp_path: Path) -> N
 
     photos = zip_of({f"{c}/{i}.png": png((9, 9, 9), size=(300, 260)) for c in "ab" for i in (1, 2)})
     small = Settings(data_dir=tmp_path / "a", max_dataset_bytes=3 * 3 * 224 * 224)
-    with TestClient(create_app(small), base_url="http://127.0.0.1:8000") as client:
+    with open_client(small) as client:
         r = upload(client, photos)
         assert r.status_code == 413 and "CNNPLAY_MAX_DATASET_BYTES" in r.json()["detail"]
         assert client.get("/api/datasets").json()[-1]["kind"] != "upload"
     app = create_app(Settings(data_dir=tmp_path / "b"))
-    with TestClient(app, base_url="http://127.0.0.1:8000") as client:
+    with open_client(app) as client:
         d = upload(client, photos).json()
         assert (d["channels"], d["height"], d["width"]) == (3, 224, 224)

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from models.layers import conv, flatten, linear, network, relu
 from server.config import Settings
-from server.main import create_app
+from tests.clients import open_client
 
 SPEC: dict[str, Any] = network(
     "Tiny net", (1, 12, 12), [conv(4, 3), relu(), flatten(), linear(3)]
@@ -60,7 +60,7 @@ def test_not_a_spec_is_422(client: TestClient, kind: str) -> None:
 @pytest.fixture
 def tight_client(tmp_path: Path) -> Iterator[TestClient]:
     settings = Settings(data_dir=tmp_path / "data", max_params=1000, max_layers=3)
-    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as c:
+    with open_client(settings) as c:
         yield c
 
 

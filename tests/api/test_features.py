@@ -17,7 +17,6 @@ import models
 from server.api.shapes import checked_report
 from server.config import Settings
 from server.jobs.worker import save_weights
-from server.main import create_app
 from server.net.core import encode
 from server.net.core import features as F
 from server.net.core.build import build_module
@@ -29,6 +28,7 @@ from server.net.data.images import sample_photo
 from server.net.train.transfer import feature_extractor_paths, load_pretrained, under
 from server.net.weights import library as lib
 from server.store import new_id
+from tests.clients import open_client
 from tests.net.core.test_features import torchvision_by_hand
 
 MNIST = {"net": {"weights": "mnist_cnn"}, "image": "mnist-7"}
@@ -106,7 +106,7 @@ def test_upload_then_features(client: TestClient) -> None:
 
 def test_paging_is_capped(settings: Settings) -> None:
     settings.max_feature_channels = 4
-    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as c:
+    with open_client(settings) as c:
         r = c.post("/api/features/layer", json={**MNIST, "layer": "layers.3", "count": 32})
         assert encode.unframe(r.content)[0]["count"] == 4
 
@@ -143,7 +143,7 @@ def test_bad_channel_and_shapes(client: TestClient) -> None:
 
 def test_too_large_network_is_413(settings: Settings) -> None:
     settings.max_params = 1000
-    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as c:
+    with open_client(settings) as c:
         r = c.post("/api/features/overview", json=MNIST)
         assert r.status_code == 413 and "CNNPLAY_MAX_PARAMS" in r.json()["detail"]
 
@@ -282,7 +282,7 @@ def test_pages_after_an_overview_reuse_its_activations(client: TestClient) -> No
 
 def test_activation_cache_keeps_to_its_budget(settings: Settings) -> None:
     settings.feature_cache_bytes = 1000  # smaller than one overview
-    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as c:
+    with open_client(settings) as c:
         c.post("/api/features/overview", json=MNIST)
         c.post("/api/features/layer", json={**MNIST, "layer": "layers.0"})
         assert c.app.state.feature_maps.activations.hits == 0

@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 
 from server.api.guard import _hostname
 from server.config import Settings
-from server.main import create_app
+from tests.clients import open_client
 
 
 def test_hostname() -> None:
@@ -33,7 +33,7 @@ def test_foreign_origin_may_read_but_not_post(client: TestClient) -> None:
 
 def test_declared_and_streamed_bodies_over_the_limit_are_413(settings: Settings) -> None:
     small = settings.model_copy(update={"max_body_bytes": 100})
-    with TestClient(create_app(small), base_url="http://127.0.0.1:8000") as c:
+    with open_client(small) as c:
         body = b'{"layers": []' + b" " * 200 + b"}"
         r = c.post("/api/shapes", content=body, headers={"content-type": "application/json"})
         assert r.status_code == 413 and "100 bytes" in r.json()["detail"]
@@ -51,14 +51,14 @@ def test_declared_and_streamed_bodies_over_the_limit_are_413(settings: Settings)
 
 def test_allowed_hosts_setting(settings: Settings) -> None:
     wide = settings.model_copy(update={"allowed_hosts": ["lab.example"]})
-    with TestClient(create_app(wide), base_url="http://lab.example") as c:
+    with open_client(wide, base_url="http://lab.example") as c:
         assert c.get("/api/health").status_code == 200
 
 
 def test_weights_imports_have_their_own_upload_limit(settings: Settings) -> None:
     small = settings.model_copy(update={"max_upload_bytes": 1_000, "max_weights_bytes": 50_000})
     big = {"file": ("w.safetensors", b"x" * 5_000, "application/octet-stream")}
-    with TestClient(create_app(small), base_url="http://127.0.0.1:8000") as c:
+    with open_client(small) as c:
         # Past the upload limit but within the weights limit: the guard lets it through to
         # the endpoint, which refuses it for what it is (no spec here), not for its size.
         r = c.post("/api/weights", files=big)

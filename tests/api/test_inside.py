@@ -12,9 +12,9 @@ from safetensors.torch import load_file
 
 from models.train_mnist import WEIGHTS_DIR
 from server.config import Settings
-from server.main import create_app
 from server.net.data import mnist
 from server.store import new_id
+from tests.clients import open_client
 
 
 def test_constraint_l1_lands_on_an_axis_and_l2_does_not(client: TestClient) -> None:
@@ -120,6 +120,6 @@ def test_gates_errors_name_the_problem(client: TestClient) -> None:
 
 def test_gates_past_the_value_limit_is_413(settings: Settings) -> None:
     small = settings.model_copy(update={"max_gate_values": 1000})
-    with TestClient(create_app(small), base_url="http://127.0.0.1:8000") as c:
+    with open_client(small) as c:
         r = c.post("/api/learning/gates", json={"zoo": "rnn_mnist_lstm", "mnist_index": 0})
     assert r.status_code == 413 and "CNNPLAY_MAX_GATE_VALUES" in r.json()["detail"]

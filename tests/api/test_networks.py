@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 from models.layers import conv, flatten, linear, maxpool, network, relu
 from server.api import networks as networks_api
 from server.config import Settings
-from server.main import create_app
 from server.net.core.shapes import infer
 from server.net.core.spec import NetworkSpec
+from tests.clients import open_client
 
 # LeNet-5's first stage and its classifier: five layers.
 LENET: dict[str, Any] = network(
@@ -130,7 +130,7 @@ def test_a_body_that_is_not_a_spec_is_422(client: TestClient) -> None:
 @pytest.fixture
 def small_client(tmp_path: Path) -> Iterator[TestClient]:
     settings = Settings(data_dir=tmp_path / "data", max_saved_networks=2, max_layers=3)
-    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as c:
+    with open_client(settings) as c:
         yield c
 
 
@@ -153,9 +153,9 @@ def test_layer_limit_applies_to_save_and_replace(small_client: TestClient) -> No
 
 
 def test_designs_outlive_the_app(settings: Settings) -> None:
-    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as c:
+    with open_client(settings) as c:
         net_id = c.post("/api/networks", json=LENET).json()["id"]
-    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as c:
+    with open_client(settings) as c:
         assert c.get(f"/api/networks/{net_id}").json()["name"] == "LeNet-5"
 
 

@@ -18,7 +18,6 @@ from models import torchvision
 from models.torchvision import key_map
 from server.api.pretrained import downloads_for
 from server.config import Settings
-from server.main import create_app
 from server.net.core.build import build_module
 from server.net.train.transfer import feature_extractor_paths
 from server.net.weights import files
@@ -26,6 +25,7 @@ from server.net.weights import library as lib
 from server.net.weights.official import Official
 from server.net.weights.torch_files import read_state_dict
 from tests.api.test_runs import wait_done
+from tests.clients import open_client
 from tests.net.data.test_stream import RangeServer
 from tests.net.weights.test_pretrained import TINY, convert, official, pth, read, tv_state
 
@@ -206,7 +206,7 @@ def test_download_converts_into_a_library_entry_that_opens_everywhere(
     assert used["bytes"] > fake.bytes // 2
 
     # A new app on the same data dir (a restarted server) still has the entry.
-    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as c2:
+    with open_client(settings) as c2:
         assert c2.get("/api/pretrained/imagenet-resnet18").json()["status"] == "ready"
         assert c2.get("/api/weights/imagenet-resnet18").json()["kind"] == "imagenet"
 
@@ -246,7 +246,7 @@ def test_the_library_bound_refuses_a_download(
     web: RangeServer, settings: Settings, tmp_path: Path
 ) -> None:
     small = Settings(data_dir=settings.data_dir, max_library_bytes=1000)
-    with TestClient(create_app(small), base_url="http://127.0.0.1:8000") as c:
+    with open_client(small) as c:
         fake_resnet18(c, web)
         r = c.post("/api/pretrained/imagenet-resnet18/download")
         assert r.status_code == 409 and "CNNPLAY_MAX_LIBRARY_BYTES" in r.json()["detail"]

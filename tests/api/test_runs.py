@@ -9,10 +9,10 @@ from fastapi.testclient import TestClient
 
 import models
 from server.config import Settings
-from server.main import create_app
 from server.net.core.encode import png_data_url
 from server.net.data import datasets
 from server.store import Store
+from tests.clients import open_client
 
 TINY = {"dataset": "digits", "epochs": 1, "batch_size": 64, "train_limit": 320}
 
@@ -135,7 +135,7 @@ def test_runs_left_running_are_failed_on_start(settings: Settings) -> None:
     store = Store(settings.db_path)
     store.create_run("a" * 32, json.dumps(mlp()), json.dumps(TINY))
     store.set_run_status("a" * 32, "running")
-    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as c:
+    with open_client(settings) as c:
         run = c.get("/api/runs/" + "a" * 32).json()
         assert run["status"] == "failed" and run["message"] == "server restarted"
         # Its stream ends at once instead of waiting forever.
@@ -175,7 +175,7 @@ def _finished_run(settings: Settings, items: list[list], total: int) -> str:
 def test_misclassified_pages_filters_and_labels(settings: Settings) -> None:
     items = [[0, 1, 2, 0.9], [3, 1, 2, 0.8], [5, 0, 4, 0.7], [7, 1, 2, 0.6]]
     run_id = _finished_run(settings, items, total=20)
-    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as c:
+    with open_client(settings) as c:
         url = f"/api/runs/{run_id}/misclassified"
         page = c.get(url, params={"limit": 2}).json()
         assert (page["total"], page["kept"], page["matching"]) == (20, 4, 4)
@@ -204,7 +204,7 @@ def test_pause_resume_and_misclassified_refusals(settings: Settings) -> None:
     store.set_run_status("d" * 32, "done")
     store.create_run("e" * 32, json.dumps(mlp()), json.dumps(TINY))
     store.set_run_status("e" * 32, "failed", "boom")
-    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as c:
+    with open_client(settings) as c:
         r = c.post("/api/runs/" + "d" * 32 + "/pause")
         assert r.status_code == 409 and "it is done" in r.json()["detail"]
         r = c.post("/api/runs/" + "d" * 32 + "/resume")
@@ -224,7 +224,7 @@ def _sse_ids(messages: list[dict]) -> list[int]:
 @pytest.mark.slow
 def test_pause_survives_a_restart_and_resumes(settings: Settings) -> None:
     config = {**TINY, "epochs": 20, "batch_size": 16, "train_limit": 480}  # 600 iterations
-    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as c:
+    with open_client(settings) as c:
         run_id = c.post("/api/runs", json={"spec": mlp(), "config": config}).json()["id"]
         deadline = time.monotonic() + 60
         while Store(settings.db_path).last_seq(run_id) < 5:  # "start" and a few points
@@ -237,7 +237,7 @@ def test_pause_survives_a_restart_and_resumes(settings: Settings) -> None:
         run = c.get(f"/api/runs/{run_id}").json()
         assert run["status"] == "paused" and run["resumable"]
         assert c.post(f"/api/runs/{run_id}/pause").status_code == 409
-    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as c:
+    with open_client(settings) as c:
         run = c.get(f"/api/runs/{run_id}").json()
         assert run["status"] == "paused" and run["resumable"]  # the restart kept it
         last = _sse_ids(first)[-1]

@@ -14,7 +14,6 @@ from fastapi.testclient import TestClient
 
 from models.layers import conv, flatten, linear, maxpool, network, relu
 from server.config import Settings
-from server.main import create_app
 from server.net.core.build import build_module
 from server.net.core.spec import NetworkSpec
 from server.net.train import inputs
@@ -26,6 +25,7 @@ from server.store import Store
 from tests.api.test_pretrained import fake_resnet18, wait_ready
 from tests.api.test_runs import wait_done
 from tests.api.test_train_rules import imported
+from tests.clients import open_client
 from tests.net.data.test_archive import png, zip_of
 from tests.net.data.test_stream import RangeServer
 
@@ -128,7 +128,7 @@ def test_unknown_and_unfit_sources(client: TestClient, settings: Settings) -> No
 
 def test_pretrained_networks_have_their_own_size_limit(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "data", max_finetune_params=100)
-    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
+    with open_client(settings) as client:
         source = imported(settings, RGB)
         body = {"spec": RGB.model_dump(mode="json"), "config": config(source)}
         r = client.post("/api/runs", json=body)

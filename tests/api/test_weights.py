@@ -11,8 +11,8 @@ from safetensors.torch import load, save
 
 import models
 from server.config import Settings
-from server.main import create_app
 from server.net.core.build import build_module
+from tests.clients import open_client
 from tests.net.weights.test_library import Boom, make_run, state_bytes
 
 SPEC = models.get("mnist_cnn")
@@ -97,12 +97,12 @@ def test_bad_spec_is_named(client: TestClient) -> None:
 def test_size_and_count_limits(settings: Settings) -> None:
     data = state_bytes(build_module(SPEC))
     settings.max_weights_bytes = len(data) - 1
-    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as c:
+    with open_client(settings) as c:
         r = upload(c, data)
         assert r.status_code == 413 and "CNNPLAY_MAX_WEIGHTS_BYTES" in r.json()["detail"]
     settings.max_weights_bytes = len(data)
     settings.max_imported_weights = 1
-    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as c:
+    with open_client(settings) as c:
         assert upload(c, data).status_code == 201
         r = upload(c, data)
         assert r.status_code == 409 and "CNNPLAY_MAX_IMPORTED_WEIGHTS" in r.json()["detail"]
@@ -111,7 +111,7 @@ def test_size_and_count_limits(settings: Settings) -> None:
 def test_imports_are_held_to_the_library_disk_bound(settings: Settings) -> None:
     data = state_bytes(build_module(SPEC))
     settings.max_library_bytes = 2 * len(data)  # one file and its JSON fit, a second not
-    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as c:
+    with open_client(settings) as c:
         assert upload(c, data).status_code == 201
         r = upload(c, data)
         assert r.status_code == 409 and "CNNPLAY_MAX_LIBRARY_BYTES" in r.json()["detail"]

@@ -25,11 +25,11 @@ import models
 from models import torchvision as tv
 from scripts.torchvision_fixtures import ZOO, checksum, fill_state, fixed_input
 from server.config import Settings
-from server.main import create_app
 from server.net.core.build import build_module
 from server.net.core.head import head_classes
 from server.net.data import imagenet
 from server.net.weights import library as lib
+from tests.clients import open_client
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "torchvision"
 TOLERANCE = 1e-5  # max |cnnplay - torchvision| / max |torchvision|
@@ -52,7 +52,7 @@ def state(zoo: str) -> dict[str, torch.Tensor]:
 @pytest.fixture
 def big_client(settings: Settings) -> Any:
     settings.max_weights_bytes = 1 << 30  # VGG-19's checkpoint is 548 MB
-    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as c:
+    with open_client(settings) as c:
         yield c
 
 

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from server import store as store_module
-from server.store import NotFound, Store, StoreFull, valid_id
+from server.store import NotFound, Store, StoreFull, db, schema, valid_id
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -75,7 +74,7 @@ def test_row_limit(store: Store) -> None:
 
 
 def test_pragmas_and_schema_version(store: Store) -> None:
-    assert store.schema_version() == len(store_module._MIGRATIONS)
+    assert store.schema_version() == len(schema.MIGRATIONS)
     conn = sqlite3.connect(store.path)
     try:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -83,22 +82,22 @@ def test_pragmas_and_schema_version(store: Store) -> None:
         conn.close()
     with store._connect() as c:
         assert c.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-        assert c.execute("PRAGMA busy_timeout").fetchone()[0] == store_module.BUSY_TIMEOUT_MS
+        assert c.execute("PRAGMA busy_timeout").fetchone()[0] == db.BUSY_TIMEOUT_MS
 
 
 def test_reopening_keeps_rows_and_runs_no_migration_twice(store: Store) -> None:
     net_id = store.create_network("a", "{}")
     again = Store(store.path)
     assert again.get_network(net_id).name == "a"
-    assert again.schema_version() == len(store_module._MIGRATIONS)
+    assert again.schema_version() == len(schema.MIGRATIONS)
 
 
 def test_a_new_migration_is_applied_once(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     net_id = store.create_network("a", "{}")
     extra = ("CREATE TABLE extra (id TEXT PRIMARY KEY, network_id TEXT REFERENCES networks(id))",)
-    monkeypatch.setattr(store_module, "_MIGRATIONS", [*store_module._MIGRATIONS, extra])
+    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, extra])
     upgraded = Store(store.path)
-    assert upgraded.schema_version() == len(store_module._MIGRATIONS)  # the extra one included
+    assert upgraded.schema_version() == len(schema.MIGRATIONS)  # the extra one included
     assert upgraded.get_network(net_id).name == "a"
     Store(store.path)  # a second open must not re-run CREATE TABLE extra
     # foreign keys are enforced: a row cannot point at a missing network
