@@ -80,6 +80,11 @@ class Settings(BaseSettings):
     max_init_width: int = 1024  # units per layer of it
     max_init_batch: int = 2048  # random inputs pushed through it
     max_init_macs: int = 500_000_000  # depth * width^2 * batch * inits (~0.5 s on one core)
+
+    # --- the transposed-convolution panel (issue 16, POST /api/learning/transposed) ---
+    max_transposed_input: int = 8  # input height and width: n*n steps of (o, o) come back
+    max_transposed_kernel: int = 5  # kernel height and width
+
     # --- training from library weights, datasets at ImageNet size (issue 17, engineer D) ---
     max_finetune_params: int = 30_000_000  # a run from init_from weights (ResNet-50: 25.6M)
     dataset_max_side: int = 224  # uploads keep up to this side (>= dataset_image_side)

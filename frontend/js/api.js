@@ -198,6 +198,8 @@ export const learningConstraint = (body, opts) => postJSON("/api/learning/constr
 export const gatePresets = () => getJSON("/api/learning/gates/presets");
 /** {weights|zoo|spec, mnist_index|pixels} -> {kind, gate_names, gates, h, c, image, prediction, probs, formula} */
 export const learningGates = (body, opts) => postJSON("/api/learning/gates", body, opts);
+// the transposed-convolution panel (issue 16)
+export const learningTransposed = (body, opts) => postJSON("/api/learning/transposed", body, opts);
 /** {preset, depth, width | spec, init, batch_size, seed, bins} -> {name, init, loss, layers:[{path, grad_norm, weight_norm, ratio, act_type, hist, lo, hi, mean, std, zeros, saturated}]} */
 export const learningGradflow = (body, opts) => postJSON("/api/learning/gradflow", body, opts);
 /** {depth, width, train_limit, probe_every, ...} -> {runs:[{key, title, description, spec, config}]} (start each with startRun) */

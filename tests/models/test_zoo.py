@@ -32,6 +32,9 @@ TORCHVISION_PARAMS = {
     "densenet161": 28_681_000,
     "densenet169": 14_149_480,
     "densenet201": 20_013_928,
+    "mobilenet_v2": 3_504_872,
+    "mobilenet_v3_small": 2_542_856,
+    "efficientnet_b0": 5_288_548,
     "lenet5": 61_706,
     "lenet5_mnist": 61_706,
 }
