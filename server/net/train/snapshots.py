@@ -187,6 +187,7 @@ class Taker:
         self.module, self.limits, self.on_event, self.clock = module, limits, on_event, clock
         self.x, self.about = probe
         self.labels = labels
+        self.input = feature_tiles(self.x, limits)  # the probe itself, as the network sees it
         rows = [r for r in infer(spec).layers if r.type not in BLOCK_NAMES]
         self.rows = _every(rows, limits.layers)
         named = dict(module.named_modules())
@@ -233,7 +234,7 @@ class Taker:
             "iter": step,
             "epoch": epoch,
             "filters": filters,
-            "probe": {**self.about, "layers": layers, "output": out},
+            "probe": {**self.about, "input": self.input, "layers": layers, "output": out},
             "layers": self.changes(named),
         }
 
