@@ -85,3 +85,45 @@ def test_lenet_filters_change_and_the_run_replays(inside_server: str, page: Page
         card.scroll_into_view_if_needed()
         shot(page, "train_inside_phone")
     assert not problems, problems
+
+
+def test_a_drawn_probe_through_a_network_without_convolutions(
+    inside_server: str, page: Page
+) -> None:
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{inside_server}/#train")
+    page.select_option("select[name=network]", "zoo:mlp")
+    page.select_option("select[name=dataset]", "digits")
+    page.fill("input[name=epochs]", "1")
+    page.select_option("select[name=probe_source]", "drawing")
+    pad = page.locator(".inside-pad canvas")
+    box = pad.bounding_box()
+    assert box
+    page.mouse.move(box["x"] + 56, box["y"] + 15)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 56, box["y"] + 95, steps=8)  # a "1"
+    page.mouse.up()
+    expect(page.locator(".inside-pad[data-ready='1']")).to_have_count(1)  # its PNG is made
+    page.get_by_test_id("start").click()
+    card = page.get_by_test_id("inside-card")
+    expect(card).to_be_visible(timeout=60_000)
+    expect(page.get_by_test_id("inside-filters")).to_contain_text("no convolution layer")
+    expect(page.locator(".inside-layer[data-layer=input]")).to_contain_text("your drawing")
+    expect(page.get_by_test_id("run-status")).to_contain_text("done", timeout=120_000)
+    expect(page.locator(".inside-preds li")).to_have_count(10)
+    shot(page, "train_inside_mlp_drawing")
+
+
+def test_a_transfer_run_shows_which_layers_stay_frozen(inside_server: str, page: Page) -> None:
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{inside_server}/#train")
+    section = page.get_by_test_id("transfer")
+    section.locator(".guide-card.preset").click()  # fine-tune the later layers
+    frozen = page.locator(".inside-moves li[data-frozen='1']")
+    expect(frozen.first).to_be_visible(timeout=120_000)
+    moving = page.locator(".inside-moves li[data-frozen='0']")
+    expect(moving.first).to_be_visible()
+    assert frozen.first.get_attribute("data-path") == "layers.0"  # the stem stays
+    expect(frozen.first.locator(".inside-change")).to_have_text("frozen")
+    page.get_by_test_id("inside-card").scroll_into_view_if_needed()
+    shot(page, "train_inside_transfer")

@@ -182,10 +182,11 @@ export function insideField() {
       r.onload = () => resolve(r.result);
       r.readAsDataURL(blob);
     });
+    padBox.dataset.ready = "1";
   });
   const padBox = h("div", { class: "inside-pad", hidden: true }, [
     pad.canvas,
-    h("button", { type: "button", onclick: () => { pad.clear(); image = null; } }, "Clear"),
+    h("button", { type: "button", onclick: () => { pad.clear(); image = null; delete padBox.dataset.ready; } }, "Clear"),
   ]);
   const source = h("select", { name: "probe_source", "aria-label": "probe image", onchange: () => {
     padBox.hidden = source.value !== "drawing";
