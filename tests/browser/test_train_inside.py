@@ -97,6 +97,7 @@ def test_a_drawn_probe_through_a_network_without_convolutions(
     page.fill("input[name=epochs]", "1")
     page.select_option("select[name=probe_source]", "drawing")
     pad = page.locator(".inside-pad canvas")
+    pad.scroll_into_view_if_needed()
     box = pad.bounding_box()
     assert box
     page.mouse.move(box["x"] + 56, box["y"] + 15)
