@@ -219,7 +219,14 @@ class Taker:
 
     def snapshot(self, step: int, epoch: int) -> Event:
         named = dict(self.module.named_modules())
-        cap = capture(self.module, self.x, [r.path for r in self.rows])
+        # capture() puts the whole module back in train mode; frozen norms must stay in eval
+        # (transfer.keep_frozen_norms_eval), so every module's own mode is restored here.
+        modes = [(m, m.training) for m in self.module.modules()]
+        try:
+            cap = capture(self.module, self.x, [r.path for r in self.rows])
+        finally:
+            for m, training in modes:
+                m.training = training
         layers = [
             {"path": r.path, "type": r.type, **feature_tiles(cap.layers[r.path], self.limits)}
             for r in self.rows

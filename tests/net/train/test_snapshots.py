@@ -145,6 +145,16 @@ def test_a_snapshot_matches_the_network_and_marks_frozen_layers() -> None:
     assert len(json.dumps(e)) < 60_000  # one snapshot of a small CNN
 
 
+def test_a_snapshot_keeps_frozen_norms_in_eval_mode() -> None:
+    module = build_module(models.get("tiny_resnet"))
+    module.train()
+    transfer.keep_frozen_norms_eval(module, ["layers.1"])
+    before = {name: m.training for name, m in module.named_modules()}
+    assert before["layers.1"] is False and before["layers.3"] is True
+    taker("tiny_resnet", Clock(cost=0.0), Limits(), module).take(0, 1)
+    assert {name: m.training for name, m in module.named_modules()} == before
+
+
 def test_no_conv_layer_means_no_filters() -> None:
     clock = Clock(cost=0.0)
     e = taker("mlp", clock, Limits()).take(0, 1)

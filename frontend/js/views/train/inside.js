@@ -112,8 +112,9 @@ async function filterStrip(f) {
   const [out, cin, kh, kw] = f.weight_shape;
   const tiles = [];
   for (let o = 0; o < f.filters; o++) {
-    const c = f.rgb ? rgbTileCanvas(atlas, f, o) : sizedTile(atlas, f, o, 32, true);
-    if (f.rgb) Object.assign(c.style, { width: "32px", height: "32px" });
+    const px = f.filters <= 16 ? 44 : 32; // a few filters show bigger
+    const c = f.rgb ? rgbTileCanvas(atlas, f, o) : sizedTile(atlas, f, o, px, true);
+    if (f.rgb) Object.assign(c.style, { width: `${px}px`, height: `${px}px` });
     tiles.push(h("figure", { class: "fm-filter", title: `filter ${o} of ${f.layer}` }, c));
   }
   const [lo, hi] = f.ranges[0] ?? [0, 0];
@@ -130,8 +131,8 @@ async function probeRows(p) {
   const atlases = await Promise.all(pages.map(atlasOf));
   return pages.map((page, k) => {
     const tiles = [];
-    // Maps about 40px; a vector (rows of 32 values) as a strip about 160px wide.
-    const px = page.vector ? 160 : 40;
+    // Maps about 40px; a vector (rows of 32 values) as a block about 160px wide.
+    const px = page.vector ? 160 : k === 0 ? 64 : 40; // the probe itself a little bigger
     for (let i = 0; i < page.count; i++) tiles.push(sizedTile(atlases[k], page, i, px, true));
     const name = k === 0 ? "input" : page.path;
     const more = page.channels > page.count ? ` · ${page.count} of ${page.channels}` : "";
@@ -144,7 +145,8 @@ async function probeRows(p) {
 
 function probeText(p) {
   if (p.source === "drawing") return "your drawing";
-  return `held-out #${p.index}${p.label != null ? ` (true class ${p.label})` : ""}`;
+  const name = p.label == null ? null : (p.output.labels?.[p.label] ?? String(p.label));
+  return `held-out #${p.index}${name != null ? ` (true class ${name})` : ""}`;
 }
 
 /** The probe's class probabilities as bars (its true class marked). */
@@ -153,7 +155,7 @@ function predictionBars(p) {
   if (o.kind !== "classes") return [h("li", { class: "muted" }, `predicted mask: ${o.classes} classes`)];
   return o.probs.map((v, i) =>
     h("li", { class: `${i === o.pred ? "top" : ""} ${i === p.label ? "truth" : ""}`, "data-index": i },
-      h("span", { class: "fm-label" }, o.labels[i] ?? String(i)),
+      h("span", { class: "fm-label", title: o.labels[i] ?? String(i) }, o.labels[i] ?? String(i)),
       h("span", { class: "fm-bar" }, h("span", { style: `width:${(v * 100).toFixed(1)}%` })),
       h("span", { class: "fm-p" }, probText(v))));
 }
@@ -163,7 +165,7 @@ function moveRows(layers) {
   if (!layers.length) return [h("li", { class: "muted" }, "no layer has weights")];
   return changeRows(layers).map((l) =>
     h("li", { class: l.frozen ? "frozen" : "", "data-path": l.path, "data-frozen": l.frozen ? "1" : "0" },
-      h("code", {}, l.path),
+      h("code", { title: l.path }, l.path),
       h("span", { class: "fm-bar" }, h("span", { style: `width:${(l.share * 100).toFixed(1)}%` })),
       h("span", { class: "inside-change" }, l.frozen ? "frozen" : changeText(l.change))));
 }
