@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         import_lazy_torch_modules()
         app.state.store = Store(settings.db_path)
+        app.state.store.snapshot_budget = settings.snapshot_run_bytes  # issue 19
         app.state.networks = services.make_networks(settings, app.state.store)
         app.state.feature_maps = services.make_feature_maps(settings)
         app.state.runner = runner.start(settings, app.state.store)

@@ -74,6 +74,7 @@ def run_job(run_id: str, job: dict[str, Any], events: Any, control: Any) -> None
             max_misclassified=job.get("max_misclassified", 500),
             data_dir=job.get("data_dir"),  # downloaded / uploaded datasets (H2, issue 6)
             init_weights=job.get("init_weights"),  # config.init_from's file (issue 17)
+            snapshot=job.get("snapshots"),  # Inside the network's limits (issue 19)
         )
         end: dict[str, Any] = {
             "kind": "end",

@@ -6,6 +6,7 @@ import { h } from "../../dom.js";
 import { loadDesign } from "../../lib/design_store.js";
 import { datasetPicker } from "./datasets.js";
 import { probeConfig, probeField } from "./gradflow.js";
+import { insideField } from "./inside.js";
 
 /** A TrainConfig field's rule in the schema: {enum?, minimum?, maximum?, default}; an
  * optional field (anyOf [..., null]) gives its non-null branch. */
@@ -39,6 +40,7 @@ function number(schema, name, attrs = {}) {
  * server's `schema` (GET /api/train/schema); `on`: start(), stop(), datasets(list) when the
  * picker's list changes. */
 export function setupForm(zoo, datasets, schema, on) {
+  const inside = insideField(); // issue 19: snapshots and their probe
   const maxParams = schema["x-limits"].max_train_params; // CNNPLAY_MAX_TRAIN_PARAMS
   const nets = zoo.filter((z) => z.input_shape[0] === 1 && z.params <= maxParams);
   const design = loadDesign();
@@ -80,12 +82,14 @@ export function setupForm(zoo, datasets, schema, on) {
     ]),
     field("Seed", number(schema, "seed")),
     probeField(), // issue 8: gradient flow
+    inside.el,
     h("div", { class: "actions" }, [
       h("button", { class: "primary", type: "submit", "data-testid": "start" }, "Start training"),
       h("button", { type: "button", "data-testid": "stop", disabled: true, onclick: on.stop }, "Stop"),
     ]),
     h("p", { class: "error", role: "alert", hidden: true }),
   ]);
+  form.insideConfig = inside.read;
   const update = () => showIters(form, datasets, split);
   form.addEventListener("input", update);
   return { form, picker, showIters: update };
@@ -110,6 +114,7 @@ export function readConfig(form) {
     seed: num("seed"),
     val_split: f.get("val_split") ? num("val_split") : null, // null: the dataset's own split
     ...probeConfig(f),
+    ...(form.insideConfig?.(f) ?? {}),
   };
 }
 
