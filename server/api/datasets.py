@@ -55,6 +55,7 @@ def entry(info: datasets.Info, settings: Settings, manager: downloads.Manager) -
         "bytes_total": None,
         "error": None,
         "deletable": info.kind != "builtin",
+        "task": info.task,  # "classification" | "segmentation" (masks, issue 16)
     }
     if info.kind == "download":
         out["download_bytes"] = sum(f.size for f in downloads.SOURCES[info.name].files)

@@ -44,9 +44,7 @@ def resize(masks: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return F.interpolate(m, size=size, mode="nearest-exact").squeeze(1).long()
 
 
-def refuse_options(
-    name: str, classes: object, per_class: object, val_split: object
-) -> None:
+def refuse_options(name: str, classes: object, per_class: object, val_split: object) -> None:
     """Class subsets, per-class caps and a stratified re-split are about image labels; a
     segmentation set has masks instead, so they are refused by name."""
     for field, value in (("classes", classes), ("per_class", per_class), ("val_split", val_split)):

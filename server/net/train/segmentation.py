@@ -67,7 +67,7 @@ def task_of(config_task: str | None, data_task: str, dataset: str) -> str:
 def check_config(loss: str) -> None:
     if loss != "cross_entropy":
         raise TaskError(
-            f'loss: segmentation trains with per-pixel cross-entropy; loss={loss!r} is for '
+            f"loss: segmentation trains with per-pixel cross-entropy; loss={loss!r} is for "
             "classification"
         )
 
@@ -116,7 +116,7 @@ def image_iou(pred: torch.Tensor, target: torch.Tensor, k: int) -> torch.Tensor:
     m = len(target)
     if m == 0:
         return torch.zeros(0, dtype=torch.float64)
-    flat = (torch.arange(m).view(-1, 1) * k * k + target.reshape(m, -1) * k + pred.reshape(m, -1))
+    flat = torch.arange(m).view(-1, 1) * k * k + target.reshape(m, -1) * k + pred.reshape(m, -1)
     cm = torch.bincount(flat.reshape(-1), minlength=m * k * k).reshape(m, k, k).double()
     tp = cm.diagonal(dim1=1, dim2=2)
     union = cm.sum(1) + cm.sum(2) - tp  # (M, K): predicted + true - both
