@@ -8,8 +8,9 @@
 - "upload:<id>": a user's zip of one folder per class (server/net/data/archive.py, uploaded.py)
 
 `load` gives (train, held-out) pairs of float tensors in [0, 1], (N, C, H, W), and int64
-labels (N,), or for a segmentation set (Info.task) int64 masks (N, H, W). Images are resized to the network's input height and width (bilinear), and
-converted to its channel count: RGB -> grey by luminance for a 1-channel network, grey ->
+labels (N,), or for a segmentation set (Info.task) int64 masks (N, H, W). Images are
+resized to the network's input height and width (bilinear; masks nearest), and converted
+to its channel count: RGB -> grey by luminance for a 1-channel network, grey ->
 three equal channels for a 3-channel one; other mismatches are refused.
 """
 
