@@ -77,12 +77,14 @@ def test_a_run_reports_miou_live_masks_and_the_worst_iou_gallery(client: TestCli
     assert len(epochs) == 2
     for e in epochs:
         assert 0 <= e["miou"] <= 1 and 0 <= e["dice"] <= 1
-        assert len(e["masks"]) == 4
-        ex = e["masks"][0]
+        assert e["masks"]["labels"][1] == "circle" and len(e["masks"]["palette"]) == 5
+        assert len(e["masks"]["items"]) == 4
+        ex = e["masks"]["items"][0]
         assert png(ex["image"]).size == (16, 16)
         assert png(ex["true"]).mode == "P" and png(ex["pred"]).size == (16, 16)
     # The image and its true mask stay; the predicted mask is the epoch's own.
-    assert epochs[0]["masks"][0]["true"] == epochs[1]["masks"][0]["true"]
+    first, last = epochs[0]["masks"]["items"][0], epochs[1]["masks"]["items"][0]
+    assert first["true"] == last["true"] and first["image"] == last["image"]
     m = run["metrics"]
     assert m["task"] == "segmentation" and m["miou"] == epochs[-1]["miou"]
     assert m["labels"][0] == "background" and len(m["palette"]) == 5

@@ -134,6 +134,7 @@ class Showcase:
     images: list[str]
     truths: list[str]
     k: int
+    labels: list[str]
 
     @classmethod
     def of(cls, data: Split, n: int = EXAMPLES) -> Showcase:
@@ -142,13 +143,15 @@ class Showcase:
         pal = palette(data.num_classes)
         images = [encode.png_data_url(data.x_val[i])[0] for i in idx]
         truths = [encode.mask_png_data_url(data.y_val[i], pal) for i in idx]
-        return cls(idx, images, truths, data.num_classes)
+        labels = report.class_labels(None, data.num_classes, data.class_names)
+        return cls(idx, images, truths, data.num_classes, labels)
 
-    def event(self, pred: torch.Tensor, target: torch.Tensor) -> list[dict[str, Any]]:
-        """This epoch's examples: image | true mask | predicted mask (PNG data URLs)."""
+    def event(self, pred: torch.Tensor, target: torch.Tensor) -> dict[str, Any]:
+        """This epoch's examples, image | true mask | predicted mask (PNG data URLs) with
+        each one's IoU, and the legend (class labels, their colours)."""
         pal = palette(self.k)
         ious = image_iou(pred[self.indices], target[self.indices], self.k)
-        return [
+        items = [
             {
                 "index": i,
                 "image": img,
@@ -158,6 +161,7 @@ class Showcase:
             }
             for i, img, truth, iou in zip(self.indices, self.images, self.truths, ious, strict=True)
         ]
+        return {"labels": self.labels, "palette": hex_palette(self.k), "items": items}
 
 
 def epoch_fields(
