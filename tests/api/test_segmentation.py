@@ -108,3 +108,30 @@ def test_a_run_reports_miou_live_masks_and_the_worst_iou_gallery(client: TestCli
     bad = client.get(f"/api/runs/{run_id}/worst_iou", params={"limit": 10_000})
     assert bad.status_code == 422 and "CNNPLAY_MAX_MISCLASSIFIED_PAGE" in bad.json()["detail"]
     assert client.get(f"/api/runs/{'0' * 32}/worst_iou").status_code == 404
+
+
+def test_a_zip_with_masks_uploads_and_trains(client: TestClient) -> None:
+    from tests.net.data.test_mask_archive import dataset, make_zip
+
+    data = make_zip(dataset(n=6))
+    r = client.post("/api/datasets", files={"file": ("streets.zip", data, "application/zip")})
+    assert r.status_code == 201, r.text
+    d = r.json()
+    assert d["task"] == "segmentation" and d["class_names"] == ["sky", "road", "car"]
+    assert d["train_size"] + d["val_size"] == 6
+    config = {"dataset": d["name"], "epochs": 1, "batch_size": 4}
+    run = client.post("/api/runs", json={"spec": fcn(k=3), "config": config})
+    assert run.status_code == 201, run.text
+    done = wait_done(client, run.json()["id"])
+    assert done["status"] == "done", done["message"]
+    assert done["metrics"]["labels"] == ["sky", "road", "car"]
+    assert 0 <= done["metrics"]["miou"] <= 1
+
+
+def test_a_bad_mask_zip_is_a_422_naming_the_file(client: TestClient) -> None:
+    from tests.net.data.test_mask_archive import dataset, make_zip
+
+    files = dataset()
+    files.pop("masks/1.png")
+    r = client.post("/api/datasets", files={"file": ("x.zip", make_zip(files), "application/zip")})
+    assert r.status_code == 422 and "'1' has no file of that name in masks/" in r.json()["detail"]
