@@ -63,7 +63,9 @@ def _split(infos: list[zipfile.ZipInfo]) -> tuple[dict[str, zipfile.ZipInfo], ..
     """(images by stem, masks by stem, {"classes": info}) when the zip has the layout of
     images/ and masks/ (under at most one top folder), else None."""
     files = [(p, i) for i in infos if not i.is_dir() and (p := _parts(i))]
-    files = [(p, i) for p, i in files if p[0] != "__MACOSX" and not any(s.startswith(".") for s in p)]
+    files = [
+        (p, i) for p, i in files if p[0] != "__MACOSX" and not any(s.startswith(".") for s in p)
+    ]
     tops = {p[0] for p, _ in files}
     if len(tops) == 1 and all(len(p) >= 2 for p, _ in files) and not tops & {IMAGES, MASKS}:
         files = [(p[1:], i) for p, i in files]
@@ -95,7 +97,9 @@ def _read(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
         raise ArchiveError(f"zip entry {info.filename[:200]!r} could not be read: {exc}") from None
 
 
-def _class_names(zf: zipfile.ZipFile, info: zipfile.ZipInfo | None, k: int, limit: int) -> list[str]:
+def _class_names(
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo | None, k: int, limit: int
+) -> list[str]:
     if info is None:
         return ["background", *(f"class {c}" for c in range(1, k))]
     if info.file_size > MAX_CLASSES_FILE:
@@ -157,7 +161,9 @@ def _crop(img: Image.Image, side: int, resample: Image.Resampling) -> np.ndarray
     return np.asarray(img.resize((side, side), resample, box=box))
 
 
-def read_masks(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], limits: Limits) -> MaskDecoded | None:
+def read_masks(
+    zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], limits: Limits
+) -> MaskDecoded | None:
     """The zip as a segmentation dataset, or None when it is not laid out as one."""
     found = _split(infos)
     if found is None:

@@ -33,7 +33,9 @@ def make_zip(files: dict[str, bytes]) -> bytes:
     return buf.getvalue()
 
 
-def dataset(n: int = 4, top: str = "", classes: str | None = "sky\nroad\ncar\n") -> dict[str, bytes]:
+def dataset(
+    n: int = 4, top: str = "", classes: str | None = "sky\nroad\ncar\n"
+) -> dict[str, bytes]:
     rng = np.random.default_rng(0)
     files = {}
     for i in range(n):
