@@ -7,9 +7,12 @@ deeper levels and back up (a 2x2 transposed convolution of stride 2), so the blo
 output is [skip, upsampled] on the channel axis, as U-Net concatenates them; a double
 conv then mixes the two. The head is a 1x1 conv with one score map per class.
 
-    (3, 64, 64) -> enc 16 @64 -> [ skip | down: enc 32 @32 -> [ skip | down: enc 64 @16
-    -> [ skip | down: 128 @8 -> up 64 @16 ] -> dec 64 @16 -> up 32 @32 ] -> dec 32 @32
-    -> up 16 @64 ] -> dec 16 @64 -> 1x1 conv -> (K, 64, 64)
+    (3, 64, 64) -> enc 8 @64 -> [ skip | down: enc 16 @32 -> [ skip | down: enc 32 @16
+    -> [ skip | down: 64 @8 -> up 32 @16 ] -> dec 32 @16 -> up 16 @32 ] -> dec 16 @32
+    -> up 8 @64 ] -> dec 8 @64 -> 1x1 conv -> (K, 64, 64)
+
+Narrow (8 channels at the top) so that it trains at CPU speed: a 16-channel top level
+costs 2.7 times as much per image (benchmarks/segmentation.py).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from server.net.core import spec as S
 
 SIDE = 64
 CLASSES = 5  # shapes_masks: background + circle, square, triangle, line
-WIDTHS = (16, 32, 64, 128)  # channels per level, top to bottom
+WIDTHS = (8, 16, 32, 64)  # channels per level, top to bottom: 121,213 parameters
 
 
 def double_conv(out: int) -> list[S.Layer]:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from tests.browser.axe import axe_violations
+from tests.browser.axe import AXE, WCAG_AA
 from tests.browser.conftest import fresh_settings, serve, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -22,6 +22,19 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 def masks_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with serve(fresh_settings(tmp_path_factory, "train_masks")) as url:
         yield url
+
+
+def mask_violations(page: Page) -> list[str]:
+    """axe (WCAG 2 AA) on this issue's parts of the page: the mask card and the results."""
+    page.add_script_tag(path=str(AXE))
+    return page.evaluate(
+        """async (tags) => {
+          const r = await axe.run({ include: [[".train-masks"], [".run-results"]] },
+            { runOnly: { type: "tag", values: tags } });
+          return r.violations.map((v) => v.id + ": " + v.nodes.map((n) => n.target.join(" ")));
+        }""",
+        WCAG_AA,
+    )
 
 
 def shorten(route: Route) -> None:
@@ -81,6 +94,18 @@ def test_train_a_unet_and_watch_its_masks(masks_server: str, page: Page) -> None
     page.get_by_test_id("worst-next").click()
     expect(page.locator(".wrong-pager span")).to_contain_text("13-24 of 500")
     shot(page, "train_masks_done")
-    assert axe_violations(page) == []
+    assert mask_violations(page) == []
     page.set_viewport_size({"width": 390, "height": 844})
     shot(page, "train_masks_phone")
+
+    # The run's feature maps: each U-Net level's encoder beside its decoder.
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.get_by_test_id("open-features").click()
+    levels = page.get_by_test_id("unet-levels")
+    expect(levels).to_be_visible(timeout=60_000)
+    expect(levels.locator(".fm-level")).to_have_count(4)  # three skip levels + the bottleneck
+    expect(levels.get_by_test_id("unet-encoder")).to_have_count(4)
+    expect(levels.get_by_test_id("unet-decoder")).to_have_count(3)
+    expect(levels.get_by_test_id("unet-decoder").first.locator("canvas")).to_have_count(8)
+    expect(levels.get_by_test_id("unet-encoder").first).to_contain_text("64x64x8")
+    shot(page, "features_unet_levels")

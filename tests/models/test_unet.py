@@ -70,8 +70,8 @@ def test_engine_shapes_and_params_equal_torch() -> None:
     report = infer(spec)
     assert report.error is None
     assert report.output_shape == [5, 64, 64]
-    ref = TorchUNet((16, 32, 64, 128), 5)
-    assert report.total_params == sum(p.numel() for p in ref.parameters()) == 482_805
+    ref = TorchUNet((8, 16, 32, 64), 5)
+    assert report.total_params == sum(p.numel() for p in ref.parameters()) == 121_213
     module = build_module(spec)
     acts = capture(module, torch.randn(3, 64, 64), [r.path for r in report.layers]).layers
     assert len(acts) == len(report.layers)
@@ -79,7 +79,7 @@ def test_engine_shapes_and_params_equal_torch() -> None:
         assert list(acts[row.path].shape) == list(row.output_shape), row.path
     # Skip blocks concatenate [skip, up]: twice the channels at the same size.
     skip = next(r for r in report.layers if r.type == "residual")
-    assert skip.output_shape == [32, 64, 64]
+    assert skip.output_shape == [16, 64, 64]
 
 
 def test_the_spec_computes_the_torch_unet() -> None:
