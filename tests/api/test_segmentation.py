@@ -8,6 +8,7 @@ import io
 from typing import Any
 
 import numpy as np
+import pytest
 import torch
 from fastapi.testclient import TestClient
 from PIL import Image
@@ -66,6 +67,7 @@ def test_classification_options_are_refused_by_name(client: TestClient) -> None:
     assert r.status_code == 422 and "config.task" in r.json()["detail"]
 
 
+@pytest.mark.slow  # a real run through a worker
 def test_a_run_reports_miou_live_masks_and_the_worst_iou_gallery(client: TestClient) -> None:
     r = client.post("/api/runs", json={"spec": fcn(), "config": SEG})
     assert r.status_code == 201, r.text
@@ -110,6 +112,7 @@ def test_a_run_reports_miou_live_masks_and_the_worst_iou_gallery(client: TestCli
     assert client.get(f"/api/runs/{'0' * 32}/worst_iou").status_code == 404
 
 
+@pytest.mark.slow  # a real run through a worker
 def test_a_zip_with_masks_uploads_and_trains(client: TestClient) -> None:
     from tests.net.data.test_mask_archive import dataset, make_zip
 

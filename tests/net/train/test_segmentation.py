@@ -59,6 +59,7 @@ def test_check_output_names_the_shape() -> None:
         seg.task_of("segmentation", "classification", "digits")
 
 
+@pytest.mark.slow  # trains three epochs
 def test_per_pixel_training_learns_and_matches_the_reported_metrics() -> None:
     spec = NetworkSpec.model_validate(
         {
