@@ -32,7 +32,7 @@ export function maskResults(metrics, runId, links) {
       h("span", { class: "muted" }, ` held-out mean IoU · Dice ${score(metrics.dice)} · pixel accuracy ${pct(metrics.accuracy)}`),
     ]),
     links,
-    h("section", {}, [h("h3", {}, "Per class (held-out pixels)"), table, legend(labels, metrics.palette)]),
+    h("section", {}, [h("h3", {}, "Per class (held-out pixels)"), h("div", { class: "table-scroll" }, table), legend(labels, metrics.palette)]),
     runId && metrics.worst_iou ? worstGallery(runId, metrics.worst_iou) : null,
   ]);
 }
@@ -75,7 +75,7 @@ function worstGallery(runId, kept) {
   return h("section", { class: "wrong" }, [
     h("h3", {}, "Worst held-out examples"),
     head,
-    h("div", { class: "mask-heads muted", "aria-hidden": "true" }, [h("span", {}, "image"), h("span", {}, "true mask"), h("span", {}, "predicted")]),
+    h("div", { class: "mask-heads small muted", "aria-hidden": "true" }, [h("span", {}, "image"), h("span", {}, "true mask"), h("span", {}, "predicted")]),
     cards,
     h("div", { class: "wrong-pager" }, [prev, where, next]),
     kept.items.length < kept.total ? h("p", { class: "muted" }, `The ${kept.items.length} worst are kept.`) : null,
