@@ -12,6 +12,7 @@ from models.registry import ZOO, Registry, ZooEntry
 # Import order is listing order: the small trainable nets first, then history.
 MODULES = [
     "small",
+    "unet",
     "lenet",
     "alexnet",
     "vgg",

@@ -24,6 +24,7 @@ from server.api import (
     networks,
     pretrained,
     runs,
+    segmentation,
     services,
     shapes,
     train_rules,
@@ -47,6 +48,7 @@ ROUTERS = [
     convolve.router,
     features.router,
     runs.router,
+    segmentation.router,  # issue 16: GET /api/runs/{id}/worst_iou
     datasets.router,
     learning.router,
     pretrained.router,  # before weights: /api/weights/usage is not a weights id

@@ -148,6 +148,9 @@ export function runMisclassified(id, params = {}, opts) {
   for (const [k, v] of Object.entries(params)) if (v !== null && v !== undefined) q.set(k, String(v));
   return getJSON(`/api/runs/${encodeURIComponent(id)}/misclassified?${q}`, opts);
 }
+/** Segmentation runs (issue 16): {offset, limit} -> {total, kept, labels, palette, items:[{index, iou, image, true, pred}]}, worst IoU first */
+export const runWorstIou = (id, { offset = 0, limit = 12 } = {}, opts) =>
+  getJSON(`/api/runs/${encodeURIComponent(id)}/worst_iou?offset=${offset}&limit=${limit}`, opts);
 export const deleteRun = (id) => del(`/api/runs/${encodeURIComponent(id)}`);
 // Transfer learning (issue 7): shipped weights (and, issue 17, the official ImageNet ones),
 // and shapes with some layer paths frozen.

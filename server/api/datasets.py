@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, Resp
 from server.api.deps import SettingsDep
 from server.config import Settings
 from server.net.core.spec import NetworkSpec
-from server.net.data import archive, datasets, downloads, uploaded
+from server.net.data import archive, datasets, downloads, mask_archive, uploaded
 
 router = APIRouter(tags=["datasets"])
 _lock = threading.Lock()
@@ -55,6 +55,7 @@ def entry(info: datasets.Info, settings: Settings, manager: downloads.Manager) -
         "bytes_total": None,
         "error": None,
         "deletable": info.kind != "builtin",
+        "task": info.task,  # "classification" | "segmentation" (masks, issue 16)
     }
     if info.kind == "download":
         out["download_bytes"] = sum(f.size for f in downloads.SOURCES[info.name].files)
@@ -157,7 +158,7 @@ def upload_dataset(
             "delete one first",
         )
     try:
-        decoded = archive.read(data, _limits(settings))
+        decoded = mask_archive.read_any(data, _limits(settings))  # masks/: issue 16
     except archive.ArchiveError as exc:
         raise HTTPException(exc.status, str(exc)) from None
     uploaded.sweep(settings.data_dir)

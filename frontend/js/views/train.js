@@ -12,6 +12,7 @@ import { fitHead } from "./train/datasets.js";
 import { absorb, emptyData } from "./train/events.js";
 import { flowCard } from "./train/gradflow.js";
 import { insideCard } from "./train/inside.js";
+import { maskCard } from "./train/masks.js";
 import { results } from "./train/results.js";
 import { runsTable } from "./train/runs_table.js";
 import { readConfig, setupForm } from "./train/setup.js";
@@ -38,6 +39,7 @@ export function unmount() {
   live?.charts.forEach((c) => c.destroy());
   live?.flow.destroy();
   live?.inside.destroy();
+  live?.masks.destroy();
   runs?.destroy();
   live = null;
   runs = null;
@@ -77,6 +79,7 @@ function build(zoo, schema) {
       h("div", { class: "train-inside", "data-testid": "inside-card", hidden: true }), // issue 19
     ]),
     h("div", { class: "train-gradflow", "data-testid": "gradflow-card", hidden: true }),
+    h("div", { class: "train-masks", "data-testid": "mask-card", hidden: true }), // issue 16
     h("p", { class: "run-message", hidden: true }),
     h("div", { class: "run-results" }),
   ]);
@@ -130,6 +133,7 @@ function follow(id, name, status = "queued") {
   live?.charts.forEach((c) => c.destroy());
   live?.flow.destroy();
   live?.inside.destroy();
+  live?.masks.destroy();
   const q = (s) => ui.livePanel.querySelector(s);
   const chart = (key, opts) => lineChart(q(`[data-chart="${key}"]`), opts);
   const charts = [
@@ -140,7 +144,8 @@ function follow(id, name, status = "queued") {
   ];
   const flow = flowCard(q(".train-gradflow"));
   const inside = insideCard(q(".train-inside"));
-  live = { id, name, data: emptyData(), charts, flow, inside, follow: null, status: "queued", seq: 0 };
+  const masks = maskCard(q(".train-masks"));
+  live = { id, name, data: emptyData(), charts, flow, inside, masks, follow: null, status: "queued", seq: 0 };
   listen(live, status);
 }
 
@@ -158,6 +163,7 @@ function listen(mine, status) {
       absorb(mine.data, e);
       mine.flow.event(e);
       mine.inside.event(e);
+      mine.masks.event(e);
       if (e.kind === "end") return;
       if (mine.status === "queued") setStatus("running");
       if (!pending) {

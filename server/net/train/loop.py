@@ -10,6 +10,9 @@ spec's input size, and emits plain dict events:
   {"kind": "gradflow", "iter", "layers"}   with probe_every (server/net/lab/gradflow.py)
   {"kind": "snapshot", "iter", "filters", "probe", ...}   with `snapshot` limits, at most a
                                            few per second (server/net/train/snapshots.py)
+A segmentation run (a dataset of masks, issue 16) trains per-pixel cross-entropy: "acc"
+is then pixel accuracy, and its epoch events add "miou", "dice" and "masks" (a few held-out
+examples as image | true | predicted mask, server/net/train/segmentation.py).
 It returns a TrainResult; a NaN/inf loss ends the run as "diverged", `should_stop()`
 (checked before every batch) as "cancelled", `should_pause()` (also before every batch) as
 "paused" after writing a checkpoint. With `checkpoint_path` a checkpoint is also written at
@@ -37,7 +40,7 @@ from server.net.core.build import build_module
 from server.net.core.spec import NetworkSpec
 from server.net.data import datasets, subsets
 from server.net.lab import gradflow
-from server.net.train import feature_cache, report, snapshots, transfer
+from server.net.train import feature_cache, report, segmentation, snapshots, transfer
 from server.net.train.inputs import InputStats, input_scaling, run_data
 from server.net.weights import checkpoint
 
@@ -84,6 +87,9 @@ class TrainConfig(BaseModel):
     # when the run starts from such weights, else from the training set when the run starts,
     # so the run's scaling is stored with it (issue 12).
     input_stats: InputStats | None = None
+    # What the run learns (issue 16): None follows the dataset (masks -> segmentation);
+    # naming one that the dataset cannot give is refused.
+    task: Literal["classification", "segmentation"] | None = None
     # Inside the network (issue 19): snapshots of the filters and of one probe's feature maps
     # while it trains; the probe is held-out example `probe_index`, or the user's drawing.
     probe_index: int = Field(0, ge=0, le=10_000_000)
@@ -252,6 +258,10 @@ def train(
     x, y = (data.x_train - mean) / std, data.y_train  # (N, C, H, W), (N,)
     vx, vy = (data.x_val - mean) / std, data.y_val
     k, names = data.num_classes, data.class_names
+    seg = segmentation.task_of(config.task, data.task, config.dataset) == segmentation.TASK
+    show = segmentation.Showcase.of(data) if seg else None
+    if seg:
+        segmentation.check_config(config.loss)
     del data  # the scaled copies (or their features) are all the run keeps
     opt = make_optimizer(module, config, groups)
     per_epoch = math.ceil(len(x) / config.batch_size)
@@ -321,17 +331,18 @@ def train(
             opt.step()
             at.step += 1
             hits = int((out.argmax(1) == target).sum())
+            px = target[0].numel()  # 1 per label; H * W per mask (segmentation)
             batch_loss = total_value if penalty is None else float(loss.detach())
             at.seen += len(batch)
             at.loss_sum += batch_loss * len(batch)
-            at.correct += hits
+            at.correct += hits if px == 1 else hits / px  # in images, as `seen`
             on_event(
                 {
                     "kind": "iter",
                     "iter": at.step,
                     "epoch": epoch,
                     "loss": batch_loss,
-                    "acc": hits / len(batch),
+                    "acc": hits / target.numel(),
                 }
             )
             snap.tick(at.step, epoch)
@@ -348,11 +359,16 @@ def train(
             "val_acc": float((pred == vy).float().mean()),
             "samples_per_s": at.seen / elapsed if elapsed > 0 else None,
         }
+        if seg:  # held-out mIoU and Dice, and the live examples' masks
+            summary.update(segmentation.epoch_fields(pred, vy, k, show))
         on_event(summary)
-        at.history.append(summary)
+        at.history.append({k: v for k, v in summary.items() if k != "masks"})  # no images
         at.next_epoch()
         if checkpoint_path is not None:  # a worker killed later resumes from here
             checkpoint.save(checkpoint_path, module, opt, gen, at)
     snap.take(at.step, config.epochs)  # the trained filters close the replay
-    final = report.final_metrics(net, vx, vy, k, config.classes, max_misclassified, names)
+    if seg:
+        final = segmentation.final_metrics(net, vx, vy, k, names, max_misclassified)
+    else:
+        final = report.final_metrics(net, vx, vy, k, config.classes, max_misclassified, names)
     return TrainResult("done", "", final, module)

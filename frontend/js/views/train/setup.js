@@ -5,6 +5,7 @@
 import { h } from "../../dom.js";
 import { loadDesign } from "../../lib/design_store.js";
 import { datasetPicker } from "./datasets.js";
+import { datasetFor, SEGMENTATION, taskOf } from "./masks.js";
 import { probeConfig, probeField } from "./gradflow.js";
 import { insideField } from "./inside.js";
 
@@ -42,9 +43,10 @@ function number(schema, name, attrs = {}) {
 export function setupForm(zoo, datasets, schema, on) {
   const inside = insideField(); // issue 19: snapshots and their probe
   const maxParams = schema["x-limits"].max_train_params; // CNNPLAY_MAX_TRAIN_PARAMS
-  const nets = zoo.filter((z) => z.input_shape[0] === 1 && z.params <= maxParams);
+  // 1-channel nets, and segmentation nets (3-channel U-Net, issue 16).
+  const nets = zoo.filter((z) => (z.input_shape[0] === 1 || taskOf(z) === SEGMENTATION) && z.params <= maxParams);
   const design = loadDesign();
-  const netSelect = h("select", { name: "network" }, [
+  const netSelect = h("select", { name: "network", onchange: () => matchDataset() }, [
     design ? h("option", { value: "design:" }, `Your design: ${design.name ?? "Untitled"}`) : null,
     ...nets.map((z) =>
       h("option", { value: `zoo:${z.name}`, selected: z.name === "mlp" && !design }, `${z.title} (${z.params.toLocaleString()} params)`),
@@ -91,6 +93,15 @@ export function setupForm(zoo, datasets, schema, on) {
   ]);
   form.insideConfig = inside.read;
   const update = () => showIters(form, datasets, split);
+  // A segmentation network wants a dataset of masks, a classifier one of labels (issue 16).
+  function matchDataset() {
+    const z = nets.find((n) => `zoo:${n.name}` === netSelect.value);
+    const d = z && datasetFor(taskOf(z), picker.current(), datasets);
+    if (!d) return;
+    picker.select.value = d.name;
+    picker.select.dispatchEvent(new Event("change"));
+    update();
+  }
   form.addEventListener("input", update);
   return { form, picker, showIters: update };
 }
