@@ -84,6 +84,11 @@ class Settings(BaseSettings):
     max_finetune_params: int = 30_000_000  # a run from init_from weights (ResNet-50: 25.6M)
     dataset_max_side: int = 224  # uploads keep up to this side (>= dataset_image_side)
     max_dataset_bytes: int = 512 * MiB  # one uploaded dataset as stored (3 x side x side each)
+    # --- the job executor (issues 13, 20, 14: engineer jobs; server/jobs/) ---
+    # wall-clock seconds a run trains before it pauses with its checkpoint (resumable,
+    # and each resume gets this long again); 0 = no limit
+    max_run_seconds: int = 4 * 3600
+    warm_workers: int = 1  # idle workers kept with torch imported (~0.3 GB each, no CPU)
 
     @property
     def db_path(self) -> Path:
