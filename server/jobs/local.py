@@ -23,16 +23,14 @@ import multiprocessing as mp
 import socket
 import threading
 import time
-from dataclasses import dataclass
 from multiprocessing.connection import wait
-from pathlib import Path
 from typing import Any
 
 from server.jobs.executor import QueueFull
 from server.jobs.fair_queue import FairQueue
 from server.jobs.pool import JOIN_S, WarmPool, Worker, spawn
+from server.jobs.running import Running, died_message
 from server.jobs.worker import CANCEL, PAUSE
-from server.net.weights import checkpoint
 from server.store import Store, new_id
 
 TICK_S = 0.1  # the dispatcher wakes at least this often (a pipe or a submit wakes it at once)
@@ -41,16 +39,6 @@ STOP_PAUSE_S = 10.0  # at server stop: time for a worker to write its checkpoint
 LIMIT_GRACE_S = 30.0  # past its time limit a worker has this long to pause, then is killed
 EXIT_KILL_S = 10.0  # a worker that sent "end" but has not exited after this is killed
 MAX_MESSAGES = 2000  # read from one pipe per tick, so one chatty worker cannot starve others
-
-
-@dataclass
-class _Running:
-    job: dict[str, Any]
-    worker: Worker | None = None  # None until the dispatcher thread hands the job over
-    started_at: float = 0.0
-    asked: int = 0  # CANCEL or PAUSE asked before a worker had the job
-    cancel_at: float | None = None
-    timed_out: bool = False  # killed for overstaying its time limit
 
 
 class LocalExecutor:
@@ -70,7 +58,7 @@ class LocalExecutor:
         self._ctx = mp.get_context("spawn")
         self._pool = WarmPool(self._ctx, warm_workers)
         self._queue = FairQueue()
-        self._running: dict[str, _Running] = {}
+        self._running: dict[str, Running] = {}
         self._seq: dict[str, int] = {}
         self._exiting: list[tuple[Worker, float]] = []  # sent "end", not reaped yet
         self._lock = threading.Lock()
@@ -78,14 +66,16 @@ class LocalExecutor:
         self._halt = threading.Event()
         self._loop_done = threading.Event()
         self._release = threading.Event()  # the dispatcher thread may end (after stop)
-        self._wake_r, self._wake_w = socket.socketpair()
-        self._wake_r.setblocking(False)
-        self._wake_w.setblocking(False)
+        self._wake_r: socket.socket | None = None  # a self-pipe: submit() wakes the dispatcher
+        self._wake_w: socket.socket | None = None
 
     # --- lifecycle ----------------------------------------------------------------
 
     def start(self) -> None:
         self._halt.clear()
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
         self._thread = threading.Thread(target=self._main, name="jobs-dispatcher", daemon=True)
         self._thread.start()
 
@@ -125,8 +115,9 @@ class LocalExecutor:
         self._release.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
-        self._wake_r.close()
-        self._wake_w.close()
+        for sock in (self._wake_r, self._wake_w):
+            if sock is not None:
+                sock.close()
 
     # --- the interface ------------------------------------------------------------
 
@@ -220,9 +211,9 @@ class LocalExecutor:
             # A resumed run numbers its events after the ones already stored.
             self._seq[run_id] = self.store.last_seq(run_id)
             self.store.set_run_status(run_id, "running")
-            self._running[run_id] = _Running(job)
+            self._running[run_id] = Running(job)
 
-    def _ask(self, running: _Running, value: int) -> None:
+    def _ask(self, running: Running, value: int) -> None:
         if running.worker is None:
             running.asked = CANCEL if CANCEL in (value, running.asked) else value
         elif running.worker.control.value != CANCEL:
@@ -231,8 +222,9 @@ class LocalExecutor:
     # --- the dispatcher thread ----------------------------------------------------
 
     def _wake(self) -> None:
-        with contextlib.suppress(OSError):  # full (it is awake anyway) or closed (stopped)
-            self._wake_w.send(b"!")
+        if self._wake_w is not None:
+            with contextlib.suppress(OSError):  # full (it is awake anyway) or closed
+                self._wake_w.send(b"!")
 
     def _main(self) -> None:
         try:
@@ -281,20 +273,22 @@ class LocalExecutor:
     def _service(self, timeout: float) -> None:
         """Wait up to `timeout` for a pipe to have something, then read every ready one."""
         with self._lock:
-            running = {r.worker.conn: rid for rid, r in self._running.items() if r.worker}
+            running = {r.worker.conn: (k, r.worker) for k, r in self._running.items() if r.worker}
         idle = self._pool.conns()
-        ready = wait([*running, *idle, self._wake_r], timeout)
+        wake = [self._wake_r] if self._wake_r is not None else []
+        ready = wait([*running, *idle, *wake], timeout)
         rows: list[tuple[str, int, str]] = []
         ends: list[tuple[str, dict[str, Any]]] = []
         gone: list[str] = []
         for conn in ready:
             if conn is self._wake_r:
                 with contextlib.suppress(OSError):
-                    while self._wake_r.recv(4096):
+                    while conn.recv(4096):
                         pass
             elif conn in running:
-                if not self._read(running[conn], conn, rows, ends):
-                    gone.append(running[conn])
+                run_id, worker = running[conn]
+                if not self._read(run_id, worker, rows, ends):
+                    gone.append(run_id)
             else:
                 self._pool.on_readable(conn)
         if rows:
@@ -307,30 +301,22 @@ class LocalExecutor:
     def _read(
         self,
         run_id: str,
-        conn: Any,
+        worker: Worker,
         rows: list[tuple[str, int, str]],
         ends: list[tuple[str, dict[str, Any]]],
     ) -> bool:
-        """Read a worker's pipe; False at end of file (the worker has exited)."""
-        try:
-            for _ in range(MAX_MESSAGES):
-                if not conn.poll():
-                    break
-                kind, payload = conn.recv()
-                if kind != "events":
-                    continue
-                with self._lock:
-                    first = self._seq.get(run_id, 0) + 1
-                    self._seq[run_id] = first + len(payload) - 1
-                for seq, event in enumerate(payload, first):
-                    rows.append((run_id, seq, json.dumps(event)))
-                    if event.get("kind") == "start" and event.get("input_stats"):
-                        self._store_stats(run_id, event["input_stats"])
-                    if event.get("kind") == "end":
-                        ends.append((run_id, event))
-        except (EOFError, OSError):
-            return False
-        return True
+        """Number a worker's new events into `rows`; False once the worker has exited."""
+        events, alive = worker.read(MAX_MESSAGES)
+        with self._lock:
+            first = self._seq.get(run_id, 0) + 1
+            self._seq[run_id] = first + len(events) - 1
+        for seq, event in enumerate(events, first):
+            rows.append((run_id, seq, json.dumps(event)))
+            if event.get("kind") == "start" and event.get("input_stats"):
+                self._store_stats(run_id, event["input_stats"])
+            if event.get("kind") == "end":
+                ends.append((run_id, event))
+        return alive
 
     def _finish(self, run_id: str, end: dict[str, Any]) -> None:
         metrics = end.get("metrics")
@@ -365,7 +351,7 @@ class LocalExecutor:
                 f"stopped: it ran past its time limit of {r.job.get('max_seconds'):g} s "
                 f"(CNNPLAY_MAX_RUN_SECONDS) and did not pause within {LIMIT_GRACE_S:g} s"
             )
-        self.store.set_run_status(run_id, status, _died_message(r.job, why))
+        self.store.set_run_status(run_id, status, died_message(r.job, why))
 
     def _store_stats(self, run_id: str, stats: dict[str, Any]) -> None:
         """The input scaling a run started with goes into its stored config (issue 12):
@@ -399,15 +385,3 @@ class LocalExecutor:
                 worker.process.kill()
             keep.append((worker, since))
         self._exiting = keep
-
-
-def _died_message(job: dict[str, Any], why: str) -> str:
-    """Why a worker ended without an "end", and where a resume would carry on."""
-    path = job.get("checkpoint_path")
-    if not path:
-        return why
-    try:
-        meta = checkpoint.read_meta(Path(path))
-    except (checkpoint.CheckpointError, FileNotFoundError):
-        return why
-    return f"{why}; it can resume from iteration {meta['step']} (epoch {meta['epoch']})"

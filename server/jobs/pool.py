@@ -41,6 +41,23 @@ class Worker:
     def pid(self) -> int | None:
         return self.process.pid
 
+    def read(self, limit: int) -> tuple[list[dict[str, Any]], bool]:
+        """The events waiting in the pipe (up to `limit` messages), and False once the
+        worker has exited (end of file: everything it sent has been read)."""
+        events: list[dict[str, Any]] = []
+        try:
+            for _ in range(limit):
+                if not self.conn.poll():
+                    break
+                kind, payload = self.conn.recv()
+                if kind == "events":
+                    events += payload
+                elif kind == "ready":
+                    self.ready = True
+        except (EOFError, OSError):
+            return events, False
+        return events, True
+
     def close(self, kill: bool = False) -> None:
         if kill and self.process.is_alive():
             self.process.kill()
@@ -85,17 +102,12 @@ class WarmPool:
     def on_readable(self, conn: Any) -> None:
         """An idle worker wrote: it is ready, or it died (end of file)."""
         worker = next((w for w in self.idle if w.conn is conn), None)
-        if worker is None:
+        if worker is None or worker.read(100)[1]:
             return
-        try:
-            while conn.poll():
-                if conn.recv()[0] == "ready":
-                    worker.ready = True
-        except (EOFError, OSError):
-            self.idle.remove(worker)
-            worker.close(kill=True)
-            worker.process.join(timeout=JOIN_S)
-            self._not_before = time.monotonic() + BACKOFF_S  # no spawn loop if they crash
+        self.idle.remove(worker)
+        worker.close(kill=True)
+        worker.process.join(timeout=JOIN_S)
+        self._not_before = time.monotonic() + BACKOFF_S  # no spawn loop if they crash
 
     def close(self) -> None:
         """Idle workers hold nothing worth keeping: kill them."""
