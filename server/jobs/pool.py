@@ -24,6 +24,9 @@ from server.jobs.worker import serve
 
 WARM_DELAY_S = 1.0  # after start(): the first warm worker waits this long
 BACKOFF_S = 5.0  # after an idle worker died: no new one before this
+# After handing a worker out, wait this long before starting its replacement: its ~2 s of
+# imports would otherwise compete with the job's first batches, the ones a user watches.
+REFILL_DELAY_S = 2.0
 JOIN_S = 3.0
 
 
@@ -88,6 +91,7 @@ class WarmPool:
             return None
         chosen = next((w for w in self.idle if w.ready), self.idle[0])
         self.idle.remove(chosen)
+        self._not_before = max(self._not_before, time.monotonic() + REFILL_DELAY_S)
         return chosen
 
     def refill(self) -> None:
