@@ -40,20 +40,25 @@ def save_weights(module: Any, path: Path) -> None:
 
 class Outbox:
     """Events to the dispatcher in lists: "iter" events wait up to FLUSH_S and leave
-    together, any other event flushes at once. A message per batch (pickling, a pipe
-    write) is what made a job slower than a plain loop on small networks
-    (benchmarks/training.py). A full pipe blocks the sender: a server that reads slowly
-    slows the job down instead of letting the worker's memory grow."""
+    together (but the first, the point a user waits for after Start), any other event
+    flushes at once. A message per batch (pickling, a pipe write) is what made a job
+    slower than a plain loop on small networks (benchmarks/training.py). A full pipe
+    blocks the sender: a server that reads slowly slows the job down instead of letting
+    the worker's memory grow."""
 
     def __init__(self, send: Send) -> None:
         self.send = send
         self.pending: list[dict[str, Any]] = []
         self.sent_at = time.monotonic()
+        self.first_iter = True
 
     def put(self, event: dict[str, Any]) -> None:
         self.pending.append(event)
         now = time.monotonic()
-        if event["kind"] != "iter" or now - self.sent_at >= FLUSH_S:
+        first = self.first_iter and event["kind"] == "iter"
+        if first:
+            self.first_iter = False
+        if event["kind"] != "iter" or first or now - self.sent_at >= FLUSH_S:
             self.send(self.pending)
             self.pending, self.sent_at = [], now
 
