@@ -99,6 +99,11 @@ class Settings(BaseSettings):
     snapshot_filters: int = Field(32, ge=1, le=256)  # first-layer filters
     # Bytes of snapshot events kept per run; past it older ones are thinned evenly.
     snapshot_run_bytes: int = Field(4 * MiB, ge=64 * 1024)
+    # --- the job executor (issues 13, 20, 14: engineer jobs; server/jobs/) ---
+    # wall-clock seconds a run trains before it pauses with its checkpoint (resumable,
+    # and each resume gets this long again); 0 = no limit
+    max_run_seconds: int = 4 * 3600
+    warm_workers: int = 1  # idle workers kept with torch imported (~0.3 GB each, no CPU)
 
     @property
     def db_path(self) -> Path:

@@ -105,6 +105,8 @@ def _summary(row: RunRow, runner: LocalExecutor, settings: Settings) -> dict[str
         "id": row.id,
         "status": row.status,
         "position": runner.position(row.id) if row.status == "queued" else None,
+        # the place among waiting runs, served round-robin by owner (issue 14)
+        "queue_position": runner.queue_position(row.id) if row.status == "queued" else None,
         "resumable": _resumable(row, settings),
         "message": row.message,
         "network": spec.get("name", "Untitled"),
