@@ -276,6 +276,7 @@ class Parallel(_Layer):
         "Runs each branch on the same input and concatenates (or adds) their outputs.",
     )
     type: Literal["parallel"] = "parallel"
+    name: Annotated[str, Field(max_length=64)] = ""  # issue 18: "inception3a", as torchvision
     branches: list[list[Layer]] = Field(default_factory=list)
     merge: Literal["add", "concat"] = "concat"
 

@@ -25,7 +25,7 @@ const HIDDEN = new Set(["type", "layers", "body", "shortcut", "branches"]);
 function args(layer, schema) {
   const props = schema?.properties ?? {};
   return Object.entries(layer)
-    .filter(([k, v]) => !HIDDEN.has(k) && JSON.stringify(v) !== JSON.stringify(props[k]?.default))
+    .filter(([k, v]) => !HIDDEN.has(k) && v !== undefined && JSON.stringify(v) !== JSON.stringify(props[k]?.default))
     .map(([k, v]) => {
       const text = Array.isArray(v) ? v.join("x") : String(v);
       return k === "name" ? text : `${SHORT[k] ?? k} ${text}`;
@@ -133,7 +133,10 @@ function rowEl(layer, path, rows, err, ctx) {
   const isErr = err?.layer === path;
   const unknown = !row && !isErr;
   const { index } = splitPath(path);
-  const title = ctx.types[layer.type]?.title ?? layer.type;
+  const typeTitle = ctx.types[layer.type]?.title ?? layer.type;
+  // a named block (a ResNet stage, an Inception module) reads by its name, its kind beside
+  const named = isBlock(layer) && Boolean(layer.name);
+  const title = named ? layer.name : typeTitle;
   // an error inside a folded block unfolds it, so the message is always visible
   const collapsed = ctx.collapsed.has(path) && !(err?.layer ?? "").startsWith(`${path}.`);
   const owner = lockedBy(path, ctx.locked);
@@ -156,7 +159,7 @@ function rowEl(layer, path, rows, err, ctx) {
       tabindex: "0",
       role: "button",
       draggable: "true",
-      "aria-label": `${title}, layer ${path}`,
+      "aria-label": `${named ? `${title} (${typeTitle})` : title}, layer ${path}`,
       onclick: () => ctx.on.select(path),
       onkeydown: (e) => keys(e, path, ctx),
       ondragstart: (e) => {
@@ -203,7 +206,13 @@ function rowEl(layer, path, rows, err, ctx) {
           : null,
         title,
       ),
-      h("span", { class: "args muted" }, args(layer, ctx.types[layer.type])),
+      h(
+        "span",
+        { class: "args muted" },
+        named
+          ? [typeTitle, args({ ...layer, name: undefined }, ctx.types[layer.type])].filter(Boolean).join(", ")
+          : args(layer, ctx.types[layer.type]),
+      ),
     ),
     h("span", { class: "shape", "data-testid": "shape" }, row ? shapeText(row.output_shape) : "–"),
     h(
