@@ -22,15 +22,15 @@ export function doneLoading(root) {
   root.querySelector(".fm-main")?.removeAttribute("aria-busy");
 }
 
-/** specs.get(net) -> the spec fetched for `net` (or null); specs.load(net, fetch) fetches
+/** specs.get(net) -> the spec fetched for `net` (or null); specs.load(net, getSpec) reads
  * a zoo or library network once (a design or a linked spec is read again each time). */
 export function specCache() {
   const known = new Map();
   return {
     get: (net) => known.get(net) ?? null,
-    async load(net, fetch) {
+    async load(net, getSpec) {
       if (known.has(net) && /^(zoo|weights):/.test(net)) return known.get(net);
-      const spec = await fetch().catch(() => null);
+      const spec = await getSpec().catch(() => null);
       if (spec) known.set(net, spec);
       return spec;
     },
