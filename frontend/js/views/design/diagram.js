@@ -37,25 +37,39 @@ function setZoom(el, z) {
   el.dispatchEvent(new CustomEvent("zoomed", { detail: z }));
 }
 
-/** Drag the background to pan; Ctrl+wheel zooms. Installed once per container. */
+/** Drag to pan (from anywhere: a drag that moved is not a click); Ctrl+wheel zooms.
+ * Installed once per container. */
 function installPanZoom(el) {
   if (el.dataset.panzoom) return;
   el.dataset.panzoom = "1";
   let drag = null;
   el.addEventListener("pointerdown", (e) => {
-    if (e.button !== 0 || e.target.closest(".dia-box, .dia-head")) return;
-    drag = { x: e.clientX, y: e.clientY, left: el.scrollLeft, top: el.scrollTop };
-    el.classList.add("panning");
-    el.setPointerCapture?.(e.pointerId);
+    if (e.button !== 0) return;
+    drag = { x: e.clientX, y: e.clientY, left: el.scrollLeft, top: el.scrollTop, moved: false, id: e.pointerId };
   });
   el.addEventListener("pointermove", (e) => {
     if (!drag) return;
-    el.scrollLeft = drag.left - (e.clientX - drag.x);
-    el.scrollTop = drag.top - (e.clientY - drag.y);
+    const dx = e.clientX - drag.x;
+    const dy = e.clientY - drag.y;
+    if (!drag.moved && Math.hypot(dx, dy) < 5) return;
+    if (!drag.moved) {
+      drag.moved = true;
+      el.classList.add("panning");
+      el.setPointerCapture?.(drag.id);
+    }
+    el.scrollLeft = drag.left - dx;
+    el.scrollTop = drag.top - dy;
   });
   const end = () => {
+    const moved = drag?.moved;
     drag = null;
     el.classList.remove("panning");
+    if (moved) {
+      // the click that ends a drag selects nothing
+      const swallow = (ev) => ev.stopPropagation();
+      el.addEventListener("click", swallow, { capture: true, once: true });
+      setTimeout(() => el.removeEventListener("click", swallow, { capture: true }), 0);
+    }
   };
   el.addEventListener("pointerup", end);
   el.addEventListener("pointercancel", end);
@@ -127,7 +141,8 @@ export function renderDiagram(el, d) {
   }
   for (const e of lay.edges) {
     svg.append(
-      s("line", { x1: e.x1, y1: e.y1, x2: e.x2, y2: e.y2, stroke: "#64748b", "stroke-width": 1.2 }),
+      // wires never take a click meant for the box or title under them
+      s("line", { x1: e.x1, y1: e.y1, x2: e.x2, y2: e.y2, stroke: "#64748b", "stroke-width": 1.2, "pointer-events": "none" }),
     );
   }
   for (const n of lay.nodes) {

@@ -146,7 +146,7 @@ function rowEl(layer, path, rows, err, ctx) {
     class: `row${isErr ? " has-error" : ""}${unknown ? " unknown" : ""}${isBlock(layer) ? " block" : ""}${owner ? " locked" : ""}`,
     "data-path": path,
     "data-type": layer.type,
-    "aria-selected": String(ctx.selected === path),
+    "data-selected": String(ctx.selected === path), // aria-selected is not allowed on a list item
   });
   const stop = (fn) => (e) => {
     e.stopPropagation();
@@ -157,9 +157,12 @@ function rowEl(layer, path, rows, err, ctx) {
     {
       class: "row-main",
       tabindex: "0",
-      role: "button",
+      // a group, not a button: it holds its own buttons (fold, lock, move, ...); Enter or
+      // Space selects it (keys below)
+      role: "group",
       draggable: "true",
       "aria-label": `${named ? `${title} (${typeTitle})` : title}, layer ${path}`,
+      "aria-current": ctx.selected === path ? "true" : null,
       onclick: () => ctx.on.select(path),
       onkeydown: (e) => keys(e, path, ctx),
       ondragstart: (e) => {
@@ -253,7 +256,7 @@ function rowEl(layer, path, rows, err, ctx) {
         {
           type: "button",
           title: "Duplicate",
-          "aria-label": "Duplicate",
+          "aria-label": "×2 duplicate",
           onclick: stop(() => ctx.on.duplicate(path)),
         },
         "×2",

@@ -63,6 +63,9 @@ export function skeleton(act) {
   ui.diagram = h("div", {
     class: "diagram",
     "data-testid": "diagram",
+    tabindex: "0", // a scrollable region: arrow keys scroll it
+    role: "group",
+    "aria-label": "Network diagram (scrollable)",
     title: "Drag to pan, Ctrl+wheel to zoom; click a box to select its layer, a block's title to fold it",
   });
   ui.saved = h("div", { class: "saved" });
