@@ -152,7 +152,7 @@ def test_move_by_keyboard_undo_and_redo(page: Page, live_server: str) -> None:
     page.click("[data-testid=undo]")
     expect(row(page, "layers.0")).to_have_attribute("data-type", "conv2d")
     # move buttons, duplicate, remove
-    row(page, "layers.7").locator("button[aria-label=Duplicate]").click()
+    row(page, "layers.7").locator("button[title=Duplicate]").click()
     expect(page.locator("li[data-type=linear]")).to_have_count(2)
     row(page, "layers.8").locator("button[aria-label=Remove]").click()
     expect(page.locator("li[data-type=linear]")).to_have_count(1)
