@@ -118,7 +118,7 @@ function build(zoo, schema) {
   guard = leaveGuard(() => (live && !isStopped(live.status) ? [live.id] : []));
   livePanel.querySelector(".live-head").after(guard.control);
   const note = h("div", { class: "still-running", "data-testid": "still-running", role: "status", hidden: true });
-  runsPanel.querySelector(".live-head").after(note);
+  guard.control.after(note); // at the top, where a returning user looks first
   runs = runsTable(runsPanel, { alive: () => root !== null, datasets: () => datasets, follow, resume });
   const transferPanel = transferSection({ follow, refreshRuns, compareRuns: (ids) => runs?.compare(ids) }); // issue 7
   root.append(h("aside", { class: "panel train-setup" }, form), livePanel, transferPanel, runsPanel);
