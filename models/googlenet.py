@@ -29,9 +29,7 @@ def _cbr(out: int, k: int, stride: int = 1, padding: int = 0) -> list[S.Layer]:
     return conv_bn_relu(out, k, stride, padding, eps=EPS)
 
 
-def inception(
-    c1: int, r3: int, c3: int, r5: int, c5: int, proj: int, name: str = ""
-) -> S.Parallel:
+def inception(c1: int, r3: int, c3: int, r5: int, c5: int, proj: int, name: str = "") -> S.Parallel:
     """Four branches concatenated: c1 + c3 + c5 + proj channels at the same size.
     The "5x5" branch uses a 3x3 kernel, as torchvision's does (a known quirk it kept)."""
     return S.Parallel(

@@ -61,10 +61,7 @@ def test_googlenet_opens_with_named_folded_inception_modules(page: Page, live_se
     expect(page.get_by_test_id("total-params")).to_have_text("6,624,904")
     modules = page.locator("li[data-type=parallel]")
     expect(modules).to_have_count(9)
-    names = [
-        n.strip()
-        for n in modules.locator(":scope > .row-main .type").all_inner_texts()
-    ]
+    names = [n.strip() for n in modules.locator(":scope > .row-main .type").all_inner_texts()]
     want = ["3a", "3b", "4a", "4b", "4c", "4d", "4e", "5a", "5b"]
     assert [n.lstrip("▸▾ ").strip() for n in names] == [f"inception{s}" for s in want], names
     # folded: no module shows its branches, and the list is short

@@ -54,21 +54,40 @@ def test_the_first_start_trains_lenet5_on_mnist(one_slot: str, page: Page) -> No
     shot(page, "train-first-start")
 
 
-def test_a_valid_design_is_the_default_and_an_empty_one_is_not(one_slot: str, browser: Browser) -> None:
+def test_a_valid_design_is_the_default_and_an_empty_one_is_not(
+    one_slot: str, browser: Browser
+) -> None:
     for design, want, label in [
-        ({"name": "Nothing yet", "input": {"channels": 1, "height": 28, "width": 28}, "layers": []},
-         "zoo:lenet5_mnist", "(empty)"),
-        ({"name": "Mine", "input": {"channels": 1, "height": 28, "width": 28},
-          "layers": [{"type": "flatten"}, {"type": "linear", "out_features": 10}]},
-         "design:", None),
+        (
+            {
+                "name": "Nothing yet",
+                "input": {"channels": 1, "height": 28, "width": 28},
+                "layers": [],
+            },
+            "zoo:lenet5_mnist",
+            "(empty)",
+        ),
+        (
+            {
+                "name": "Mine",
+                "input": {"channels": 1, "height": 28, "width": 28},
+                "layers": [{"type": "flatten"}, {"type": "linear", "out_features": 10}],
+            },
+            "design:",
+            None,
+        ),
     ]:
         context = browser.new_context(viewport={"width": 1280, "height": 800})
-        context.add_init_script(f"localStorage.setItem('cnnplay.design', {json.dumps(json.dumps(design))})")
+        context.add_init_script(
+            f"localStorage.setItem('cnnplay.design', {json.dumps(json.dumps(design))})"
+        )
         page = context.new_page()
         page.goto(f"{one_slot}/#train")
         expect(page.locator("select[name=network]")).to_have_value(want)
         if label:
-            expect(page.locator('select[name=network] option[value="design:"]')).to_contain_text(label)
+            expect(page.locator('select[name=network] option[value="design:"]')).to_contain_text(
+                label
+            )
         context.close()
 
 
@@ -108,7 +127,9 @@ def test_closing_the_page_asks_and_can_stop_the_run(one_slot: str, browser: Brow
     page.fill("input[name=batch_size]", "8")
     page.fill("input[name=epochs]", "20")
     page.get_by_test_id("start").click()
-    expect(page.get_by_test_id("run-status")).to_contain_text(re.compile("running|queued"), timeout=60_000)
+    expect(page.get_by_test_id("run-status")).to_contain_text(
+        re.compile("running|queued"), timeout=60_000
+    )
     run_id = runs(page, one_slot)[0]["id"]
     page.get_by_test_id("stop-on-leave").check()
     asked: list[str] = []

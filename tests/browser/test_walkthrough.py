@@ -73,7 +73,9 @@ def test_every_view_as_a_new_user(browser: Browser, live_server: str, size) -> N
         # and back through the tabs, as a person clicks them
         for name, _, _ in VIEWS:
             page.click(f'.tabs a[data-view="{name}"]')
-            expect(page.locator(f'.tabs a[data-view="{name}"]')).to_have_attribute("aria-current", "page")
+            expect(page.locator(f'.tabs a[data-view="{name}"]')).to_have_attribute(
+                "aria-current", "page"
+            )
             page.wait_for_timeout(600)
     context.close()
     assert uncaught == [], uncaught
