@@ -29,7 +29,7 @@ def _cbr(out: int, k: int, stride: int = 1, padding: int = 0) -> list[S.Layer]:
     return conv_bn_relu(out, k, stride, padding, eps=EPS)
 
 
-def inception(c1: int, r3: int, c3: int, r5: int, c5: int, proj: int) -> S.Parallel:
+def inception(c1: int, r3: int, c3: int, r5: int, c5: int, proj: int, name: str = "") -> S.Parallel:
     """Four branches concatenated: c1 + c3 + c5 + proj channels at the same size.
     The "5x5" branch uses a 3x3 kernel, as torchvision's does (a known quirk it kept)."""
     return S.Parallel(
@@ -40,6 +40,7 @@ def inception(c1: int, r3: int, c3: int, r5: int, c5: int, proj: int) -> S.Paral
             [maxpool(3, 1, 1, ceil=True), *_cbr(proj, 1)],
         ],
         merge="concat",
+        name=name,
     )
 
 
@@ -57,6 +58,7 @@ def googlenet(num_classes: int = 1000) -> S.NetworkSpec:
             ],
         )
     ]
+    names = iter(f"inception{s}" for s in ("3a", "3b", "4a", "4b", "4c", "4d", "4e", "5a", "5b"))
     for item in PLAN:
         if item == "M3":
             layers.append(maxpool(3, 2, ceil=True))
@@ -64,7 +66,7 @@ def googlenet(num_classes: int = 1000) -> S.NetworkSpec:
             layers.append(maxpool(2, 2, ceil=True))
         else:
             assert isinstance(item, tuple)
-            layers.append(inception(*item))
+            layers.append(inception(*item, name=next(names)))
     layers += [S.AdaptiveAvgPool2d(output_size=1), flatten(), dropout(0.2), linear(num_classes)]
     return network("GoogLeNet", (3, 224, 224), layers)
 

@@ -15,8 +15,9 @@ export class ApiError extends Error {
   }
 }
 
-async function request(method, path, body, { signal, raw = false } = {}) {
+async function request(method, path, body, { signal, raw = false, keepalive = false } = {}) {
   const init = { method, signal, headers: {} };
+  if (keepalive) init.keepalive = true; // outlives the page (a run stopped as it closes)
   if (body instanceof FormData || body instanceof Blob) {
     init.body = body;
   } else if (body !== undefined) {
@@ -138,7 +139,7 @@ export function uploadDataset(file, title) {
 }
 export const getRun = (id) => getJSON(`/api/runs/${encodeURIComponent(id)}`);
 export const startRun = (spec, config) => postJSON("/api/runs", { spec, config });
-export const cancelRun = (id) => postJSON(`/api/runs/${encodeURIComponent(id)}/cancel`);
+export const cancelRun = (id, opts) => postJSON(`/api/runs/${encodeURIComponent(id)}/cancel`, undefined, opts);
 // Pause: the worker checkpoints and frees its slot; resume carries on from the checkpoint.
 export const pauseRun = (id) => postJSON(`/api/runs/${encodeURIComponent(id)}/pause`);
 export const resumeRun = (id) => postJSON(`/api/runs/${encodeURIComponent(id)}/resume`);

@@ -13,11 +13,11 @@ from tests.browser.conftest import shot
 pytestmark = pytest.mark.browser
 
 LENET_SHAPES = {
-    "layers.0": "28x28x6",
-    "layers.1": "28x28x6",
-    "layers.2": "14x14x6",
-    "layers.3": "10x10x16",
-    "layers.5": "5x5x16",
+    "layers.0": "6x28x28",
+    "layers.1": "6x28x28",
+    "layers.2": "6x14x14",
+    "layers.3": "16x10x10",
+    "layers.5": "16x5x5",
     "layers.6": "400",
     "layers.7": "120",
     "layers.9": "84",
@@ -87,9 +87,14 @@ def test_resnet18_from_the_zoo_has_11689512_params(page: Page, live_server: str)
     start_from(page, "zoo:resnet18")
     expect(page.get_by_test_id("total-params")).to_have_text("11,689,512")
     expect(page.get_by_test_id("output-shape")).to_have_text("1000")
-    # blocks are listed with their children, and the diagram draws the merges
+    # blocks are listed with their children; the diagram folds the eight residual blocks
+    # as the list does, and draws a block's merge once it is opened
     expect(page.locator("li[data-type=residual]").first).to_be_visible()
-    assert page.locator("[data-testid=diagram] circle").count() >= 8
+    folded = page.locator("[data-testid=diagram] g.dia-box.folded")
+    expect(folded).to_have_count(8)
+    folded.first.click()
+    expect(folded).to_have_count(7)
+    expect(page.locator("[data-testid=diagram] circle")).to_have_count(1)
 
 
 def test_resnet50_screenshot(page: Page, live_server: str) -> None:
@@ -102,7 +107,7 @@ def test_resnet50_screenshot(page: Page, live_server: str) -> None:
 def test_impossible_layer_is_marked_where_it_is(page: Page, live_server: str) -> None:
     open_designer(page, live_server)
     start_from(page, "t:small_cnn")
-    expect(shape_of(page, "layers.3")).to_have_text("14x14x16")
+    expect(shape_of(page, "layers.3")).to_have_text("16x14x14")
     page.click('li[data-path="layers.3"] > .row-main')
     page.fill("#f-kernel_size", "20")
     err = row(page, "layers.3").get_by_test_id("layer-error")
@@ -110,14 +115,14 @@ def test_impossible_layer_is_marked_where_it_is(page: Page, live_server: str) ->
     expect(row(page, "layers.3")).to_have_class(re.compile("has-error"))
     expect(page.get_by_test_id("status")).to_have_text("error at layers.3")
     # the layers before it keep their shapes; the ones after have none
-    expect(shape_of(page, "layers.0")).to_have_text("28x28x8")
-    expect(shape_of(page, "layers.2")).to_have_text("14x14x8")
+    expect(shape_of(page, "layers.0")).to_have_text("8x28x28")
+    expect(shape_of(page, "layers.2")).to_have_text("8x14x14")
     expect(shape_of(page, "layers.7")).to_have_text("–")
     shot(page, "design-error")
     # fixing it clears the error
     page.fill("#f-kernel_size", "3")
     expect(page.get_by_test_id("layer-error")).to_have_count(0)
-    expect(shape_of(page, "layers.3")).to_have_text("14x14x16")
+    expect(shape_of(page, "layers.3")).to_have_text("16x14x14")
 
 
 def test_a_bad_field_is_refused_in_the_form_not_sent(page: Page, live_server: str) -> None:
@@ -139,7 +144,7 @@ def test_move_by_keyboard_undo_and_redo(page: Page, live_server: str) -> None:
     row(page, "layers.1").locator(":scope > .row-main").focus()
     page.keyboard.press("Alt+ArrowUp")
     expect(row(page, "layers.0")).to_have_attribute("data-type", "relu")
-    expect(row(page, "layers.0")).to_have_attribute("aria-selected", "true")
+    expect(row(page, "layers.0")).to_have_attribute("data-selected", "true")
     page.keyboard.press("Control+z")
     expect(row(page, "layers.0")).to_have_attribute("data-type", "conv2d")
     page.keyboard.press("Control+Shift+z")
@@ -147,7 +152,7 @@ def test_move_by_keyboard_undo_and_redo(page: Page, live_server: str) -> None:
     page.click("[data-testid=undo]")
     expect(row(page, "layers.0")).to_have_attribute("data-type", "conv2d")
     # move buttons, duplicate, remove
-    row(page, "layers.7").locator("button[aria-label=Duplicate]").click()
+    row(page, "layers.7").locator("button[title=Duplicate]").click()
     expect(page.locator("li[data-type=linear]")).to_have_count(2)
     row(page, "layers.8").locator("button[aria-label=Remove]").click()
     expect(page.locator("li[data-type=linear]")).to_have_count(1)
@@ -162,7 +167,7 @@ def test_add_inside_a_block(page: Page, live_server: str) -> None:
     page.click('[data-target="layers.1.shortcut"]')
     add(page, "conv2d", out_channels=16, kernel_size=1)
     expect(row(page, "layers.1.shortcut.0")).to_have_attribute("data-type", "conv2d")
-    expect(shape_of(page, "layers.1.shortcut.0")).to_have_text("32x32x16")
+    expect(shape_of(page, "layers.1.shortcut.0")).to_have_text("16x32x32")
     expect(page.get_by_test_id("total-params")).to_have_text("3,242")
 
 
@@ -292,7 +297,7 @@ def test_drag_and_drop_reorders_and_the_design_survives_a_tab_switch(
     dst = row(page, "layers.0").locator(":scope > .row-main")
     src.drag_to(dst, target_position={"x": 40, "y": 3})
     expect(row(page, "layers.0")).to_have_attribute("data-type", "maxpool2d")
-    expect(shape_of(page, "layers.0")).to_have_text("14x14x1")
+    expect(shape_of(page, "layers.0")).to_have_text("1x14x14")
     page.click(".tabs a[data-view=conv]")
     page.click(".tabs a[data-view=design]")
     expect(row(page, "layers.0")).to_have_attribute("data-type", "maxpool2d")

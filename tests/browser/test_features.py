@@ -46,9 +46,14 @@ def test_flower_upload_into_resnet18_shows_every_layer(page: Page, live_server: 
     expect(page.locator("#fm-status")).not_to_contain_text("Running")
     paths = [row.path for row in infer(models.get("resnet18")).layers]
     listed = page.locator("#fm-layers a").evaluate_all("els => els.map(e => e.dataset.path)")
-    assert listed == paths
-    expect(page.locator(".fm-layer").first.locator("canvas").first).to_be_visible(timeout=30_000)
-    assert page.locator('.fm-layer[data-layer="layers.0"] .fm-tile').count() == 64
+    # every layer, in the order it runs: a block's output after its children (issue 18)
+    assert sorted(listed) == sorted(paths)
+    for block in ("layers.0", "layers.1", "layers.1.layers.0"):
+        inside = [i for i, p in enumerate(listed) if p.startswith(f"{block}.")]
+        assert inside and listed.index(block) == max(inside) + 1, block
+    stem = page.locator('.fm-layer[data-layer="layers.0"]')  # outside its folded block
+    expect(stem.locator("canvas").first).to_be_visible(timeout=30_000)
+    assert stem.locator(".fm-tile").count() == 64
     page.locator('#fm-layers a[data-path="layers.4.layers.1"]').click()
     grid = page.locator('.fm-layer[data-layer="layers.4.layers.1"] .fm-tile')
     expect(grid.first).to_be_visible(timeout=30_000)

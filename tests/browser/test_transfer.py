@@ -40,7 +40,23 @@ def test_transfer_vs_scratch_preset_in_one_click(live_server: str, page: Page) -
     expect(page.locator("input[name=t_epochs]")).to_have_value("40")
     expect(section.get_by_test_id("steps")).to_contain_text("= 80 steps for each run")
     verdict = section.get_by_test_id("verdict")
+    # while they train: both runs' progress, the time so far and their curves (issue 18)
+    expect(verdict.get_by_test_id("race-row")).to_have_count(2)
+    page.evaluate(
+        """() => {
+          window.__race = [];
+          const el = document.querySelector('[data-testid=verdict]');
+          new MutationObserver(() => window.__race.push(el.textContent))
+            .observe(el, {childList: true, characterData: true, subtree: true});
+        }"""
+    )
+    expect(verdict.get_by_role("progressbar", name="transfer: progress")).to_have_count(1)
+    expect(verdict.get_by_role("progressbar", name="from scratch: progress")).to_have_count(1)
+    section.scroll_into_view_if_needed()
+    shot(page, "transfer_race")
     expect(verdict).to_contain_text("vs scratch:", timeout=300_000)
+    seen = page.evaluate("window.__race")
+    assert any(re.search(r"iteration \d+ of 80", s) for s in seen), seen[-3:]
     expect(verdict).to_contain_text(re.compile(r"transfer: \d+\.\d% vs scratch: \d+\.\d%"))
     # Measured: about 90% against 70% (fixed seeds); the test asks for 10 points.
     got = re.search(r"transfer: ([\d.]+)% vs scratch: ([\d.]+)%", verdict.inner_text())

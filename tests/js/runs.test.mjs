@@ -1,7 +1,7 @@
 // node --test tests/js/: which run statuses are over (lib/runs.js).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { FINISHED, STOPPED, isFinished, isStopped } from "../../frontend/js/lib/runs.js";
+import { FINISHED, STOPPED, isFinished, isStopped, queueText, runTimes } from "../../frontend/js/lib/runs.js";
 
 test("ended runs are finished and stopped", () => {
   for (const s of ["done", "failed", "cancelled", "diverged"]) {
@@ -25,4 +25,26 @@ test("runs a worker still holds are neither", () => {
 test("the lists cannot be changed by a caller", () => {
   assert.throws(() => FINISHED.push("running"), TypeError);
   assert.throws(() => STOPPED.push("running"), TypeError);
+});
+
+test("a queued run says how many wait before it, when the server says", () => {
+  assert.equal(queueText({ status: "queued" }), "queued");
+  assert.equal(queueText({ queue_position: 2 }), "queued, 2 ahead");
+  assert.equal(queueText({ queue_position: 0 }), "queued, next in line");
+  assert.equal(queueText({ position: 3 }), "queued, 2 ahead"); // the older 1-based place
+  assert.equal(queueText(null), "queued");
+});
+
+test("start time and duration: to finished_at, or to now while running", () => {
+  const now = new Date(2026, 11, 2, 14, 10, 0);
+  const start = new Date(2026, 11, 2, 14, 5, 30);
+  const done = { status: "done", created_at: start.toISOString(), finished_at: new Date(2026, 11, 2, 14, 7, 35).toISOString() };
+  assert.deepEqual(runTimes(done, now), { started: "14:05", took: "2 min 05 s", seconds: 125 });
+  const running = { status: "running", created_at: start.toISOString(), finished_at: null };
+  assert.equal(runTimes(running, now).took, "4 min 30 s");
+  const paused = { status: "paused", created_at: start.toISOString(), finished_at: null };
+  assert.equal(runTimes(paused, now).took, "–");
+  const old = { status: "done", created_at: new Date(2026, 10, 30, 9, 1).toISOString(), finished_at: new Date(2026, 10, 30, 9, 1, 42).toISOString() };
+  assert.deepEqual(runTimes(old, now), { started: "2026-11-30 09:01", took: "42 s", seconds: 42 });
+  assert.equal(runTimes({}, now).started, "–");
 });

@@ -1,7 +1,8 @@
 // Lays out a network as boxes, frames and edges for the SVG diagram (no DOM).
 // Boxes are sized by their output shape: wider for a larger H*W (or more features),
 // taller for more channels. A block's branches stand side by side and meet in a
-// merge node. Coordinates are in SVG user units, top-left origin.
+// merge node. A folded block (its path in `collapsed`) is one box marked "folded".
+// Coordinates are in SVG user units, top-left origin.
 
 import { childStacks } from "./spec_edit.js";
 import { shapeText } from "./format.js";
@@ -77,14 +78,26 @@ function leaf(layer, path, rows, errorPath) {
   return { w, h, nodes: [node], edges: [] };
 }
 
-function block(layer, path, rows, errorPath) {
+/** A folded block: one box, named like its frame; an error inside it marks it. */
+function foldedBox(layer, path, rows, errorPath) {
+  const lay = leaf(layer, path, rows, errorPath);
+  const n = lay.nodes[0];
+  const row = rows.get(path);
+  n.w = Math.max(n.w, 150);
+  n.label = `▸ ${layer.name || layer.type}${row ? ` · ${shapeText(row.output_shape)}` : ""}`;
+  n.folded = true;
+  n.error = Boolean(errorPath) && (errorPath === path || errorPath.startsWith(`${path}.`));
+  return lay;
+}
+
+function block(layer, path, rows, errorPath, collapsed) {
   // A residual concat is cat([shortcut(x), body(x)]) (torchvision's DenseNet order,
   // issue 17): its columns read left to right in that order.
   const concat = layer.type === "residual" && layer.merge === "concat";
   const stacks = concat ? childStacks(layer).reverse() : childStacks(layer);
-  const label = layer.type === "sequential" ? layer.name || "sequential" : layer.type;
+  const label = layer.name || layer.type;
   const cols = stacks.map(([seg, list]) => {
-    const lay = stack(list, `${path}.${seg}`, rows, errorPath);
+    const lay = stack(list, `${path}.${seg}`, rows, errorPath, collapsed);
     if (list.length === 0) lay.w = 56; // an identity shortcut or an empty branch: a wire
     return lay;
   });
@@ -143,11 +156,14 @@ function block(layer, path, rows, errorPath) {
 }
 
 /** Layers one under another, each centred, joined by edges. */
-export function stack(layers, prefix, rows, errorPath = null) {
+export function stack(layers, prefix, rows, errorPath = null, collapsed = new Set()) {
   const parts = layers.map((layer, i) => {
     const path = `${prefix}.${i}`;
-    return childStacks(layer).length || ["sequential", "residual", "parallel"].includes(layer.type)
-      ? block(layer, path, rows, errorPath)
+    const isBlock =
+      childStacks(layer).length || ["sequential", "residual", "parallel"].includes(layer.type);
+    if (isBlock && collapsed.has(path)) return foldedBox(layer, path, rows, errorPath);
+    return isBlock
+      ? block(layer, path, rows, errorPath, collapsed)
       : leaf(layer, path, rows, errorPath);
   });
   const w = Math.max(0, ...parts.map((p) => p.w));
@@ -169,9 +185,9 @@ export function stack(layers, prefix, rows, errorPath = null) {
 
 /**
  * The whole network: an input box, the layers, margins around. `report` is the
- * /api/shapes answer (or null while none has arrived).
+ * /api/shapes answer (or null while none has arrived); `collapsed` the folded blocks' paths.
  */
-export function layoutNetwork(spec, report) {
+export function layoutNetwork(spec, report, collapsed = new Set()) {
   const rows = new Map((report?.layers ?? []).map((r) => [r.path, r]));
   const errorPath = report?.error?.layer ?? null;
   const inShape = report?.input_shape ?? [
@@ -180,7 +196,7 @@ export function layoutNetwork(spec, report) {
     spec.input?.width ?? 28,
   ];
   const { w: iw, h: ih } = boxSize(inShape);
-  const body = stack(spec.layers ?? [], "layers", rows, errorPath);
+  const body = stack(spec.layers ?? [], "layers", rows, errorPath, collapsed);
   const M = 12;
   const w = Math.max(iw, body.w) + 2 * M;
   const input = {

@@ -15,10 +15,10 @@ export function compact(n) {
   return String(n);
 }
 
-/** Per-sample shapes: (C, H, W) -> "28x28x6" (H x W x C, as drawn); (F,) -> "120". */
+/** Per-sample shapes in PyTorch's order, as the input is typed: (C, H, W) -> "6x28x28";
+ * (F,) -> "120" (issue 18: one convention everywhere). */
 export function shapeText(shape) {
   if (!shape) return "–";
-  if (shape.length === 3) return `${shape[1]}x${shape[2]}x${shape[0]}`;
   return shape.join("x");
 }
 

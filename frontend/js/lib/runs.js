@@ -9,3 +9,28 @@ export const STOPPED = Object.freeze([...FINISHED, "paused"]);
 export const isFinished = (status) => FINISHED.includes(status);
 
 export const isStopped = (status) => STOPPED.includes(status);
+
+/** A queued run's line: "queued, 2 ahead" where the server says how many wait before it
+ * (`queue_position`, issue 14: 0 = next; else the older 1-based `position`), else "queued". */
+export function queueText(run) {
+  const ahead = run?.queue_position ?? (run?.position != null ? run.position - 1 : null);
+  if (ahead == null) return "queued";
+  return ahead <= 0 ? "queued, next in line" : `queued, ${ahead} ahead`;
+}
+
+const pad2 = (n) => String(n).padStart(2, "0");
+
+/** When a run was started (its created_at, local time: "14:05", with the date when it is
+ * not `now`'s day) and how long it ran (to finished_at, or to `now` while it runs). */
+export function runTimes(run, now = new Date()) {
+  const t0 = run?.created_at ? new Date(run.created_at) : null;
+  if (!t0 || Number.isNaN(t0.getTime())) return { started: "–", took: "–", seconds: null };
+  const sameDay = t0.toDateString() === now.toDateString();
+  const clock = `${pad2(t0.getHours())}:${pad2(t0.getMinutes())}`;
+  const started = sameDay ? clock : `${t0.getFullYear()}-${pad2(t0.getMonth() + 1)}-${pad2(t0.getDate())} ${clock}`;
+  const t1 = run.finished_at ? new Date(run.finished_at) : now;
+  const seconds = Math.max(0, (t1 - t0) / 1000);
+  const s = Math.round(seconds);
+  const took = s < 60 ? `${s} s` : s < 3600 ? `${Math.floor(s / 60)} min ${pad2(s % 60)} s` : `${Math.floor(s / 3600)} h ${pad2(Math.round((s % 3600) / 60))} min`;
+  return { started, took: run.finished_at || !isStopped(run.status) ? took : "–", seconds };
+}

@@ -9,7 +9,7 @@ import { History } from "../lib/history.js";
 import * as L from "../lib/locks.js";
 import * as E from "../lib/spec_edit.js";
 import { renderDiagram } from "./design/diagram.js";
-import { renderSaved } from "./design/files.js";
+import { designActions } from "./design/actions.js";
 import { countLayers, foldDeep } from "./design/folding.js";
 import { mountFormulaLab } from "./design/formula_lab.js";
 import { renderLayerForm } from "./design/layer_form.js";
@@ -24,6 +24,14 @@ import { exportAs, fileName, fillStartMenu, share } from "./design/toolbar.js";
 const DEBOUNCE_MS = 150;
 
 let st = null; // the mounted view's state; null when unmounted
+const act = designActions({
+  state: () => st,
+  spec: () => spec(),
+  load: (s) => load(s),
+  relock: (paths) => relock(paths),
+  refresh: () => refresh(),
+});
+const { say, onStart, loadZoo, save, refreshSaved } = act;
 let kept = null; // the design when the view was left for another tab, restored on return
 // The current design is also kept in localStorage, where the feature-map and training
 // views pick it up as "the design" (lib/design_store.js), and a reload without a link restores it.
@@ -78,6 +86,7 @@ export async function mount(el, hashRest) {
   renderPalette(ui.palette, st.types, addLayer);
   loadPretrained().then((data) => {
     if (st !== me) return;
+    st.zoo = data.zoo;
     fillStartMenu(ui.start, data); // the zoo, marked with its ImageNet weights (issue 17)
     st.pretrained = pretrainedPanel(ui.pretrained, data, { getSpec: spec, load: (s) => load(s) });
     st.pretrained.show(spec());
@@ -142,12 +151,12 @@ function addLayer(type) {
 }
 
 const handlers = {
-  select(path) {
+  select(path, { fromDiagram = false } = {}) {
     st.selected = path;
     st.insertStack = null;
-    refresh({ noShapes: true, focus: true });
+    refresh({ noShapes: true, focus: !fromDiagram });
     // on a phone the panels stack: bring the selected layer's settings into view
-    if (matchMedia("(max-width: 720px)").matches) {
+    if (!fromDiagram && matchMedia("(max-width: 720px)").matches) {
       st.ui.form.scrollIntoView({ behavior: "smooth", block: "start" });
     }
   },
@@ -215,6 +224,7 @@ function focusRow(path) {
 
 function load(next, { undoable = true } = {}) {
   st.collapsed = foldDeep(next);
+  delete st.ui.diagram.dataset.zoom; // a new network opens at a zoom that fits its width
   st.selected = null;
   st.insertStack = null;
   st.savedId = null;
@@ -279,8 +289,16 @@ function renderShapes(focus = false) {
     ],
   });
   renderTotals(ui.totals, report, st.problem);
-  ui.count.textContent = `${countLayers(s.layers)} layers`;
-  renderDiagram(ui.diagram, s, report, st.selected, handlers.select);
+  const n = countLayers(s.layers);
+  ui.count.textContent = `${n} ${n === 1 ? "layer" : "layers"}`;
+  renderDiagram(ui.diagram, {
+    spec: s,
+    report,
+    selected: st.selected,
+    collapsed: st.collapsed,
+    onSelect: (path) => handlers.select(path, { fromDiagram: true }),
+    onFold: handlers.fold,
+  });
   const row = report?.layers.find((r) => r.path === st.selected);
   const err = report?.error?.layer === st.selected ? report.error : null;
   renderLayerStats(ui.stats, row, err);
@@ -329,70 +347,4 @@ function requestShapes() {
     }
     renderShapes();
   }, DEBOUNCE_MS);
-}
-
-// --- starting points and saving ------------------------------------------------------
-
-async function onStart(e) {
-  const v = e.target.value;
-  e.target.value = "";
-  if (!v) return;
-  if (v === "blank") return load(structuredClone(BLANK));
-  if (v.startsWith("t:")) return load(structuredClone(TEMPLATES[v.slice(2)]));
-  await loadZoo(v.slice(4));
-}
-
-async function loadZoo(name) {
-  try {
-    say(`Loading ${name}…`);
-    const zspec = await api.zooSpec(name);
-    if (st) {
-      load(zspec);
-      st.pretrained?.show(zspec, name);
-      say(`Loaded ${zspec.name ?? name}.`);
-    }
-  } catch (err) {
-    say(`Could not load ${name}: ${err.message}`, true);
-  }
-}
-
-function say(text, bad = false) {
-  if (!st) return;
-  st.ui.status.textContent = text;
-  st.ui.status.classList.toggle("bad", bad);
-}
-
-async function save() {
-  try {
-    const locks = [...st.locked];
-    if (st.savedId) {
-      await api.updateNetwork(st.savedId, spec(), locks);
-    } else {
-      st.savedId = (await api.createNetwork(spec(), locks)).id;
-    }
-    say(`Saved “${spec().name}”.`);
-    refreshSaved();
-  } catch (e) {
-    say(`Not saved: ${e.message}`, true);
-  }
-}
-
-function refreshSaved() {
-  if (!st) return;
-  renderSaved(st.ui.saved, {
-    currentId: st.savedId,
-    onOpen: async (id) => {
-      try {
-        const net = await api.getNetwork(id);
-        load(net.spec);
-        relock(net.frozen ?? []);
-        refresh();
-        st.savedId = id;
-        refreshSaved();
-        say(`Opened “${net.name ?? net.spec.name}”.`);
-      } catch (e) {
-        say(`Could not open it: ${e.message}`, true);
-      }
-    },
-  });
 }

@@ -15,7 +15,7 @@ import { layout } from "./features/layout.js";
 import { unetPanel } from "./features/levels.js";
 import { imagenetControl } from "./features/imagenet.js";
 import { weightGroups, weightsControls } from "./features/library.js";
-
+import { clearResults, doneLoading, specCache } from "./features/stale.js";
 
 let root = null;
 let state = null;
@@ -29,6 +29,7 @@ let drawAgain = false;
 let entries = []; // GET /api/weights
 let zooList = []; // GET /api/zoo
 let imagenet = []; // GET /api/pretrained's official ImageNet items (kept current by their control)
+let shownNet = null; // the network whose results are on screen
 
 function parseHash(rest) {
   const p = new URLSearchParams(rest || "");
@@ -83,6 +84,7 @@ function netRef() {
   return { spec: state.spec };
 }
 
+const specs = specCache(); // readable layer names need the blocks' names
 
 function body(extra = {}) {
   return {
@@ -102,9 +104,6 @@ export async function mount(el, rest) {
     net: onNet,
     source: showSource,
     preset: onPreset,
-    dragOver: onDragOver,
-    dragLeave: onDragLeave,
-    drop: onDrop,
     upload,
     normalize: (v) => {
       state.normalize = v;
@@ -139,6 +138,7 @@ export async function mount(el, rest) {
 
 export function unmount() {
   observer?.disconnect();
+  shownNet = null;
   clearTimeout(drawTimer);
   root = null;
 }
@@ -286,20 +286,6 @@ function onPreset(e) {
   run();
 }
 
-function onDragOver(e) {
-  e.preventDefault();
-  $("#fm-drop").classList.add("over");
-}
-function onDragLeave() {
-  $("#fm-drop").classList.remove("over");
-}
-function onDrop(e) {
-  e.preventDefault();
-  onDragLeave();
-  const file = e.dataTransfer?.files?.[0];
-  if (file) upload(file);
-}
-
 async function upload(file) {
   if (!file) return;
   status(`Uploading ${file.name}…`);
@@ -354,10 +340,14 @@ async function run({ light = false } = {}) {
   if (state.net === "spec" && !state.spec) return status("The spec in the link could not be read.", true);
   const my = ++seq;
   status("Running the network…");
+  const net = state.net;
+  if (net !== shownNet) clearResults(root, $("#fm-net")?.selectedOptions[0]?.textContent ?? net);
   try {
-    const res = await api.featureOverview(body());
+    const [res] = await Promise.all([api.featureOverview(body()), specs.load(net, currentSpec)]);
     if (my !== seq || !root) return;
     view = res;
+    shownNet = net;
+    doneLoading(root);
     renderNote(root, view);
     renderWeights();
     renderPrep(root, view, (box) => loadPage(grids, "input", 0, box, { small: true }));
@@ -369,7 +359,10 @@ async function run({ light = false } = {}) {
     const n = res.layers.length;
     status(`${n} layer${n === 1 ? "" : "s"} · input ${shapeText(res.input.shape)} · click a channel to inspect it`);
   } catch (err) {
-    if (my === seq) status(err.message, true);
+    if (my !== seq || !root) return;
+    status(err.message, true);
+    doneLoading(root);
+    $("#fm-grids")?.replaceChildren();
   }
 }
 
@@ -380,6 +373,7 @@ const grids = {
   scale: () => state.scale,
   seq: () => seq,
   top: () => view?.prediction?.top5 ?? null,
+  spec: () => specs.get(state.net),
   openChannel: (layer, channel) =>
     openChannel($("#fm-detail"), body, layer, channel, view?.layers.find((l) => l.path === layer)?.labels),
 };

@@ -6,10 +6,13 @@
 import * as api from "../api.js";
 import { loadDesign } from "../lib/design_store.js";
 import { duration, pace } from "../lib/pace.js";
+import { isStopped, queueText } from "../lib/runs.js";
 import { COLORS, ema, lineChart } from "../widgets/charts.js";
 import { h } from "../dom.js";
 import { fitHead } from "./train/datasets.js";
 import { absorb, emptyData } from "./train/events.js";
+import { leaveGuard, stillRunningNote } from "./train/leave.js";
+import { applySetupHash, syncSetupHash } from "./train/setup_hash.js";
 import { flowCard } from "./train/gradflow.js";
 import { insideCard } from "./train/inside.js";
 import { maskCard } from "./train/masks.js";
@@ -24,16 +27,47 @@ let live = null; // the followed run: {id, follow, data, charts}
 let runs = null; // the runs list (train/runs_table.js)
 let datasets = [];
 
-export async function mount(el) {
-  root = h("div", { class: "train" });
+let guard = null; // asks before the page closes on a running run (train/leave.js)
+let queuePoll = null;
+
+export async function mount(el, rest) {
+  const me = (root = h("div", { class: "train" }));
   el.append(root);
   const [zoo, ds, schema] = await Promise.all([api.zooList().catch(() => []), api.listDatasets(), api.trainSchema()]);
+  if (root !== me) return;
   datasets = ds;
   build(zoo, schema);
+  const linked = applySetupHash(ui.form, rest); // a shared link's setup wins
+  const design = loadDesign();
+  if (design && !linked.includes("network")) {
+    api.shapes(design).then((r) => root === me && ui.preferDesign(r), () => root === me && ui.preferDesign(null));
+  }
+  ui.writeHash();
+  await refreshAll();
+}
+
+export function onHash(rest) {
+  if (ui) applySetupHash(ui.form, rest);
+}
+
+/** The runs list, and the note on runs still going from before this page opened. */
+async function refreshAll() {
+  const list = await api.listRuns().catch(() => []);
+  if (!ui) return;
+  stillRunningNote(ui.note, list, {
+    onStop: async (id) => {
+      await api.cancelRun(id).catch((e) => setError(e.message));
+      refreshAll();
+    },
+    onView: (r) => follow(r.id, r.network, r.status),
+  });
   await refreshRuns();
 }
 
 export function unmount() {
+  guard?.destroy();
+  guard = null;
+  clearInterval(queuePoll);
   ui?.picker?.destroy();
   live?.follow?.close();
   live?.charts.forEach((c) => c.destroy());
@@ -44,10 +78,11 @@ export function unmount() {
   live = null;
   runs = null;
   root = null;
+  ui = null;
 }
 
 function build(zoo, schema) {
-  const { form, picker, showIters } = setupForm(zoo, datasets, schema, {
+  const { form, picker, showIters, preferDesign } = setupForm(zoo, datasets, schema, {
     start,
     stop,
     datasets: (list) => {
@@ -66,7 +101,7 @@ function build(zoo, schema) {
       ]),
       h("span", { class: "muted speed", "data-testid": "speed" }),
     ]),
-    h("div", { class: "progress", role: "progressbar", "aria-valuemin": 0, "aria-valuemax": 100 }, h("div", { class: "bar" })),
+    h("div", { class: "progress", role: "progressbar", "aria-label": "Training progress", "aria-valuemin": 0, "aria-valuemax": 100 }, h("div", { class: "bar" })),
     h("p", { class: "muted progress-text" }, "Start a run to see its curves here."),
     h("label", { class: "smooth" }, [h("span", {}, "Smoothing"), smooth, h("output", {}, "0.60")]),
     h("div", { class: "live-body" }, [
@@ -88,10 +123,15 @@ function build(zoo, schema) {
     h("div", { class: "runs-table-wrap" }),
     h("div", { class: "compare" }),
   ]);
+  guard = leaveGuard(() => (live && !isStopped(live.status) ? [live.id] : []));
+  livePanel.querySelector(".live-head").after(guard.control);
+  const note = h("div", { class: "still-running", "data-testid": "still-running", role: "status", hidden: true });
+  guard.control.after(note); // at the top, where a returning user looks first
   runs = runsTable(runsPanel, { alive: () => root !== null, datasets: () => datasets, follow, resume });
   const transferPanel = transferSection({ follow, refreshRuns, compareRuns: (ids) => runs?.compare(ids) }); // issue 7
   root.append(h("aside", { class: "panel train-setup" }, form), livePanel, transferPanel, runsPanel);
-  ui = { form, livePanel, runsPanel, smooth, picker, error: form.querySelector(".error") };
+  ui = { form, livePanel, runsPanel, smooth, picker, preferDesign, note, error: form.querySelector(".error") };
+  ui.writeHash = syncSetupHash(form);
   showIters();
 }
 
@@ -146,7 +186,13 @@ function follow(id, name, status = "queued") {
   const inside = insideCard(q(".train-inside"));
   const masks = maskCard(q(".train-masks"));
   live = { id, name, data: emptyData(), charts, flow, inside, masks, follow: null, status: "queued", seq: 0 };
+  // nothing of the previous run stays: a queued run shows its place in the queue
+  q(".progress .bar").style.width = "0%";
+  q(".progress").setAttribute("aria-valuenow", "0");
+  q(".progress-text").textContent = status === "queued" ? "queued" : "waiting for the first events…";
+  q(".speed").textContent = "";
   listen(live, status);
+  watchQueue(live);
 }
 
 // Follow the live run's events after the last seq it has seen (0: from the start).
@@ -176,6 +222,20 @@ function listen(mine, status) {
     },
     onEnd: (status) => finish(mine, status),
   });
+}
+
+/** While the followed run is queued, its place in the queue, every 2 s. */
+function watchQueue(mine) {
+  clearInterval(queuePoll);
+  const check = async () => {
+    if (live !== mine || mine.status !== "queued") return clearInterval(queuePoll);
+    const info = await api.getRun(mine.id).catch(() => null);
+    if (live !== mine || mine.status !== "queued" || !info) return;
+    if (info.status !== "queued") return;
+    ui.livePanel.querySelector(".progress-text").textContent = queueText(info);
+  };
+  check();
+  queuePoll = setInterval(check, 2000);
 }
 
 async function pause() {

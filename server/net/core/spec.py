@@ -156,6 +156,7 @@ class Parallel(_Layer):
         "their outputs.",
     )
     type: Literal["parallel"] = "parallel"
+    name: Annotated[str, Field(max_length=64)] = ""  # issue 18: "inception3a", as torchvision
     branches: list[list[Layer]] = Field(default_factory=list)
     merge: Merge = "concat"
 

@@ -1,14 +1,15 @@
 // Which blocks of a network open folded, and how many layers it has (pure, no DOM).
 import * as E from "../../lib/spec_edit.js";
 
-/** Big networks open with their nested blocks folded (a ResNet stage shows its blocks). */
+/** Big networks open with their nested blocks folded (a ResNet stage shows its blocks)
+ * and every parallel block folded (GoogLeNet shows its nine Inception modules). */
 export function foldDeep(s) {
   const folded = new Set();
   if (countLayers(s.layers) <= 60) return folded;
   const walk = (layers, prefix, depth) =>
     layers.forEach((l, i) => {
       const path = `${prefix}.${i}`;
-      if (E.isBlock(l) && depth >= 1) folded.add(path);
+      if (E.isBlock(l) && (depth >= 1 || l.type === "parallel")) folded.add(path);
       for (const [seg, sub] of E.childStacks(l)) walk(sub, `${path}.${seg}`, depth + 1);
     });
   walk(s.layers, "layers", 0);

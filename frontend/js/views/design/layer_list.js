@@ -25,7 +25,7 @@ const HIDDEN = new Set(["type", "layers", "body", "shortcut", "branches"]);
 function args(layer, schema) {
   const props = schema?.properties ?? {};
   return Object.entries(layer)
-    .filter(([k, v]) => !HIDDEN.has(k) && JSON.stringify(v) !== JSON.stringify(props[k]?.default))
+    .filter(([k, v]) => !HIDDEN.has(k) && v !== undefined && JSON.stringify(v) !== JSON.stringify(props[k]?.default))
     .map(([k, v]) => {
       const text = Array.isArray(v) ? v.join("x") : String(v);
       return k === "name" ? text : `${SHORT[k] ?? k} ${text}`;
@@ -133,7 +133,10 @@ function rowEl(layer, path, rows, err, ctx) {
   const isErr = err?.layer === path;
   const unknown = !row && !isErr;
   const { index } = splitPath(path);
-  const title = ctx.types[layer.type]?.title ?? layer.type;
+  const typeTitle = ctx.types[layer.type]?.title ?? layer.type;
+  // a named block (a ResNet stage, an Inception module) reads by its name, its kind beside
+  const named = isBlock(layer) && Boolean(layer.name);
+  const title = named ? layer.name : typeTitle;
   // an error inside a folded block unfolds it, so the message is always visible
   const collapsed = ctx.collapsed.has(path) && !(err?.layer ?? "").startsWith(`${path}.`);
   const owner = lockedBy(path, ctx.locked);
@@ -143,7 +146,7 @@ function rowEl(layer, path, rows, err, ctx) {
     class: `row${isErr ? " has-error" : ""}${unknown ? " unknown" : ""}${isBlock(layer) ? " block" : ""}${owner ? " locked" : ""}`,
     "data-path": path,
     "data-type": layer.type,
-    "aria-selected": String(ctx.selected === path),
+    "data-selected": String(ctx.selected === path), // aria-selected is not allowed on a list item
   });
   const stop = (fn) => (e) => {
     e.stopPropagation();
@@ -154,9 +157,12 @@ function rowEl(layer, path, rows, err, ctx) {
     {
       class: "row-main",
       tabindex: "0",
-      role: "button",
+      // a group, not a button: it holds its own buttons (fold, lock, move, ...); Enter or
+      // Space selects it (keys below)
+      role: "group",
       draggable: "true",
-      "aria-label": `${title}, layer ${path}`,
+      "aria-label": `${named ? `${title} (${typeTitle})` : title}, layer ${path}`,
+      "aria-current": ctx.selected === path ? "true" : null,
       onclick: () => ctx.on.select(path),
       onkeydown: (e) => keys(e, path, ctx),
       ondragstart: (e) => {
@@ -203,7 +209,13 @@ function rowEl(layer, path, rows, err, ctx) {
           : null,
         title,
       ),
-      h("span", { class: "args muted" }, args(layer, ctx.types[layer.type])),
+      h(
+        "span",
+        { class: "args muted" },
+        named
+          ? [typeTitle, args({ ...layer, name: undefined }, ctx.types[layer.type])].filter(Boolean).join(", ")
+          : args(layer, ctx.types[layer.type]),
+      ),
     ),
     h("span", { class: "shape", "data-testid": "shape" }, row ? shapeText(row.output_shape) : "–"),
     h(
@@ -244,7 +256,7 @@ function rowEl(layer, path, rows, err, ctx) {
         {
           type: "button",
           title: "Duplicate",
-          "aria-label": "Duplicate",
+          "aria-label": "×2 duplicate",
           onclick: stop(() => ctx.on.duplicate(path)),
         },
         "×2",

@@ -18,7 +18,8 @@ export async function loadPretrained() {
 /** A zoo option's text: "ResNet-18 (11.7M params) · ImageNet weights ready". */
 export function zooOptionText(z, byZoo) {
   const mark = zooMark(byZoo.get(z.name));
-  return `${z.title ?? z.name} (${compact(z.params)} params)${mark ? ` · ${mark}` : ""}`;
+  const input = z.input_shape ? `, input ${z.input_shape.join("x")}` : "";
+  return `${z.title ?? z.name} (${compact(z.params)} params${input})${mark ? ` · ${mark}` : ""}`;
 }
 
 const featuresLink = (net, text) =>

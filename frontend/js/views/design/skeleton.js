@@ -2,7 +2,7 @@
 // designs and the formula lab. Returns the elements the view renders into (`ui`); `act`
 // holds what the toolbar's controls do (the view's edits, saving, sharing, exporting).
 import { h } from "../../dom.js";
-import { downloadPng, downloadSvg } from "./diagram.js";
+import { downloadPng, downloadSvg, stepZoom } from "./diagram.js";
 
 export function skeleton(act) {
   const ui = {};
@@ -52,6 +52,7 @@ export function skeleton(act) {
     h("span", {}, "Share link"),
     ui.shareLink,
   );
+  ui.zooDesc = h("p", { class: "zoo-desc", "data-testid": "zoo-desc", hidden: true });
   ui.input = h("div", { class: "input-editor" });
   ui.totals = h("div", { class: "totals", "aria-live": "polite" });
   ui.count = h("span", { class: "muted" });
@@ -59,7 +60,14 @@ export function skeleton(act) {
   ui.palette = h("nav", { class: "panel palette", "aria-label": "Layer palette" });
   ui.form = h("div", { class: "form-wrap" });
   ui.stats = h("div", { class: "stats-wrap" });
-  ui.diagram = h("div", { class: "diagram", "data-testid": "diagram" });
+  ui.diagram = h("div", {
+    class: "diagram",
+    "data-testid": "diagram",
+    tabindex: "0", // a scrollable region: arrow keys scroll it
+    role: "group",
+    "aria-label": "Network diagram (scrollable)",
+    title: "Drag to pan, Ctrl+wheel to zoom; click a box to select its layer, a block's title to fold it",
+  });
   ui.saved = h("div", { class: "saved" });
   ui.lab = h("section", { class: "panel lab", "aria-label": "Formula lab" });
   ui.pretrained = h("section", { class: "panel d-pretrained", id: "d-pretrained", "aria-label": "Pretrained weights" });
@@ -93,6 +101,7 @@ export function skeleton(act) {
       ),
       ui.status,
       ui.shareBox,
+      ui.zooDesc,
     ),
     ui.palette,
     h(
@@ -104,7 +113,7 @@ export function skeleton(act) {
         "div",
         { class: "list-head muted", "aria-hidden": "true" },
         h("span", {}, "Layer"),
-        h("span", {}, "Output"),
+        h("span", { title: "channels x height x width, as PyTorch orders a tensor" }, "Output (C×H×W)"),
         h("span", {}, "Params"),
         h("span", {}, "MACs"),
         h("span", {}),
@@ -130,12 +139,37 @@ export function skeleton(act) {
               class: "small",
               "aria-pressed": "false",
               title: "Fit the diagram to the panel's width",
+              "data-testid": "dia-fit",
               onclick: (e) => {
                 const on = ui.diagram.classList.toggle("fit");
                 e.target.setAttribute("aria-pressed", String(on));
               },
             },
             "Fit",
+          ),
+          h(
+            "button",
+            {
+              type: "button",
+              class: "small",
+              "data-testid": "zoom-out",
+              "aria-label": "Zoom out",
+              title: "Zoom out (Ctrl+wheel)",
+              onclick: () => stepZoom(ui.diagram, -1),
+            },
+            "−",
+          ),
+          h(
+            "button",
+            {
+              type: "button",
+              class: "small",
+              "data-testid": "zoom-in",
+              "aria-label": "Zoom in",
+              title: "Zoom in (Ctrl+wheel)",
+              onclick: () => stepZoom(ui.diagram, 1),
+            },
+            "+",
           ),
           h(
             "button",

@@ -63,9 +63,14 @@ export function renderTotals(el, report, problem) {
             { class: "badge bad", "data-testid": "status" },
             `error at ${report.error?.layer}`,
           );
+  // with an error in the stack the server's totals stop at the failing layer: say so
+  const partial = Boolean(report && !report.valid);
+  const upTo = partial ? ` up to ${report.error?.layer ?? "the error"}` : "";
+  const why = partial ? "counted only up to the layer whose shapes fail: not the whole network" : null;
+  el.classList.toggle("partial", partial);
   el.replaceChildren(
-    stat("Total params", thousands(report?.total_params), "total-params"),
-    stat("Trainable", thousands(report?.trainable_params), "trainable-params"),
+    stat(partial ? "Params (partial)" : "Total params", thousands(report?.total_params), "total-params", why),
+    stat(partial ? "Trainable (partial)" : "Trainable", thousands(report?.trainable_params), "trainable-params", why),
     stat(
       "Frozen",
       report ? thousands(frozenSummary(report).frozen) : "–",
@@ -73,13 +78,22 @@ export function renderTotals(el, report, problem) {
       "parameters under a lock: they keep their values when fine-tuning",
     ),
     stat(
-      "MACs",
+      partial ? "MACs (partial)" : "MACs",
       compact(report?.macs),
       "macs",
-      report ? `${thousands(report.macs)} multiply-accumulates` : "",
+      report ? `${thousands(report.macs)} multiply-accumulates${upTo}` : "",
     ),
     stat("Output", report?.output_shape ? shapeText(report.output_shape) : "–", "output-shape"),
     status,
+    ...(partial
+      ? [
+          h(
+            "p",
+            { class: "partial-note", "data-testid": "partial-note" },
+            `These totals count the layers before the error at ${report.error?.layer ?? "?"} only; fix it to see the whole network's.`,
+          ),
+        ]
+      : []),
     ...[frozenNote(report)].filter(Boolean),
   );
 }
@@ -107,7 +121,7 @@ export function renderLayerStats(el, row, error) {
     return;
   }
   const kv = (k, v) => h("div", {}, h("dt", {}, k), h("dd", {}, v));
-  el.replaceChildren(
+  const kids = [
     h(
       "dl",
       { class: "layer-stats" },
@@ -116,8 +130,9 @@ export function renderLayerStats(el, row, error) {
       kv("MACs", thousands(row.macs)),
       kv("Receptive field", row.receptive_field?.join(" x ") ?? "–"),
     ),
-    row.formula
-      ? h("p", { class: "formula" }, h("code", { "data-testid": "formula" }, row.formula))
-      : null,
-  );
+  ];
+  // a layer without a size formula (ReLU, Flatten) shows none: replaceChildren would
+  // write a null child as the text "null"
+  if (row.formula) kids.push(h("p", { class: "formula" }, h("code", { "data-testid": "formula" }, row.formula)));
+  el.replaceChildren(...kids);
 }

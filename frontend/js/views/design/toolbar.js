@@ -11,7 +11,7 @@ import { zooOptionText } from "./pretrained.js";
  * marked with its ImageNet weights (`data`: loadPretrained()'s {zoo, items}). */
 export function fillStartMenu(sel, { zoo, items }) {
   const byZoo = imagenetByZoo(items);
-  const opt = (value, text) => h("option", { value }, text);
+  const opt = (value, text, title) => h("option", { value, title }, text);
   sel.replaceChildren(
     opt("", "New from…"),
     opt("blank", "Blank network"),
@@ -27,7 +27,7 @@ export function fillStartMenu(sel, { zoo, items }) {
         { label: `Zoo: ${cat}` },
         zoo
           .filter((z) => (z.category ?? "zoo") === cat)
-          .map((z) => opt(`zoo:${z.name}`, zooOptionText(z, byZoo))),
+          .map((z) => opt(`zoo:${z.name}`, zooOptionText(z, byZoo), z.description)),
       ),
     ),
   );

@@ -3,23 +3,45 @@
 import * as api from "../../api.js";
 import { h } from "../../dom.js";
 import { reading as fmt, shapeText } from "../../lib/format.js";
+import { executionOrder, readableName, topGroups } from "../../lib/layer_names.js";
 import { probText } from "../../lib/pretrained.js";
 import { atlasPixels, sizedTile } from "../../widgets/tiles.js";
 
 const PAGE = 64; // channels per layer request
 
-/** The layer list and one lazily loaded grid per layer; returns the observer that loads them.
- * `ctx`: {body, scale, seq, top, openChannel} (see loadPage; `top()` is the prediction's top-5). */
+const FOLD_OVER = 30; // more layers than this: each top-level block opens folded
+
+/** The layer list and one lazily loaded grid per layer, in execution order (a block's
+ * children, then its output); in a big network each top-level block's inner layers sit
+ * folded above its output (issue 18: a ResNet-18 page was 61,900 px). Returns the observer
+ * that loads each grid as it scrolls into view. `ctx`: {body, scale, seq, top, spec,
+ * openChannel} (see loadPage; `top()` the prediction's top-5, `spec()` the network's spec
+ * or null, for block names). */
 export function renderLayers(root, layers, ctx) {
   const nav = root.querySelector("#fm-layers");
   const grids = root.querySelector("#fm-grids");
+  const ordered = executionOrder(layers);
+  const types = new Map(layers.map((l) => [l.path, l.type]));
+  const spec = ctx.spec?.() ?? null;
+  const names = new Map(
+    ordered.map((l) => [l.path, readableName(spec, l.path, l.type, (p) => types.get(p))]),
+  );
+  const fold = ordered.length > FOLD_OVER;
+  const reveal = (path) => {
+    const sec = grids.querySelector(`[data-layer="${path}"]`);
+    const group = sec?.closest("details");
+    if (group) group.open = true;
+    sec?.scrollIntoView({ block: "start" });
+  };
   nav.replaceChildren(
     h("h2", {}, "Layers"),
-    h("ol", {}, layers.map((l) =>
-      h("li", { style: `--depth:${l.depth ?? 0}` },
+    h("ol", {}, ordered.map((l) => {
+      const { name, where } = names.get(l.path);
+      return h("li", { style: `--depth:${l.depth ?? 0}` },
         h("a", { href: `#features/${location.hash.split("/").slice(1).join("/")}`, "data-path": l.path, title: `${l.path} · ${l.type}`,
-          onclick: (e) => { e.preventDefault(); grids.querySelector(`[data-layer="${l.path}"]`)?.scrollIntoView({ block: "start" }); } },
-          h("code", {}, l.path), h("span", { class: "muted" }, ` ${l.type}`))))),
+          onclick: (e) => { e.preventDefault(); reveal(l.path); } },
+          h("span", { class: "fm-lname" }, name), where ? h("span", { class: "muted" }, ` · ${where}`) : null));
+    })),
   );
   const observer = new IntersectionObserver((entries) => {
     for (const e of entries) {
@@ -28,16 +50,26 @@ export function renderLayers(root, layers, ctx) {
       loadPage(ctx, e.target.dataset.layer, 0, e.target.querySelector(".fm-grid"));
     }
   }, { rootMargin: "300px" });
+  const section = (l) => {
+    const { name, where } = names.get(l.path);
+    const sec = h("section", { class: "fm-layer", "data-layer": l.path },
+      h("header", {},
+        h("h3", {}, name, " ", h("span", { class: "fm-type" }, l.type), where ? h("span", { class: "fm-where" }, ` in ${where}`) : null),
+        h("span", { class: "muted" }, `${shapeText(l.shape)} · ${l.channels} channel${l.channels === 1 ? "" : "s"} · range ${fmt(l.min)} … ${fmt(l.max)} · `, h("code", { class: "fm-path" }, l.path))),
+      l.labels ? classLine(l.labels, ctx.top()) : null,
+      h("div", { class: "fm-grid" }, h("p", { class: "muted" }, "Loading…")));
+    observer.observe(sec);
+    return sec;
+  };
   grids.replaceChildren(
-    ...layers.map((l) => {
-      const sec = h("section", { class: "fm-layer", "data-layer": l.path },
-        h("header", {},
-          h("h3", {}, h("code", {}, l.path), " ", h("span", { class: "fm-type" }, l.type)),
-          h("span", { class: "muted" }, `${shapeText(l.shape)} · ${l.channels} channel${l.channels === 1 ? "" : "s"} · range ${fmt(l.min)} … ${fmt(l.max)}`)),
-        l.labels ? classLine(l.labels, ctx.top()) : null,
-        h("div", { class: "fm-grid" }, h("p", { class: "muted" }, "Loading…")));
-      observer.observe(sec);
-      return sec;
+    ...topGroups(ordered).flatMap((g) => {
+      const inner = g.members.filter((m) => m !== g.head);
+      if (!inner.length) return g.head ? [section(g.head)] : [];
+      const { name } = names.get(g.path) ?? { name: g.path };
+      const group = h("details", { class: "fm-group", "data-group": g.path, open: fold ? null : "" },
+        h("summary", {}, `${name}: the ${inner.length} layer${inner.length === 1 ? "" : "s"} inside`),
+        inner.map(section));
+      return g.head ? [group, section(g.head)] : [group];
     }),
   );
   return observer;

@@ -44,7 +44,21 @@ export function layout(pad, on) {
           { class: "fm-src", "data-panel": "upload" },
           h(
             "label",
-            { class: "fm-drop", id: "fm-drop", ondragover: on.dragOver, ondragleave: on.dragLeave, ondrop: on.drop },
+            {
+              class: "fm-drop",
+              id: "fm-drop",
+              ondragover: (e) => {
+                e.preventDefault();
+                e.currentTarget.classList.add("over");
+              },
+              ondragleave: (e) => e.currentTarget.classList.remove("over"),
+              ondrop: (e) => {
+                e.preventDefault();
+                e.currentTarget.classList.remove("over");
+                const file = e.dataTransfer?.files?.[0];
+                if (file) on.upload(file);
+              },
+            },
             h("strong", {}, "Drop an image here"),
             h("span", { class: "muted" }, "or click to choose · PNG, JPEG, WebP, GIF, BMP"),
             h("input", { type: "file", id: "fm-file", accept: "image/png,image/jpeg,image/webp,image/gif,image/bmp", onchange: (e) => on.upload(e.target.files[0]) }),

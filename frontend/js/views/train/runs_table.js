@@ -3,7 +3,7 @@
 // datasets() (upload titles), follow(id, name, status) and resume(id, name).
 import * as api from "../../api.js";
 import { h } from "../../dom.js";
-import { isStopped } from "../../lib/runs.js";
+import { isStopped, queueText, runTimes } from "../../lib/runs.js";
 import { COLORS, ema, lineChart } from "../../widgets/charts.js";
 import { absorb, emptyData } from "./events.js";
 
@@ -19,6 +19,15 @@ const SETTINGS = [
  * (tick exactly these and overlay them) and destroy() (close streams, drop charts). */
 export function runsTable(panel, on) {
   const compare = { charts: [], cache: new Map(), follows: [] };
+
+  /** Started (local time, created_at) and how long it took or has run so far. */
+  function timeCells(r) {
+    const t = runTimes(r);
+    return [
+      h("td", { class: "num", "data-testid": "run-started", title: r.created_at ?? "" }, t.started),
+      h("td", { class: "num", "data-testid": "run-took" }, t.took),
+    ];
+  }
 
   function accText(r) {
     return r.accuracy == null ? "" : `${(100 * r.accuracy).toFixed(1)}%`;
@@ -40,8 +49,9 @@ export function runsTable(panel, on) {
         h("td", { title: r.config.dataset }, r.config.dataset.startsWith("upload:") ? on.datasets().find((d) => d.name === r.config.dataset)?.title ?? "deleted upload" : r.config.dataset),
         h("td", {}, `${r.config.optimizer} ${r.config.lr}`),
         h("td", {}, `${r.config.batch_size} x ${r.config.epochs}`),
-        h("td", {}, h("span", { class: "badge", "data-status": r.status }, r.position ? `queued #${r.position}` : r.status)),
+        h("td", {}, h("span", { class: "badge", "data-status": r.status }, r.status === "queued" ? queueText(r) : r.status)),
         h("td", { class: "num" }, accText(r)),
+        ...timeCells(r),
         h("td", { class: "run-actions" }, [
           h("button", { type: "button", class: "link", "aria-label": "view run", onclick: () => on.follow(r.id, r.network, r.status) }, "View"),
           r.resumable ? h("button", { type: "button", class: "link", "aria-label": "resume run", onclick: () => on.resume(r.id, r.network) }, "Resume") : null,
@@ -51,7 +61,7 @@ export function runsTable(panel, on) {
     );
     wrap.replaceChildren(
       h("table", { class: "runs-table" }, [
-        h("thead", {}, h("tr", {}, ["", "Network", "Data", "Optimizer", "Batch x epochs", "Status", "Accuracy", ""].map((t) => h("th", {}, t)))),
+        h("thead", {}, h("tr", {}, ["", "Network", "Data", "Optimizer", "Batch x epochs", "Status", "Accuracy", "Started", "Took", ""].map((t) => h("th", {}, t)))),
         h("tbody", {}, rows),
       ]),
     );

@@ -37,6 +37,9 @@ function number(schema, name, attrs = {}) {
   return h("input", { name, type: "number", value: r.default ?? "", min, max: r.maximum, ...attrs });
 }
 
+export const DEFAULT_NET = "lenet5_mnist";
+export const DEFAULT_DATA = "mnist";
+
 /** The form for `zoo` (1-channel nets small enough to train) and `datasets` under the
  * server's `schema` (GET /api/train/schema); `on`: start(), stop(), datasets(list) when the
  * picker's list changes. */
@@ -45,16 +48,18 @@ export function setupForm(zoo, datasets, schema, on) {
   const maxParams = schema["x-limits"].max_train_params; // CNNPLAY_MAX_TRAIN_PARAMS
   // 1-channel nets, and segmentation nets (3-channel U-Net, issue 16).
   const nets = zoo.filter((z) => (z.input_shape[0] === 1 || taskOf(z) === SEGMENTATION) && z.params <= maxParams);
+  // A first Start must train: LeNet-5 on MNIST, unless the designer holds a valid design
+  // (the view selects it once /api/shapes says so: preferDesign()).
   const design = loadDesign();
-  const netSelect = h("select", { name: "network", onchange: () => matchDataset() }, [
+  const netSelect = h("select", { name: "network", "data-testid": "network", onchange: () => matchDataset() }, [
     design ? h("option", { value: "design:" }, `Your design: ${design.name ?? "Untitled"}`) : null,
     ...nets.map((z) =>
-      h("option", { value: `zoo:${z.name}`, selected: z.name === "mlp" && !design }, `${z.title} (${z.params.toLocaleString()} params)`),
+      h("option", { value: `zoo:${z.name}`, selected: z.name === DEFAULT_NET }, `${z.title} (${z.params.toLocaleString()} params)`),
     ),
   ]);
   // Every dataset with its status, Download and zip upload (issue 6).
   const split = rule(schema, "val_split");
-  const picker = datasetPicker(datasets, { onChange: (list) => { datasets = list; on.datasets(list); showIters(form, datasets, split); } });
+  const picker = datasetPicker(datasets, { value: DEFAULT_DATA, onChange: (list) => { datasets = list; on.datasets(list); showIters(form, datasets, split); } });
   const form = h("form", { class: "train-form", onsubmit: (e) => { e.preventDefault(); on.start(); } }, [
     h("h2", {}, "Set up a run"),
     field("Network", netSelect),
@@ -103,7 +108,16 @@ export function setupForm(zoo, datasets, schema, on) {
     update();
   }
   form.addEventListener("input", update);
-  return { form, picker, showIters: update };
+  /** Select the design when its shapes work out; else mark why it is not the default. */
+  function preferDesign(report) {
+    const opt = netSelect.querySelector('option[value="design:"]');
+    if (!opt) return;
+    const ok = report?.valid && design.layers?.length;
+    if (ok) netSelect.value = "design:";
+    else opt.textContent += design.layers?.length ? " (its shapes do not work out)" : " (empty)";
+    netSelect.dispatchEvent(new Event("change", { bubbles: true })); // the hints and the hash
+  }
+  return { form, picker, showIters: update, preferDesign };
 }
 
 /** The TrainConfig the form describes. */

@@ -12,6 +12,7 @@ import { lockSuffix } from "../../lib/locks.js";
 import { h } from "../../dom.js";
 import { percent } from "../../lib/format.js";
 import { DIGITS_5_9, GUIDE, MODES, PER_CLASS, PRESET_NET, STEPS_FOR } from "./transfer_guide.js";
+import { raceProgress } from "./race.js";
 import { designerLocks } from "./transfer_paths.js";
 
 const pct = (x) => (x == null ? "n/a" : percent(x));
@@ -307,7 +308,8 @@ export function transferSection(hooks) {
     const verdict = q(".verdict");
     verdict.hidden = false;
     verdict.className = "verdict muted";
-    verdict.textContent = "Training both networks...";
+    verdict.textContent = "Starting both runs…";
+    let race = null; // both runs' progress and curves while they train (train/race.js)
     try {
       const c = configs(n, mode, net, target);
       const tName = `Transfer: ${MODES[mode].title.toLowerCase()} (${target.short}, ${n}/class)`;
@@ -326,8 +328,11 @@ export function transferSection(hooks) {
         return;
       }
       const s = await api.startRun({ ...state.spec, name: sName }, c.scratch);
+      verdict.className = "verdict race";
+      race = raceProgress(verdict, [{ id: t.id, label: "transfer" }, { id: s.id, label: "from scratch" }]);
       await hooks.refreshRuns();
       const [tr, sc] = await Promise.all([waitEnd(t.id), waitEnd(s.id)]);
+      race.destroy();
       await hooks.compareRuns([t.id, s.id]);
       verdict.className = "verdict";
       verdict.replaceChildren(
@@ -336,6 +341,7 @@ export function transferSection(hooks) {
         h("small", { class: "muted" }, ` held-out accuracy on ${target.short} after ${c.scratch.epochs} epoch(s) on ${n} images per class; curves overlaid under Runs.`),
       );
     } catch (err) {
+      race?.destroy();
       verdict.hidden = true;
       setError(err.message);
     } finally {
