@@ -33,5 +33,13 @@ def user_store(request: Request, user: CurrentUser) -> Store:
 
 SettingsDep = Annotated[Settings, Depends(_app_state("settings"))]
 StoreDep = Annotated[Store, Depends(user_store)]
-NetworksDep = Annotated[Networks, Depends(_app_state("networks"))]
+
+
+def _user_networks(request: Request, user: CurrentUser) -> Networks:
+    from server.api.services import user_networks  # services imports the routers' modules
+
+    return user_networks(request, user)
+
+
+NetworksDep = Annotated[Networks, Depends(_user_networks)]
 FeatureMapsDep = Annotated[FeatureMaps, Depends(_app_state("feature_maps"))]

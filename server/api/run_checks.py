@@ -73,7 +73,7 @@ def prepare(
     if report.error:
         raise HTTPException(422, f"spec: {report.error['layer']}: {report.error['message']}")
     # Known, on disk, channels that fit (or convert: RGB <-> grey); its class count.
-    num_classes = check_dataset(spec, config.dataset, settings.data_dir)
+    num_classes = check_dataset(spec, config.dataset, settings.data_dir, library.store)
     classes = len(config.classes) if config.classes else num_classes
     if list(report.output_shape) != [classes]:
         raise HTTPException(

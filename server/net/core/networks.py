@@ -10,6 +10,7 @@ its lifespan; the zoo and the library lookup are passed in (the core imports nei
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import threading
 from collections.abc import Callable
@@ -106,6 +107,13 @@ class Networks:
             spec = self.zoo(zoo)
         assert spec is not None
         return self.get(spec, None)
+
+    def with_weights(self, weights: Callable[[str], Entry]) -> Networks:
+        """This service finding weights ids through `weights` instead (one user's view of
+        the library, issue 14); the built-network cache is shared."""
+        view = copy.copy(self)
+        view._weights = weights
+        return view
 
     def zoo(self, name: str) -> NetworkSpec:
         try:
