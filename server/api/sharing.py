@@ -7,6 +7,9 @@ POST /api/networks/{id}/copy -> {"id"} of the caller's own copy
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict
 
@@ -45,6 +48,36 @@ def share_run(
     except NotFound:
         raise HTTPException(404, f"no run with id {run_id[:64]!r}") from None
     return {"id": run_id, "shared": body.shared}
+
+
+@router.get("/class/work")
+def class_work(store: StoreDep, owner: OwnerUser) -> dict[str, list[dict[str, Any]]]:
+    """Everyone's designs and runs with whose they are and whether the class sees them."""
+    names = {u.id: u.name for u in store.list_users()}
+    networks = [
+        {
+            "id": n.id,
+            "name": n.name,
+            "owner_id": n.owner_id,
+            "owner": names.get(n.owner_id, "?"),
+            "shared": n.shared,
+            "updated_at": n.updated_at,
+        }
+        for n in store.list_networks()
+    ]
+    runs = [
+        {
+            "id": r.id,
+            "network": json.loads(r.spec_json).get("name", "Untitled"),
+            "status": r.status,
+            "owner_id": r.owner_id,
+            "owner": names.get(r.owner_id, "?"),
+            "shared": r.shared,
+            "created_at": r.created_at,
+        }
+        for r in store.list_runs()
+    ]
+    return {"networks": networks, "runs": runs}
 
 
 @router.post("/networks/{net_id}/copy", status_code=201)

@@ -33,6 +33,11 @@ class NewUser(BaseModel):
     name: str = Field(min_length=1, max_length=40, description="a display name")
 
 
+class SignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    token: str = Field(min_length=1, max_length=tokens.MAX_TOKEN_CHARS)
+
+
 class Join(NewUser):
     code: str = Field(min_length=1, max_length=40, description="the teacher's class code")
 
@@ -94,6 +99,20 @@ def close_class(request: Request, owner: auth.OwnerUser) -> Response:
     """Nobody can join until a new code is made; students who joined stay."""
     request.app.state.store.set_class_code(None)
     return Response(status_code=204)
+
+
+@public.post("/signin")
+async def sign_in(body: SignIn, request: Request) -> Response:
+    """A pasted token -> the sign-in cookie and {id, name, role}; 401 (slowed down after a
+    few tries) when it is no valid token."""
+    user = await request.app.state.auth.check(request, body.token.strip())
+    if user is None:
+        raise HTTPException(
+            401, "token: that is not a valid token here (a new `cnnplay serve` makes a new one)"
+        )
+    response = JSONResponse(_user_json(user))
+    auth.set_cookie(response, request, body.token.strip())
+    return response
 
 
 @public.post("/join", status_code=201)
