@@ -2,6 +2,7 @@
 // the students with their usage, and sharing designs and runs with the class.
 import * as api from "../api.js";
 import { h } from "../dom.js";
+import { fill } from "./class/fill.js";
 import { studentsSection } from "./class/students.js";
 import { workSection } from "./class/work.js";
 
@@ -42,7 +43,7 @@ async function renderCode(box) {
       error.hidden = false;
     }
   };
-  box.replaceChildren(
+  fill(box,
     h("h2", { id: "class-code-title" }, "Class code"),
     code
       ? [

@@ -2,6 +2,7 @@
 // (their token is shown once), removing one with all their work.
 import * as api from "../../api.js";
 import { h } from "../../dom.js";
+import { fill } from "./fill.js";
 import { bytesText } from "../../lib/bytes.js";
 
 export async function studentsSection(box) {
@@ -37,7 +38,7 @@ export async function studentsSection(box) {
   };
   const students = users.filter((u) => u.role !== "owner");
   const limits = students[0]?.limits;
-  box.replaceChildren(
+  fill(box,
     h("h2", { id: "class-students-title" }, `Students (${students.length})`),
     limits &&
       h(

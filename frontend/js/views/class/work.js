@@ -2,6 +2,7 @@
 // the class (students see it read-only and can copy a design).
 import * as api from "../../api.js";
 import { h } from "../../dom.js";
+import { fill } from "./fill.js";
 
 export async function workSection(box) {
   const { networks, runs } = await api.classWork();
@@ -32,7 +33,7 @@ export async function workSection(box) {
         h("tbody", {}, rows),
       ),
     );
-  box.replaceChildren(
+  fill(box,
     h("h2", { id: "class-work-title" }, "Designs and runs"),
     h("p", { class: "muted" }, "Shared ones appear in every student's lists, read-only; students can copy a shared design."),
     h("h3", {}, `Designs (${networks.length})`),
