@@ -34,21 +34,36 @@ HOW_TO_SIGN_IN = (
 )
 
 
+CACHED_USERS = 1024  # signed-in users remembered by token hash (no SQLite read per request)
+
+
 class Auth:
-    """The app's sign-in state: the teacher's token and the failures being slowed down."""
+    """The app's sign-in state: the teacher's token, the failures being slowed down, and
+    the users recently signed in (by token hash; `forget_users` when one is removed)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.token = settings.token or tokens.new_token()
         self.backoff = Backoff(max_clients=settings.max_auth_clients)
+        self._users: dict[str, UserRow] = {}
 
     def user(self, store: Store, token: str) -> UserRow | None:
         """The user a token signs in as, or None."""
         if not token or len(token) > tokens.MAX_TOKEN_CHARS:
             return None
-        if tokens.same_secret(token, self.token):
-            return store.owner()
-        return store.user_by_token_hash(tokens.hash_token(token))
+        key = "owner" if tokens.same_secret(token, self.token) else tokens.hash_token(token)
+        user = self._users.get(key)
+        if user is None:
+            user = store.owner() if key == "owner" else store.user_by_token_hash(key)
+            if user is not None:
+                if len(self._users) >= CACHED_USERS:
+                    self._users.clear()
+                self._users[key] = user
+        return user
+
+    def forget_users(self) -> None:
+        """After a user is removed: their token must stop working at once."""
+        self._users.clear()
 
     async def check(self, request: Request, token: str) -> UserRow | None:
         """`user`, with a failure counted against the client and slowed down."""

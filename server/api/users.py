@@ -193,6 +193,7 @@ def delete_user(
         files = store.delete_user(user_id)
     except NotFound:
         raise HTTPException(404, f"no user with id {user_id[:64]!r}") from None
+    request.app.state.auth.forget_users()
     for row in runs:  # a cancelled worker may still be writing its file: best effort
         if row.weights_path:
             Path(row.weights_path).unlink(missing_ok=True)
