@@ -45,7 +45,7 @@ def user_networks(request: Request, user: UserRow) -> Networks:
     another student's run or imported file is a 404 like an unknown id."""
     state = request.app.state
     store = state.store.as_user(user.id, sees_all=user.is_owner)
-    return state.networks.with_weights(_lookup(Library(state.settings, store)))
+    return state.networks.only_weights(Library(state.settings, store).allows)
 
 
 def make_feature_maps(settings: Settings) -> FeatureMaps:

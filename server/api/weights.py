@@ -54,6 +54,18 @@ class Library:
     def _mine(self, entry: lib.Entry) -> bool:
         return entry.kind != "upload" or self.store.may_read_file(WEIGHTS_FILE, entry.id)
 
+    def allows(self, weights_id: str) -> bool:
+        """Whether this user may use weights `weights_id` (without loading the entry): a
+        run they can read, an import of theirs, or weights everyone has."""
+        if weights_id.startswith(lib.RUN_PREFIX):
+            try:
+                self.store.get_run(weights_id.removeprefix(lib.RUN_PREFIX))
+            except RunNotFound:
+                return False
+        if weights_id.startswith(lib.UPLOAD_PREFIX):
+            return self.store.may_read_file(WEIGHTS_FILE, weights_id)
+        return True
+
     def list(self) -> list[lib.Entry]:
         entries = lib.everything(self.settings.data_dir, self.store.list_runs(), models.get)
         return [e for e in entries if self._mine(e)]

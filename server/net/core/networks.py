@@ -108,9 +108,16 @@ class Networks:
         assert spec is not None
         return self.get(spec, None)
 
-    def with_weights(self, weights: Callable[[str], Entry]) -> Networks:
-        """This service finding weights ids through `weights` instead (one user's view of
-        the library, issue 14); the built-network cache is shared."""
+    def only_weights(self, allowed: Callable[[str], bool]) -> Networks:
+        """This service where a weights id `allowed` refuses is not found (one user's view
+        of the library, issue 14); the lookup and the built-network cache are shared."""
+        lookup = self._weights
+
+        def weights(weights_id: str) -> Entry:
+            if not allowed(weights_id):
+                raise LookupError(weights_id)
+            return lookup(weights_id)
+
         view = copy.copy(self)
         view._weights = weights
         return view
