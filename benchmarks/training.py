@@ -9,6 +9,9 @@ One run, one machine:
       Target: job >= 0.9x the plain loop.
   (b) p99 of POST /api/shapes (a ResNet-18 spec) over real HTTP, idle and while a job
       trains. Target: p99 < 50 ms during training.
+  (c) issue 19: train() in this process with the server's snapshot limits (the "Inside the
+      network" events) against without, alternating; samples/s from the "epoch" events and
+      whole-run wall time. Target: with / without >= 0.95 (snapshots < 5% of training).
 
     python benchmarks/training.py [--model lenet5_mnist] [--dataset mnist] [--epochs 2]
 """
@@ -35,10 +38,12 @@ import torch.nn.functional as F
 import models
 from server.net.core.build import build_module
 from server.net.train.inputs import normalizer, run_data
-from server.net.train.loop import TrainConfig, make_optimizer
+from server.net.train.loop import TrainConfig, make_optimizer, train
+from server.net.train.snapshots import Limits
 
 TARGET_RATIO = 0.9
 TARGET_P99_MS = 50.0
+TARGET_SNAPSHOT_RATIO = 0.95  # issue 19: snapshots cost under 5% of training time
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -67,6 +72,51 @@ def plain_loop(model: str, config: TrainConfig) -> list[float]:
             opt.step()
         rates.append(len(x) / (time.monotonic() - start))
     return rates
+
+
+def snapshot_cost(model: str, config: TrainConfig, rounds: int) -> dict[str, list[float]]:
+    """samples/s per epoch and wall seconds per run of train() with the server's default
+    snapshot limits and without, alternating (1 thread, as a worker); also the snapshots'
+    own share of the run's time, from the taker's count of what it spent."""
+    from server.config import Settings
+    from server.net.train import snapshots
+
+    s = Settings()
+    limits = Limits(
+        s.snapshot_interval_s,
+        s.snapshot_cost_fraction,
+        s.snapshot_channels,
+        s.snapshot_tile,
+        s.snapshot_layers,
+        s.snapshot_filters,
+    )
+    torch.set_num_threads(1)
+    spec = models.get(model)
+    out: dict[str, list[float]] = {"with": [], "without": [], "wall_with": [], "wall_without": []}
+    out["count"], out["share"] = [], []
+    takers: list[Any] = []
+    made = snapshots.taker
+
+    def keep(*args: Any, **kw: Any) -> Any:
+        takers.append(made(*args, **kw))
+        return takers[-1]
+
+    snapshots.taker = keep  # type: ignore[assignment]  # to read what each taker spent
+    try:
+        for _ in range(rounds):
+            for key, lim in (("without", None), ("with", limits)):
+                events: list[dict[str, Any]] = []
+                began = time.monotonic()
+                train(spec, config, events.append, snapshot=lim)
+                wall = time.monotonic() - began
+                out[key] += [e["samples_per_s"] for e in events if e["kind"] == "epoch"]
+                out[f"wall_{key}"].append(wall)
+                if lim is not None:
+                    out["count"].append(takers[-1].taken)
+                    out["share"].append(takers[-1].spent / wall)
+    finally:
+        snapshots.taker = made  # type: ignore[assignment]
+    return out
 
 
 class Server:
@@ -192,8 +242,28 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--requests", type=int, default=300, help="POST /api/shapes per phase")
     parser.add_argument("--rounds", type=int, default=2, help="jobs, each after a plain loop")
+    parser.add_argument("--snapshot-rounds", type=int, default=3, help="runs with, without")
+    parser.add_argument("--only-snapshots", action="store_true", help="measure (c) alone")
     args = parser.parse_args()
     config = TrainConfig(dataset=args.dataset, batch_size=args.batch_size, epochs=args.epochs)
+    snap = snapshot_cost(args.model, config, args.snapshot_rounds)
+    snap_ratio = statistics.median(snap["with"]) / statistics.median(snap["without"])
+    wall_ratio = statistics.median(snap["wall_without"]) / statistics.median(snap["wall_with"])
+    print(f"snapshots (issue 19), model {args.model} on {args.dataset}, 1 thread:")
+    print(f"  without: {', '.join(f'{r:,.0f}' for r in snap['without'])} samples/s per epoch")
+    print(f"  with:    {', '.join(f'{r:,.0f}' for r in snap['with'])} samples/s per epoch")
+    print(
+        f"  {statistics.median(snap['count']):.0f} snapshots a run, their own time "
+        f"{100 * statistics.median(snap['share']):.1f}% of it; whole-run wall time "
+        f"without / with = {wall_ratio:.3f}"
+    )
+    snap_ok = snap_ratio >= TARGET_SNAPSHOT_RATIO
+    print(
+        f"  with / without = {snap_ratio:.3f} median epochs (target >= "
+        f"{TARGET_SNAPSHOT_RATIO}): {'met' if snap_ok else 'NOT met'}"
+    )
+    if args.only_snapshots:
+        return 0 if snap_ok else 1
     shapes_body = models.get("resnet18").model_dump_json().encode()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -243,7 +313,7 @@ def main() -> int:
         f"({len(busy)} requests); p99 ratio busy/idle {p99(busy) / p99(idle):.2f} "
         f"(target p99 < {TARGET_P99_MS:.0f} ms)"
     )
-    ok = ratio >= TARGET_RATIO and p99(busy) < TARGET_P99_MS
+    ok = ratio >= TARGET_RATIO and p99(busy) < TARGET_P99_MS and snap_ok
     print("targets met" if ok else "targets NOT met")
     return 0 if ok else 1
 

@@ -10,7 +10,19 @@ from importlib import import_module
 from models.registry import ZOO, Registry, ZooEntry
 
 # Import order is listing order: the small trainable nets first, then history.
-MODULES = ["small", "lenet", "alexnet", "vgg", "googlenet", "resnet", "densenet"]
+MODULES = [
+    "small",
+    "unet",
+    "lenet",
+    "alexnet",
+    "vgg",
+    "googlenet",
+    "resnet",
+    "densenet",
+    "mobilenet_v2",
+    "mobilenet_v3",
+    "efficientnet",
+]
 for _module in MODULES:
     import_module(f"models.{_module}")
 

@@ -87,3 +87,21 @@ def conv_units(layers: list[S.Layer], prefix: str) -> tuple[list[list[str]], lis
 def unit_names(paths: list[str], module: str) -> Pairs:
     """A BasicConv2d unit: its conv is `module.conv`, its batch norm `module.bn`."""
     return list(zip(paths, [f"{module}.conv", f"{module}.bn"]))
+
+
+def mirrored(layers: list[S.Layer], prefix: str, module: str) -> Pairs:
+    """A stack that mirrors torchvision's nn.Sequential `module`: its i-th layer is
+    `module.i`, a `sequential` in it is a submodule of the same shape (a
+    Conv2dNormActivation: `.0` conv, `.1` batch norm), and a squeeze-and-excitation
+    block (a residual with merge `mul`) is `module.i` with its two 1x1 convs `fc1`, `fc2`
+    (the mobile networks, issue 16)."""
+    pairs: Pairs = []
+    for i, layer in enumerate(layers):
+        path, name = f"{prefix}.{i}", _join(module, str(i))
+        if layer.type in PARAMETRIC:
+            pairs.append((path, name))
+        elif isinstance(layer, S.Sequential):
+            pairs += mirrored(layer.layers, f"{path}.layers", name)
+        elif isinstance(layer, S.Residual) and layer.merge == "mul":
+            pairs += numbered(layer.body, f"{path}.body", name, {"conv2d": "fc"})
+    return pairs

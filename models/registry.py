@@ -25,6 +25,7 @@ class ZooEntry:
     description: str
     builder: Callable[[], NetworkSpec]
     category: Category
+    task: str = "classification"  # or "segmentation": (K, H, W) score maps (issue 16)
 
     def build(self) -> NetworkSpec:
         return self.builder()
@@ -40,6 +41,7 @@ class ZooEntry:
             "input_shape": report.input_shape,
             "description": self.description,
             "category": self.category,
+            "task": self.task,
         }
 
 
@@ -58,12 +60,14 @@ class Registry:
         description: str,
         builder: Callable[[], NetworkSpec],
         category: Category,
+        *,
+        task: str = "classification",
     ) -> ZooEntry:
         taken = self._entries.get(_key(name))
         if taken is not None:
             same = "" if taken.name == name else f" (as {taken.name!r})"
             raise ValueError(f"a zoo entry named {name!r} is already registered{same}")
-        entry = ZooEntry(name, title, description, builder, category)
+        entry = ZooEntry(name, title, description, builder, category, task)
         self._entries[_key(name)] = entry
         return entry
 

@@ -18,7 +18,16 @@ from collections.abc import Callable, Mapping
 import torch
 
 import models
-from models import alexnet, densenet, googlenet, resnet, vgg
+from models import (
+    alexnet,
+    densenet,
+    efficientnet,
+    googlenet,
+    mobilenet_v2,
+    mobilenet_v3,
+    resnet,
+    vgg,
+)
 from models.naming import Pairs
 from server.net.core.head import head_path, with_head
 from server.net.core.spec import MAX_UNITS, NetworkSpec
@@ -31,6 +40,9 @@ NAMINGS: dict[str, Callable[[NetworkSpec], Pairs]] = {
     **{f"resnet{d}": resnet.torchvision_names for d in resnet.CONFIGS},
     "googlenet": googlenet.torchvision_names,
     **{f"densenet{d}": densenet.torchvision_names for d in densenet.CONFIGS},
+    "mobilenet_v2": mobilenet_v2.torchvision_names,
+    "mobilenet_v3_small": mobilenet_v3.torchvision_names,
+    "efficientnet_b0": efficientnet.torchvision_names,
 }
 SUPPORTED: tuple[str, ...] = tuple(NAMINGS)
 

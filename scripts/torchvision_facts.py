@@ -29,6 +29,9 @@ ZOO = (
     *(f"resnet{d}" for d in (18, 34, 50, 101, 152)),
     "googlenet",
     *(f"densenet{d}" for d in (121, 161, 169, 201)),
+    "mobilenet_v2",
+    "mobilenet_v3_small",
+    "efficientnet_b0",
 )
 WEIGHTS = "IMAGENET1K_V1"
 # torch.hub's HASH_REGEX: the hex digits after the last '-' before the '.' of a file name.

@@ -33,6 +33,9 @@ ZOO = [
     *[f"resnet{d}" for d in (18, 34, 50, 101, 152)],
     "googlenet",
     *[f"densenet{d}" for d in (121, 161, 169, 201)],
+    "mobilenet_v2",
+    "mobilenet_v3_small",
+    "efficientnet_b0",
 ]
 # Keys, shapes and dtypes of a state_dict, in its order.
 Layout = list[tuple[str, list[int], str]]

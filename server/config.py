@@ -80,10 +80,30 @@ class Settings(BaseSettings):
     max_init_width: int = 1024  # units per layer of it
     max_init_batch: int = 2048  # random inputs pushed through it
     max_init_macs: int = 500_000_000  # depth * width^2 * batch * inits (~0.5 s on one core)
+
+    # --- the transposed-convolution panel (issue 16, POST /api/learning/transposed) ---
+    max_transposed_input: int = 8  # input height and width: n*n steps of (o, o) come back
+    max_transposed_kernel: int = 5  # kernel height and width
+
     # --- training from library weights, datasets at ImageNet size (issue 17, engineer D) ---
     max_finetune_params: int = 30_000_000  # a run from init_from weights (ResNet-50: 25.6M)
     dataset_max_side: int = 224  # uploads keep up to this side (>= dataset_image_side)
     max_dataset_bytes: int = 512 * MiB  # one uploaded dataset as stored (3 x side x side each)
+    # --- Inside the network while it trains (issue 19): "snapshot" run events ---
+    snapshot_interval_s: float = Field(0.5, ge=0.05)  # at most one snapshot per this long
+    # A snapshot also waits its own cost / this: snapshots stay this share of training time.
+    snapshot_cost_fraction: float = Field(0.04, gt=0, le=0.5)
+    snapshot_channels: int = Field(8, ge=1, le=64)  # feature maps per layer
+    snapshot_tile: int = Field(28, ge=4, le=64)  # a map's longer side (bigger ones pooled)
+    snapshot_layers: int = Field(24, ge=2, le=200)  # layers shown (evenly chosen)
+    snapshot_filters: int = Field(32, ge=1, le=256)  # first-layer filters
+    # Bytes of snapshot events kept per run; past it older ones are thinned evenly.
+    snapshot_run_bytes: int = Field(4 * MiB, ge=64 * 1024)
+    # --- the job executor (issues 13, 20, 14: engineer jobs; server/jobs/) ---
+    # wall-clock seconds a run trains before it pauses with its checkpoint (resumable,
+    # and each resume gets this long again); 0 = no limit
+    max_run_seconds: int = 4 * 3600
+    warm_workers: int = 1  # idle workers kept with torch imported (~0.3 GB each, no CPU)
 
     # --- sign-in and a class of users (issue 14) ---------------------------------
     # The teacher's token (CNNPLAY_TOKEN). None: `cnnplay serve` makes a random one, and

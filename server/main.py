@@ -25,6 +25,7 @@ from server.api import (
     networks,
     pretrained,
     runs,
+    segmentation,
     services,
     shapes,
     sharing,
@@ -50,6 +51,7 @@ ROUTERS = [  # behind the auth dependency: a router added here is signed-in only
     convolve.router,
     features.router,
     runs.router,
+    segmentation.router,  # issue 16: GET /api/runs/{id}/worst_iou
     datasets.router,
     learning.router,
     pretrained.router,  # before weights: /api/weights/usage is not a weights id
@@ -68,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         import_lazy_torch_modules()
         app.state.store = Store(settings.db_path)
+        app.state.store.snapshot_budget = settings.snapshot_run_bytes  # issue 19
         app.state.networks = services.make_networks(settings, app.state.store)
         app.state.feature_maps = services.make_feature_maps(settings)
         app.state.runner = runner.start(settings, app.state.store)

@@ -14,7 +14,9 @@ from tests.clients import open_client
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data")
+    # No warm worker: a test app that needs one says so (tests/jobs/test_pool.py);
+    # otherwise each app would import torch in a worker it never uses.
+    return Settings(data_dir=tmp_path / "data", warm_workers=0)
 
 
 @pytest.fixture

@@ -194,6 +194,9 @@ export function runMisclassified(id, params = {}, opts) {
   for (const [k, v] of Object.entries(params)) if (v !== null && v !== undefined) q.set(k, String(v));
   return getJSON(`/api/runs/${encodeURIComponent(id)}/misclassified?${q}`, opts);
 }
+/** Segmentation runs (issue 16): {offset, limit} -> {total, kept, labels, palette, items:[{index, iou, image, true, pred}]}, worst IoU first */
+export const runWorstIou = (id, { offset = 0, limit = 12 } = {}, opts) =>
+  getJSON(`/api/runs/${encodeURIComponent(id)}/worst_iou?offset=${offset}&limit=${limit}`, opts);
 export const deleteRun = (id) => del(`/api/runs/${encodeURIComponent(id)}`);
 // Transfer learning (issue 7): shipped weights (and, issue 17, the official ImageNet ones),
 // and shapes with some layer paths frozen.
@@ -244,6 +247,8 @@ export const learningConstraint = (body, opts) => postJSON("/api/learning/constr
 export const gatePresets = () => getJSON("/api/learning/gates/presets");
 /** {weights|zoo|spec, mnist_index|pixels} -> {kind, gate_names, gates, h, c, image, prediction, probs, formula} */
 export const learningGates = (body, opts) => postJSON("/api/learning/gates", body, opts);
+// the transposed-convolution panel (issue 16)
+export const learningTransposed = (body, opts) => postJSON("/api/learning/transposed", body, opts);
 /** {preset, depth, width | spec, init, batch_size, seed, bins} -> {name, init, loss, layers:[{path, grad_norm, weight_norm, ratio, act_type, hist, lo, hi, mean, std, zeros, saturated}]} */
 export const learningGradflow = (body, opts) => postJSON("/api/learning/gradflow", body, opts);
 /** {depth, width, train_limit, probe_every, ...} -> {runs:[{key, title, description, spec, config}]} (start each with startRun) */

@@ -17,7 +17,7 @@ from server.api.deps import SettingsDep, StoreDep
 from server.api.limits import check_bytes
 from server.config import Settings
 from server.net.core.spec import NetworkSpec
-from server.net.data import archive, datasets, downloads, uploaded
+from server.net.data import archive, datasets, downloads, mask_archive, uploaded
 from server.store import Store
 
 router = APIRouter(tags=["datasets"])
@@ -58,6 +58,7 @@ def entry(info: datasets.Info, settings: Settings, manager: downloads.Manager) -
         "bytes_total": None,
         "error": None,
         "deletable": info.kind != "builtin",
+        "task": info.task,  # "classification" | "segmentation" (masks, issue 16)
     }
     if info.kind == "download":
         out["download_bytes"] = sum(f.size for f in downloads.SOURCES[info.name].files)
@@ -183,7 +184,7 @@ def upload_dataset(
             "delete one first",
         )
     try:
-        decoded = archive.read(data, _limits(settings))
+        decoded = mask_archive.read_any(data, _limits(settings))  # masks/: issue 16
     except archive.ArchiveError as exc:
         raise HTTPException(exc.status, str(exc)) from None
     uploaded.sweep(settings.data_dir)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from fastapi import HTTPException
 
+from server.api import seg_checks
 from server.api.datasets import check_dataset
 from server.api.weights import Library
 from server.config import Settings
@@ -75,7 +76,9 @@ def prepare(
     # Known, on disk, channels that fit (or convert: RGB <-> grey); its class count.
     num_classes = check_dataset(spec, config.dataset, settings.data_dir, library.store)
     classes = len(config.classes) if config.classes else num_classes
-    if list(report.output_shape) != [classes]:
+    if seg_checks.is_segmentation(config, settings.data_dir):  # issue 16
+        seg_checks.check(spec, config, report.output_shape, num_classes)
+    elif list(report.output_shape) != [classes]:
         raise HTTPException(
             422,
             f"the network's output shape is {tuple(report.output_shape)}; training on "

@@ -78,6 +78,19 @@ def _job(
         # config.init_from's file as the library found it: one field, a path here (an
         # executor on other machines would ship its bytes instead; train() takes both).
         "init_weights": init_weights,
+        "snapshots": _snapshot_limits(settings),  # issue 19: Inside the network
+    }
+
+
+def _snapshot_limits(settings: Settings) -> dict[str, Any]:
+    """server/net/train/snapshots.Limits from the Settings (plain data for the worker)."""
+    return {
+        "interval_s": settings.snapshot_interval_s,
+        "cost_fraction": settings.snapshot_cost_fraction,
+        "channels": settings.snapshot_channels,
+        "tile": settings.snapshot_tile,
+        "layers": settings.snapshot_layers,
+        "filters": settings.snapshot_filters,
     }
 
 
@@ -96,6 +109,8 @@ def _summary(row: RunRow, runner: LocalExecutor, settings: Settings) -> dict[str
         "id": row.id,
         "status": row.status,
         "position": runner.position(row.id) if row.status == "queued" else None,
+        # the place among waiting runs, served round-robin by owner (issue 14)
+        "queue_position": runner.queue_position(row.id) if row.status == "queued" else None,
         "resumable": _resumable(row, settings),
         "message": row.message,
         "network": spec.get("name", "Untitled"),

@@ -5,7 +5,17 @@ TrainConfig as dict, "weights_path": str, "checkpoint_path": str, "resume": bool
 "max_params": int, "max_misclassified": int, "data_dir": str, "init_weights": str | None
 (config.init_from's safetensors file: a path for local workers; an executor on other
 machines would send its bytes in this field, which train() also takes)}. Nothing in it is
-a file, socket or lock.
+a file, socket or lock. Optional fields: "owner" (a user id: the queue serves owners
+round-robin; absent means one shared owner), "max_seconds" (the run's wall-clock limit;
+the local executor fills it from CNNPLAY_MAX_RUN_SECONDS).
+
+What every executor promises (issues 13, 14):
+- A worker never outlives the server that started it, and a run never has two workers
+  (the local one: a parent-death signal, a pipe watchdog, a lock beside the checkpoint).
+- A run past its time limit pauses with its checkpoint, status "paused" and a message
+  naming CNNPLAY_MAX_RUN_SECONDS: it can be resumed (and gets the limit again).
+- Waiting runs are served round-robin by owner; queue_position() is the 1-based place a
+  run would start at if nothing else arrived.
 """
 
 from __future__ import annotations
@@ -40,8 +50,8 @@ class Executor(Protocol):
         on from its checkpoint. Its events keep their numbering (raises QueueFull)."""
         ...
 
-    def position(self, run_id: str) -> int | None:
-        """1-based place in the queue, None when not queued."""
+    def queue_position(self, run_id: str) -> int | None:
+        """1-based place in the (round-robin) queue, None when not queued."""
         ...
 
     def events(self, run_id: str, after: int = 0) -> list[tuple[int, dict[str, Any]]]:

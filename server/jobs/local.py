@@ -1,72 +1,82 @@
-"""Local executor: worker processes ("spawn"), a FIFO queue, a concurrency cap.
+"""Local executor: worker processes ("spawn"), a fair queue, a concurrency cap.
 
-One dispatcher thread in the web process owns all bookkeeping: it drains the shared
-event queue into SQLite (numbering events per run with `seq`), notices workers that
-exited without an "end" event (kill -9, OOM) and marks their runs failed (resumable
-from their last checkpoint), and starts queued jobs while fewer than `max_jobs` run.
-A resumed run's events go on from the last stored seq. Stopping the server pauses the
-running jobs (they checkpoint), so they can be resumed after a restart.
+One dispatcher thread in the web process owns the workers: it is the only thread that
+starts them (a worker's parent-death signal follows the thread that started it,
+lifeline.py), it hands queued jobs to warm workers (pool.py) while fewer than `max_jobs`
+run, reads every worker's pipe and writes its events into SQLite (numbering them per run
+with `seq`; it is the only writer of events), notices workers whose pipe closed without
+an "end" event (kill -9, OOM) and marks their runs failed (resumable from their last
+checkpoint), and kills a worker that overstays its time limit. A resumed run's events go
+on from the last stored seq. The queue is round-robin by job["owner"] (fair_queue.py).
+
+Stopping the server pauses the running jobs (they checkpoint) and the queued ones, so they
+can be resumed after a restart. Nothing here is a multiprocessing Queue or Lock: one
+duplex pipe per worker carries its job in and its events out, so there are no named
+semaphores to leak when the process dies by a signal (issue 18).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing as mp
-import queue
+import socket
 import threading
 import time
-from collections import deque
-from dataclasses import dataclass, field
-from pathlib import Path
+from multiprocessing.connection import wait
 from typing import Any
 
 from server.jobs.executor import QueueFull
-from server.jobs.worker import CANCEL, PAUSE, run_job
-from server.net.weights import checkpoint
+from server.jobs.fair_queue import FairQueue
+from server.jobs.pool import JOIN_S, WarmPool, Worker, spawn
+from server.jobs.running import Running, died_message
+from server.jobs.worker import CANCEL, PAUSE
 from server.store import Store, new_id
 
-TICK_S = 0.05
-# A worker gone without an "end": wait this long for events still in the pipe.
-EXIT_GRACE_S = 0.5
-CANCEL_KILL_S = 10.0  # a cancelled worker still alive after this is terminated
+TICK_S = 0.1  # the dispatcher wakes at least this often (a pipe or a submit wakes it at once)
+CANCEL_KILL_S = 10.0  # a cancelled worker still alive after this is killed
 STOP_PAUSE_S = 10.0  # at server stop: time for a worker to write its checkpoint
-
-
-@dataclass
-class _Running:
-    process: Any  # multiprocessing.Process
-    # A shared byte the worker reads before every batch (0 = go on, CANCEL, PAUSE): a
-    # plain memory read, where an Event.is_set() costs ~20 us of locking per batch.
-    control: Any
-    job: dict[str, Any]
-    exited_at: float | None = None
-    cancel_at: float | None = None
-
-
-@dataclass
-class _State:
-    queued: deque[tuple[str, dict[str, Any]]] = field(default_factory=deque)
-    running: dict[str, _Running] = field(default_factory=dict)
-    seq: dict[str, int] = field(default_factory=dict)
+LIMIT_GRACE_S = 30.0  # past its time limit a worker has this long to pause, then is killed
+EXIT_KILL_S = 10.0  # a worker that sent "end" but has not exited after this is killed
+MAX_MESSAGES = 2000  # read from one pipe per tick, so one chatty worker cannot starve others
 
 
 class LocalExecutor:
-    def __init__(self, store: Store, max_jobs: int, max_queued: int) -> None:
+    def __init__(
+        self,
+        store: Store,
+        max_jobs: int,
+        max_queued: int,
+        *,
+        warm_workers: int = 0,
+        max_run_seconds: float | None = None,
+    ) -> None:
         self.store = store
         self.max_jobs = max_jobs
         self.max_queued = max_queued
+        self.max_run_seconds = max_run_seconds
         self._ctx = mp.get_context("spawn")
-        self._events: Any = self._ctx.Queue()
-        self._state = _State()
+        self._pool = WarmPool(self._ctx, warm_workers)
+        self._queue = FairQueue()
+        self._running: dict[str, Running] = {}
+        self._seq: dict[str, int] = {}
+        self._exiting: list[tuple[Worker, float]] = []  # sent "end", not reaped yet
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._halt = threading.Event()
+        self._loop_done = threading.Event()
+        self._release = threading.Event()  # the dispatcher thread may end (after stop)
+        self._wake_r: socket.socket | None = None  # a self-pipe: submit() wakes the dispatcher
+        self._wake_w: socket.socket | None = None
 
     # --- lifecycle ----------------------------------------------------------------
 
     def start(self) -> None:
         self._halt.clear()
-        self._thread = threading.Thread(target=self._loop, name="jobs-dispatcher", daemon=True)
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self._thread = threading.Thread(target=self._main, name="jobs-dispatcher", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
@@ -74,40 +84,46 @@ class LocalExecutor:
         not manage within STOP_PAUSE_S is killed and its run fails. Queued runs become
         paused too: both can be resumed once the server is back."""
         self._halt.set()
+        self._wake()
         if self._thread is not None:
-            self._thread.join(timeout=10)
+            self._loop_done.wait(timeout=30)
         with self._lock:
-            running = list(self._state.running.items())
-            queued = [rid for rid, _ in self._state.queued]
-            self._state.running.clear()
-            self._state.queued.clear()
-        for _, r in running:
-            if r.control.value != CANCEL:
-                r.control.value = PAUSE
+            queued = []
+            while len(self._queue):
+                queued.append(self._queue.popleft()[0])
+            for run_id, r in list(self._running.items()):
+                if r.worker is None:  # never handed over: nothing ran
+                    del self._running[run_id]
+                    queued.append(run_id)
+                elif r.worker.control.value != CANCEL:
+                    r.worker.control.value = PAUSE
         deadline = time.monotonic() + STOP_PAUSE_S
-        for run_id, r in running:
-            r.process.join(timeout=max(0.1, deadline - time.monotonic()))
-            if r.process.is_alive():
-                r.process.kill()
-                r.process.join(timeout=3)
-            self._drain()
-            if self.store.get_run(run_id).status == "running":
-                self.store.set_run_status(
-                    run_id, "failed", _died_message(r.job, "the server stopped")
-                )
+        while self._running and time.monotonic() < deadline:
+            self._service(min(TICK_S, max(0.0, deadline - time.monotonic())))
+        for r in list(self._running.values()):
+            if r.worker is not None:
+                r.worker.process.kill()
+        end = time.monotonic() + JOIN_S
+        while self._running and time.monotonic() < end:
+            self._service(TICK_S)  # their pipes close: "failed", resumable
         for run_id in queued:
             self.store.set_run_status(run_id, "paused", "paused: the server stopped")
-        self._events.close()
-        self._events.join_thread()
+        self._pool.close()
+        for worker, _ in self._exiting:
+            worker.process.join(timeout=JOIN_S)
+        self._exiting.clear()
+        self._release.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        for sock in (self._wake_r, self._wake_w):
+            if sock is not None:
+                sock.close()
 
     # --- the interface ------------------------------------------------------------
 
     def submit(self, job: dict[str, Any]) -> str:
         with self._lock:
-            if len(self._state.queued) >= self.max_queued:
-                raise QueueFull(
-                    f"{self.max_queued} runs are already waiting (CNNPLAY_MAX_QUEUED_JOBS)"
-                )
+            self._check_room()
             run_id = job.get("id") or new_id()
             self.store.create_run(
                 run_id,
@@ -115,57 +131,52 @@ class LocalExecutor:
                 json.dumps(job["config"], sort_keys=True),
                 owner_id=job.get("owner"),  # issue 14: whose run it is
             )
-            self._state.queued.append((run_id, job))
-        self._dispatch()
+            self._queue.append(run_id, job)
+            self._claim_slots()
+        self._wake()
         return run_id
 
     def cancel(self, run_id: str) -> bool:
         with self._lock:
-            for i, (rid, _) in enumerate(self._state.queued):
-                if rid == run_id:
-                    del self._state.queued[i]
-                    self.store.set_run_status(run_id, "cancelled", "cancelled while queued")
-                    return True
-            running = self._state.running.get(run_id)
+            if self._queue.remove(run_id):
+                self.store.set_run_status(run_id, "cancelled", "cancelled while queued")
+                return True
+            running = self._running.get(run_id)
             if running is None:
                 return False
-            running.control.value = CANCEL  # the worker checks it before every batch
+            self._ask(running, CANCEL)  # the worker checks it before every batch
             running.cancel_at = time.monotonic()
-            return True
+        self._wake()
+        return True
 
     def pause(self, run_id: str) -> bool:
         with self._lock:
-            for i, (rid, _) in enumerate(self._state.queued):
-                if rid == run_id:
-                    del self._state.queued[i]
-                    self.store.set_run_status(run_id, "paused", "paused while queued")
-                    return True
-            running = self._state.running.get(run_id)
+            if self._queue.remove(run_id):
+                self.store.set_run_status(run_id, "paused", "paused while queued")
+                return True
+            running = self._running.get(run_id)
             if running is None:
                 return False
-            if running.control.value != CANCEL:
-                running.control.value = PAUSE  # checked before every batch, like cancel
-            return True
+            self._ask(running, PAUSE)  # checked before every batch, like cancel
+        self._wake()
+        return True
 
     def resume(self, job: dict[str, Any]) -> None:
         run_id = job["id"]
         with self._lock:
-            if len(self._state.queued) >= self.max_queued:
-                raise QueueFull(
-                    f"{self.max_queued} runs are already waiting (CNNPLAY_MAX_QUEUED_JOBS)"
-                )
-            if run_id in self._state.running or any(r == run_id for r, _ in self._state.queued):
+            self._check_room()
+            if run_id in self._running or run_id in self._queue:
                 return  # already on its way
             self.store.set_run_status(run_id, "queued")
-            self._state.queued.append((run_id, job))
-        self._dispatch()
+            self._queue.append(run_id, job)
+            self._claim_slots()
+        self._wake()
 
-    def position(self, run_id: str) -> int | None:
+    def queue_position(self, run_id: str) -> int | None:
         with self._lock:
-            for i, (rid, _) in enumerate(self._state.queued):
-                if rid == run_id:
-                    return i + 1
-        return None
+            return self._queue.position(run_id)
+
+    position = queue_position  # the name the runs API first used
 
     def events(self, run_id: str, after: int = 0) -> list[tuple[int, dict[str, Any]]]:
         return [(seq, json.loads(text)) for seq, text in self.store.run_events(run_id, after)]
@@ -175,115 +186,205 @@ class LocalExecutor:
 
     def worker_pid(self, run_id: str) -> int | None:
         with self._lock:
-            r = self._state.running.get(run_id)
-            return r.process.pid if r else None
+            r = self._running.get(run_id)
+            return r.worker.pid if r is not None and r.worker is not None else None
 
-    # --- the dispatcher -----------------------------------------------------------
+    def idle_worker_pids(self) -> list[int]:
+        """Warm workers waiting for a job (for tests and benchmarks)."""
+        with self._lock:
+            return [w.pid for w in self._pool.idle if w.pid is not None]
+
+    def warm_ready(self) -> int:
+        with self._lock:
+            return sum(1 for w in self._pool.idle if w.ready)
+
+    # --- under self._lock ---------------------------------------------------------
+
+    def _check_room(self) -> None:
+        if len(self._queue) >= self.max_queued:
+            raise QueueFull(f"{self.max_queued} runs are already waiting (CNNPLAY_MAX_QUEUED_JOBS)")
+
+    def _claim_slots(self) -> None:
+        """Queued runs take free slots at once (status "running"); the dispatcher thread
+        gives each a worker within moments."""
+        while len(self._queue) and len(self._running) < self.max_jobs and not self._halt.is_set():
+            run_id, job = self._queue.popleft()
+            if self.max_run_seconds and not job.get("max_seconds"):
+                job = {**job, "max_seconds": self.max_run_seconds}
+            # A resumed run numbers its events after the ones already stored.
+            self._seq[run_id] = self.store.last_seq(run_id)
+            self.store.set_run_status(run_id, "running")
+            self._running[run_id] = Running(job)
+
+    def _ask(self, running: Running, value: int) -> None:
+        if running.worker is None:
+            running.asked = CANCEL if CANCEL in (value, running.asked) else value
+        elif running.worker.control.value != CANCEL:
+            running.worker.control.value = value
+
+    # --- the dispatcher thread ----------------------------------------------------
+
+    def _wake(self) -> None:
+        if self._wake_w is not None:
+            with contextlib.suppress(OSError):  # full (it is awake anyway) or closed
+                self._wake_w.send(b"!")
+
+    def _main(self) -> None:
+        try:
+            self._loop()
+        finally:
+            self._loop_done.set()
+        # Workers started by this thread get their parent-death signal when it ends:
+        # it waits here until stop() has seen every worker out.
+        self._release.wait()
 
     def _loop(self) -> None:
         while not self._halt.is_set():
             try:
-                self._drain()
+                self._service(TICK_S)
+                if self._halt.is_set():
+                    break
                 self._reap()
-                self._dispatch()
+                self._hand_over()
+                self._pool.refill()
             except Exception:  # keep dispatching; one bad tick must not stop the runner
                 import traceback
 
                 traceback.print_exc()
-            self._halt.wait(TICK_S)
 
-    def _drain(self) -> None:
-        """Move events from the worker queue into the store, numbering them per run."""
+    def _hand_over(self) -> None:
+        """Give every run that has a slot but no worker a warm worker (or a new one)."""
+        with self._lock:
+            self._claim_slots()
+            waiting = [(rid, r) for rid, r in self._running.items() if r.worker is None]
+        for run_id, r in waiting:
+            if r.asked:  # cancelled or paused before it started: no worker needed
+                with self._lock:
+                    self._running.pop(run_id, None)
+                    self._seq.pop(run_id, None)
+                status = "cancelled" if r.asked == CANCEL else "paused"
+                self.store.set_run_status(run_id, status, f"{status} before it started")
+                continue
+            worker = self._pool.take() or spawn(self._ctx)
+            with contextlib.suppress(OSError):  # it died idle: its pipe's EOF tells the run
+                worker.conn.send(r.job)
+            with self._lock:
+                r.worker, r.started_at = worker, time.monotonic()
+                if r.asked:
+                    worker.control.value = r.asked
+
+    def _service(self, timeout: float) -> None:
+        """Wait up to `timeout` for a pipe to have something, then read every ready one."""
+        with self._lock:
+            running = {r.worker.conn: (k, r.worker) for k, r in self._running.items() if r.worker}
+        idle = self._pool.conns()
+        wake = [self._wake_r] if self._wake_r is not None else []
+        ready = wait([*running, *idle, *wake], timeout)
         rows: list[tuple[str, int, str]] = []
         ends: list[tuple[str, dict[str, Any]]] = []
-        for _ in range(5000):
-            try:
-                run_id, batch = self._events.get_nowait()  # a worker sends lists of events
-            except queue.Empty:
-                break
-            for event in batch:
-                with self._lock:
-                    seq = self._state.seq.get(run_id, 0) + 1
-                    self._state.seq[run_id] = seq
-                rows.append((run_id, seq, json.dumps(event)))
-                if event.get("kind") == "start" and event.get("input_stats"):
-                    self._store_stats(run_id, event["input_stats"])
-                if event.get("kind") == "end":
-                    ends.append((run_id, event))
-        self.store.add_run_events(rows)
-        for run_id, end in ends:
-            metrics = end.get("metrics")
-            self.store.set_run_status(
-                run_id,
-                end["status"],
-                end.get("message", ""),
-                json.dumps(metrics) if metrics else None,
-                end.get("weights_path"),
+        gone: list[str] = []
+        for conn in ready:
+            if conn is self._wake_r:
+                with contextlib.suppress(OSError):
+                    while conn.recv(4096):
+                        pass
+            elif conn in running:
+                run_id, worker = running[conn]
+                if not self._read(run_id, worker, rows, ends):
+                    gone.append(run_id)
+            else:
+                self._pool.on_readable(conn)
+        if rows:
+            self.store.add_run_events(rows)  # events first: a reader that sees the
+        for run_id, end in ends:  # status "done" then surely finds every event
+            self._finish(run_id, end)
+        for run_id in gone:
+            self._died(run_id)
+
+    def _read(
+        self,
+        run_id: str,
+        worker: Worker,
+        rows: list[tuple[str, int, str]],
+        ends: list[tuple[str, dict[str, Any]]],
+    ) -> bool:
+        """Number a worker's new events into `rows`; False once the worker has exited."""
+        events, alive = worker.read(MAX_MESSAGES)
+        with self._lock:
+            first = self._seq.get(run_id, 0) + 1
+            self._seq[run_id] = first + len(events) - 1
+        for seq, event in enumerate(events, first):
+            rows.append((run_id, seq, json.dumps(event)))
+            if event.get("kind") == "start" and event.get("input_stats"):
+                self._store_stats(run_id, event["input_stats"])
+            if event.get("kind") == "end":
+                ends.append((run_id, event))
+        return alive
+
+    def _finish(self, run_id: str, end: dict[str, Any]) -> None:
+        metrics = end.get("metrics")
+        self.store.set_run_status(
+            run_id,
+            end["status"],
+            end.get("message", ""),
+            json.dumps(metrics) if metrics else None,
+            end.get("weights_path"),
+        )
+        with self._lock:
+            r = self._running.pop(run_id, None)
+            self._seq.pop(run_id, None)
+        if r is not None and r.worker is not None:
+            r.worker.conn.close()
+            self._exiting.append((r.worker, time.monotonic()))
+
+    def _died(self, run_id: str) -> None:
+        """The pipe closed without an "end": the worker died (or was killed)."""
+        with self._lock:
+            r = self._running.pop(run_id, None)
+            self._seq.pop(run_id, None)
+        if r is None or r.worker is None:
+            return  # its "end" came in the same read
+        r.worker.process.join(timeout=JOIN_S)
+        r.worker.conn.close()
+        code = r.worker.process.exitcode
+        status = "cancelled" if r.cancel_at is not None else "failed"
+        why = f"the worker process died (exit code {code})"
+        if r.timed_out:
+            why = (
+                f"stopped: it ran past its time limit of {r.job.get('max_seconds'):g} s "
+                f"(CNNPLAY_MAX_RUN_SECONDS) and did not pause within {LIMIT_GRACE_S:g} s"
             )
-            with self._lock:
-                r = self._state.running.pop(run_id, None)
-                self._state.seq.pop(run_id, None)
-            if r is not None:
-                r.process.join(timeout=5)
+        self.store.set_run_status(run_id, status, died_message(r.job, why))
 
     def _store_stats(self, run_id: str, stats: dict[str, Any]) -> None:
         """The input scaling a run started with goes into its stored config (issue 12):
         the weights library reads it there instead of reloading the training set, and a
         resumed run scales its inputs the same way."""
-        with self._lock:
-            running = self._state.running.get(run_id)
+        running = self._running.get(run_id)
         if running is None or running.job["config"].get("input_stats"):
             return
         running.job["config"] = {**running.job["config"], "input_stats": stats}
         self.store.set_run_config(run_id, json.dumps(running.job["config"], sort_keys=True))
 
     def _reap(self) -> None:
-        """A worker that exited without an "end" event died: its run failed."""
+        """Kill what overstays (a cancel, a time limit, an exit), collect exited workers."""
         now = time.monotonic()
-        dead: list[tuple[str, int | None]] = []
         with self._lock:
-            for run_id, r in self._state.running.items():
-                if r.cancel_at is not None and now - r.cancel_at > CANCEL_KILL_S:
-                    r.process.kill()
-                if r.process.exitcode is None:
+            for r in self._running.values():
+                if r.worker is None:
                     continue
-                if r.exited_at is None:
-                    r.exited_at = now
-                elif now - r.exited_at > EXIT_GRACE_S:
-                    dead.append((run_id, r.process.exitcode))
-        for run_id, code in dead:
-            self._drain()
-            with self._lock:
-                r = self._state.running.pop(run_id, None)
-                self._state.seq.pop(run_id, None)
-            if r is None:
-                continue  # its "end" arrived in the last drain
-            status = "cancelled" if r.cancel_at is not None else "failed"
-            why = f"the worker process died (exit code {code})"
-            self.store.set_run_status(run_id, status, _died_message(r.job, why))
-
-    def _dispatch(self) -> None:
-        with self._lock:
-            while self._state.queued and len(self._state.running) < self.max_jobs:
-                run_id, job = self._state.queued.popleft()
-                control = self._ctx.RawValue("b", 0)
-                process = self._ctx.Process(
-                    target=run_job, args=(run_id, job, self._events, control), daemon=True
-                )
-                # A resumed run numbers its events after the ones already stored.
-                self._state.seq[run_id] = self.store.last_seq(run_id)
-                self.store.set_run_status(run_id, "running")
-                process.start()
-                self._state.running[run_id] = _Running(process, control, job)
-
-
-def _died_message(job: dict[str, Any], why: str) -> str:
-    """Why a worker ended without an "end", and where a resume would carry on."""
-    path = job.get("checkpoint_path")
-    if not path:
-        return why
-    try:
-        meta = checkpoint.read_meta(Path(path))
-    except (checkpoint.CheckpointError, FileNotFoundError):
-        return why
-    return f"{why}; it can resume from iteration {meta['step']} (epoch {meta['epoch']})"
+                if r.cancel_at is not None and now - r.cancel_at > CANCEL_KILL_S:
+                    r.worker.process.kill()
+                limit = r.job.get("max_seconds")
+                if limit and now - r.started_at > limit + LIMIT_GRACE_S:
+                    r.timed_out = True
+                    r.worker.process.kill()
+        keep = []
+        for worker, since in self._exiting:
+            if worker.process.exitcode is not None:
+                worker.process.join(timeout=0)
+                continue
+            if now - since > EXIT_KILL_S:
+                worker.process.kill()
+            keep.append((worker, since))
+        self._exiting = keep

@@ -44,7 +44,14 @@ def _run(row: object) -> RunRow:
     return RunRow(**values)
 
 
+SNAPSHOT_ROW = '{"kind": "snapshot"'  # how a snapshot event's JSON begins (json.dumps)
+
+
 class RunsTable(Database):
+    # Bytes of "snapshot" events kept per run (issue 19; the app sets it from Settings):
+    # past it, keep_snapshot_budget thins the run's older snapshots evenly.
+    snapshot_budget: int | None = None
+
     def create_run(
         self, run_id: str, spec_json: str, config_json: str, owner_id: str | None = None
     ) -> None:
@@ -132,6 +139,7 @@ class RunsTable(Database):
             conn.executemany(
                 "INSERT OR IGNORE INTO run_metrics (run_id, seq, event_json) VALUES (?, ?, ?)", rows
             )
+        self.keep_snapshot_budget(rows)
 
     def run_events(self, run_id: str, after: int = 0, limit: int = 1000) -> list[tuple[int, str]]:
         """(seq, event_json) with seq > after, in order."""
@@ -169,3 +177,61 @@ class RunsTable(Database):
                 (message, now()),
             )
             return cur.rowcount
+
+    def keep_snapshot_budget(self, rows: list[tuple[str, int, str]]) -> None:
+        """Issue 19: keep each run's snapshot events within `snapshot_budget` bytes. The bytes
+        are counted as rows arrive (a run first seen by this process is summed once); a run
+        past the budget keeps its first and last snapshot and, between them, those nearest to
+        evenly spaced seqs, about half the budget: a replay still spans the whole run."""
+        budget = self.snapshot_budget
+        if budget is None:
+            return
+        counted: dict[str, int] = self.__dict__.setdefault("_snapshot_bytes", {})
+        for run_id in {r[0] for r in rows if r[2].startswith(SNAPSHOT_ROW)}:
+            if run_id not in counted:
+                counted[run_id] = sum(size for _, size in self._snapshot_rows(run_id))
+            else:
+                counted[run_id] += sum(
+                    len(r[2]) for r in rows if r[0] == run_id and r[2].startswith(SNAPSHOT_ROW)
+                )
+            if counted[run_id] > budget:
+                counted[run_id] = self._thin_snapshots(run_id, budget // 2)
+
+    def _snapshot_rows(self, run_id: str) -> list[tuple[int, int]]:
+        """(seq, bytes) of the run's snapshot events, in order."""
+        with self._connect() as conn:
+            found = conn.execute(
+                "SELECT seq, length(event_json) FROM run_metrics "
+                "WHERE run_id = ? AND substr(event_json, 1, ?) = ? ORDER BY seq",
+                (run_id, len(SNAPSHOT_ROW), SNAPSHOT_ROW),
+            ).fetchall()
+        return [(r[0], r[1]) for r in found]
+
+    def _thin_snapshots(self, run_id: str, target: int) -> int:
+        """Delete snapshot events until about `target` bytes are left; returns the bytes kept."""
+        found = self._snapshot_rows(run_id)
+        total = sum(size for _, size in found)
+        if len(found) <= 2 or total <= target:
+            return total
+        keep_n = max(2, min(len(found), target * len(found) // max(total, 1)))
+        keep = thin_evenly([seq for seq, _ in found], keep_n)
+        drop = [(run_id, seq) for seq, _ in found if seq not in keep]
+        with self._write() as conn:
+            conn.executemany("DELETE FROM run_metrics WHERE run_id = ? AND seq = ?", drop)
+        return sum(size for seq, size in found if seq in keep)
+
+
+def thin_evenly(seqs: list[int], n: int) -> set[int]:
+    """The first and last of the ascending `seqs` and, between them, the one nearest to each
+    of n evenly spaced points: n (or fewer, where several points share a nearest one)."""
+    if len(seqs) <= n:
+        return set(seqs)
+    first, last = seqs[0], seqs[-1]
+    keep = {first, last}
+    j = 0
+    for k in range(1, n - 1):
+        point = first + (last - first) * k / (n - 1)
+        while j + 1 < len(seqs) and abs(seqs[j + 1] - point) <= abs(seqs[j] - point):
+            j += 1
+        keep.add(seqs[j])
+    return keep

@@ -45,7 +45,7 @@ def test_lists_every_dataset_with_its_status(client: TestClient) -> None:
     assert got["fashion_mnist"]["class_names"][-1] == "Ankle boot"
     # The Train view's older list: only what a run can use now.
     ready = {d["name"] for d in client.get("/api/train/datasets").json()}
-    assert ready == {"mnist", "digits", "shapes"}
+    assert ready == {"mnist", "digits", "shapes", "shapes_masks"}
 
 
 def test_upload_list_train_and_delete(client: TestClient, settings: Settings) -> None:

@@ -126,7 +126,7 @@ def wait_ready(client: TestClient, name: str, timeout: float = 30) -> dict[str, 
 def test_lists_the_imagenet_weights_of_the_zoo(client: TestClient) -> None:
     items = client.get("/api/pretrained").json()
     imagenet_items = [i for i in items if i["kind"] == "imagenet"]
-    assert items[0]["kind"] == "shipped" and len(imagenet_items) == 19
+    assert items[0]["kind"] == "shipped" and len(imagenet_items) == 22  # 19 + 3 (issue 16)
     r18 = next(i for i in imagenet_items if i["name"] == "imagenet-resnet18")
     assert r18 == {
         "name": "imagenet-resnet18",

@@ -12,8 +12,10 @@ def test_list_gives_every_entry_with_its_params(client: TestClient) -> None:
     assert r.status_code == 200
     items = {item["name"]: item for item in r.json()}
     assert set(items["resnet50"]) == {
-        "name", "title", "params", "input_shape", "description", "category",
+        "name", "title", "params", "input_shape", "description", "category", "task",
     }  # fmt: skip
+    assert items["resnet50"]["task"] == "classification"
+    assert items["unet_small"]["task"] == "segmentation"  # issue 16
     assert items["resnet50"]["params"] == 25_557_032
     assert items["resnet50"]["input_shape"] == [3, 224, 224]
     assert items["resnet50"]["category"] == "classic"

@@ -53,8 +53,8 @@ def test_deep_tanh_stacks_draw_and_the_cost_limit_is_a_message(
 def test_table_of_contents_and_the_setup_in_the_hash(page: Page, live_server: str) -> None:
     page.goto(f"{live_server}/#learn")
     toc = page.locator("nav.learn-toc a")
-    expect(toc).to_have_count(8)
-    assert page.locator("[data-panel]").count() == 8
+    expect(toc).to_have_count(9)
+    assert page.locator("[data-panel]").count() == 9
     page.click("nav.learn-toc a[data-toc=init]")
     expect(page).to_have_url(f"{live_server}/#learn/panel=init")
     expect(page.locator("[data-panel=init]")).to_be_in_viewport()

@@ -185,3 +185,26 @@ def test_unfinished_runs_fail_on_restart(tmp_path: Path) -> None:
     assert store.fail_unfinished("server restarted") == 2
     assert {store.get_run(x * 32).status for x in "ab"} == {"failed"}
     assert store.get_run("a" * 32).message == "server restarted"
+
+
+def test_a_run_past_its_time_limit_pauses_with_its_checkpoint(tmp_path: Path) -> None:
+    ex = LocalExecutor(Store(tmp_path / "db.sqlite3"), max_jobs=1, max_queued=2, max_run_seconds=1)
+    ex.start()
+    try:
+        spec = job(tmp_path, epochs=100, batch_size=8, train_limit=None)
+        run_id = ex.submit(spec)
+        wait_for(lambda: ex.status(run_id) not in ("queued", "running"))
+        row = ex.store.get_run(run_id)
+        assert row.status == "paused", row.message
+        assert "paused at iteration" in row.message
+        assert "time limit of 1 s" in row.message and "CNNPLAY_MAX_RUN_SECONDS" in row.message
+        assert Path(spec["checkpoint_path"]).is_file()
+        step = checkpoint.read_meta(Path(spec["checkpoint_path"]))["step"]
+        assert step < 18_000  # long before the end of 100 epochs
+        ex.resume({**spec, "resume": True})  # it goes on, and gets the limit again
+        resumed = {"kind": "resume", "iter": step, "epoch": step // 180 + 1}
+        wait_for(lambda: resumed in [e for _, e in every_event(ex, run_id)])
+        wait_for(lambda: ex.status(run_id) == "paused")
+        assert "time limit of 1 s" in ex.store.get_run(run_id).message
+    finally:
+        ex.stop()

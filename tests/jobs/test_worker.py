@@ -14,17 +14,19 @@ def test_outbox_sends_iterations_in_lists_and_anything_else_at_once(
 ) -> None:
     clock = {"t": 100.0}
     monkeypatch.setattr(worker, "time", SimpleNamespace(monotonic=lambda: clock["t"]))
-    sent: queue.Queue[tuple[str, list[dict[str, Any]]]] = queue.Queue()
-    box = worker.Outbox("r1", sent)
+    sent: queue.Queue[list[dict[str, Any]]] = queue.Queue()
+    box = worker.Outbox(sent.put)
     box.put({"kind": "start"})
-    assert sent.get_nowait() == ("r1", [{"kind": "start"}])
-    for i in (1, 2, 3):
+    assert sent.get_nowait() == [{"kind": "start"}]
+    box.put({"kind": "iter", "iter": 1})  # the first point leaves at once
+    assert sent.get_nowait() == [{"kind": "iter", "iter": 1}]
+    for i in (2, 3):
         box.put({"kind": "iter", "iter": i})
     assert sent.empty()  # younger than FLUSH_S: they wait
     clock["t"] += 2 * worker.FLUSH_S
     box.put({"kind": "iter", "iter": 4})
-    assert [e["iter"] for e in sent.get_nowait()[1]] == [1, 2, 3, 4]
+    assert [e["iter"] for e in sent.get_nowait()] == [2, 3, 4]
     box.put({"kind": "iter", "iter": 5})
     box.put({"kind": "end", "status": "done"})  # flushes what waits, in order
-    assert sent.get_nowait()[1] == [{"kind": "iter", "iter": 5}, {"kind": "end", "status": "done"}]
+    assert sent.get_nowait() == [{"kind": "iter", "iter": 5}, {"kind": "end", "status": "done"}]
     assert sent.empty()

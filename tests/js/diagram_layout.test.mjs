@@ -98,3 +98,29 @@ test("a residual concat draws its shortcut column first: cat([shortcut(x), body(
   const x2 = (p) => lay2.nodes.find((n) => n.path === p).x;
   assert.ok(x2("layers.0.body.0") < x2("layers.0.shortcut.0"));
 });
+
+test("a squeeze-and-excitation block merges with ×, a depthwise conv says so (issue 16)", () => {
+  const se = {
+    input: { channels: 8, height: 8, width: 8 },
+    layers: [
+      { type: "conv2d", out_channels: 8, kernel_size: 3, padding: 1, groups: "depthwise" },
+      { type: "residual", merge: "mul", body: [{ type: "global_avgpool2d" }, { type: "hardsigmoid" }] },
+      { type: "conv_transpose2d", out_channels: 4, kernel_size: 2, stride: 2 },
+    ],
+  };
+  const report = {
+    input_shape: [8, 8, 8],
+    layers: [
+      { path: "layers.0", output_shape: [8, 8, 8], variant: "depthwise" },
+      { path: "layers.1", output_shape: [8, 8, 8] },
+      { path: "layers.1.body.0", output_shape: [8, 1, 1] },
+      { path: "layers.1.body.1", output_shape: [8, 1, 1] },
+      { path: "layers.2", output_shape: [4, 16, 16] },
+    ],
+  };
+  const lay = layoutNetwork(se, report);
+  const byPath = new Map(lay.nodes.map((n) => [n.path, n]));
+  assert.equal(byPath.get("layers.0").label, "dw conv · 8x8x8");
+  assert.equal(byPath.get("layers.2").label, "tconv · 16x16x4");
+  assert.deepEqual(lay.nodes.filter((n) => n.kind === "merge").map((n) => n.label), ["×"]);
+});

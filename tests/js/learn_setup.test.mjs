@@ -26,7 +26,7 @@ test("defaults stay out of the link; the round trip is exact", () => {
 });
 
 test("every panel has a title and a blurb; control names are unique", () => {
-  assert.equal(PANELS.length, 8);
+  assert.equal(PANELS.length, 9);
   for (const p of PANELS) assert.ok(p.id && p.title && p.blurb.endsWith("."));
   assert.equal(new Set(CONTROLS).size, CONTROLS.length);
 });

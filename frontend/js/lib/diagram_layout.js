@@ -23,7 +23,13 @@ const SHORT = {
   adaptive_avgpool2d: "adaptive pool",
   global_avgpool2d: "global pool",
   leaky_relu: "leaky relu",
+  conv_transpose2d: "tconv",
+  groupnorm: "gn",
+  layernorm: "ln",
 };
+
+// The merge node's symbol: + adds, C concatenates channels, × multiplies (a gate).
+const MERGE_SYMBOL = { add: "+", concat: "C", mul: "×" };
 
 export const shortName = (type) => SHORT[type] ?? type;
 
@@ -61,7 +67,10 @@ function leaf(layer, path, rows, errorPath) {
     h,
     path,
     type: layer.type,
-    label: `${shortName(layer.type)} · ${row ? shapeText(row.output_shape) : "?"}`,
+    // a conv with one group per channel is drawn as what it is (MobileNet's depthwise)
+    label: `${row?.variant === "depthwise" ? "dw conv" : shortName(layer.type)} · ${
+      row ? shapeText(row.output_shape) : "?"
+    }`,
     error: path === errorPath,
     unknown: !row,
   };
@@ -127,8 +136,8 @@ function block(layer, path, rows, errorPath) {
   if (merges) out.edges.push({ x1: cx, y1: mergeY + MERGE_R, x2: cx, y2: h });
   else out.edges.push({ x1: cx, y1: top + colsH, x2: cx, y2: h });
   if (merges) {
-    const sym = (layer.merge ?? (layer.type === "parallel" ? "concat" : "add")) === "add";
-    out.nodes.push({ kind: "merge", x: cx, y: mergeY, w: 0, h: 0, label: sym ? "+" : "C" });
+    const merge = layer.merge ?? (layer.type === "parallel" ? "concat" : "add");
+    out.nodes.push({ kind: "merge", x: cx, y: mergeY, w: 0, h: 0, label: MERGE_SYMBOL[merge] });
   }
   return out;
 }

@@ -12,12 +12,14 @@ export const PANELS = [
   { id: "modes", title: "Train vs eval mode", blurb: "Dropout and batch norm behave differently in training and evaluation." },
   { id: "l1l2", title: "L1 vs L2", blurb: "Why L1 zeroes weights and L2 only shrinks them." },
   { id: "gates", title: "LSTM and GRU gates", blurb: "A recurrent net's gates, step by step over a digit." },
+  { id: "transposed", title: "Transposed convolution", blurb: "How each input value is spread over a larger output, and the checkerboard." },
 ];
 
 /** The main controls kept in the hash: their `name` attributes (unique on the page). */
 export const CONTROLS = [
   "surface", "steps", "beta", "bias_correction", "gc-net", "gc-broken", "gf-net", "gf-init",
   "init-depth", "init-width", "init-act", "p", "md-batchnorm", "budget",
+  "tc-n", "tc-kernel", "tc-stride", "tc-padding", "tc-values",
 ];
 
 const PANEL_IDS = new Set(PANELS.map((p) => p.id));

@@ -12,6 +12,7 @@ import { renderFilters, renderNote, renderPredictions, renderPrep } from "./feat
 import { openChannel } from "./features/channel.js";
 import { loadPage, renderLayers as drawLayers } from "./features/grids.js";
 import { layout } from "./features/layout.js";
+import { unetPanel } from "./features/levels.js";
 import { imagenetControl } from "./features/imagenet.js";
 import { weightGroups, weightsControls } from "./features/library.js";
 
@@ -386,4 +387,5 @@ const grids = {
 function renderLayers() {
   observer?.disconnect();
   observer = drawLayers(root, view.layers, grids);
+  unetPanel(root, view.layers, grids); // issue 16: encoder | decoder per level
 }

@@ -12,10 +12,12 @@ import { l1l2Panel } from "./learn/l1l2.js";
 import { gatesPanel } from "./learn/gates.js";
 import { gradflowPanel } from "./learn/gradflow.js";
 import { initPanel } from "./learn/init.js";
+import { transposedPanel } from "./learn/transposed.js";
 
 const MAKERS = {
   optimizers: optimizerPanel, ewa: ewaPanel, gradcheck: gradcheckPanel, gradflow: gradflowPanel,
   init: initPanel, modes: modesPanel, l1l2: l1l2Panel, gates: gatesPanel,
+  transposed: transposedPanel,
 };
 
 let panels = [];
@@ -39,7 +41,7 @@ export async function mount(el, rest) {
     h("div", { class: "learn" }, [
       h("header", { class: "learn-intro" }, [
         h("h1", {}, "Inside learning"),
-        h("p", { class: "muted" }, "Eight small experiments on real PyTorch numbers, each in its own panel: how optimizers use a gradient, how to check one, how it flows and how initialization shapes it, what train and eval mode change, and what regularization and recurrent gates do. Every setting here is in the link."),
+        h("p", { class: "muted" }, "Small experiments on real PyTorch numbers, each in its own panel: how optimizers use a gradient, how to check one, how it flows and how initialization shapes it, what train and eval mode change, what regularization and recurrent gates do, and how a transposed convolution spreads its input. Every setting here is in the link."),
         toc,
       ]),
       ...sections,

@@ -11,6 +11,8 @@ import { h } from "../dom.js";
 import { fitHead } from "./train/datasets.js";
 import { absorb, emptyData } from "./train/events.js";
 import { flowCard } from "./train/gradflow.js";
+import { insideCard } from "./train/inside.js";
+import { maskCard } from "./train/masks.js";
 import { results } from "./train/results.js";
 import { runsTable } from "./train/runs_table.js";
 import { readConfig, setupForm } from "./train/setup.js";
@@ -36,6 +38,8 @@ export function unmount() {
   live?.follow?.close();
   live?.charts.forEach((c) => c.destroy());
   live?.flow.destroy();
+  live?.inside.destroy();
+  live?.masks.destroy();
   runs?.destroy();
   live = null;
   runs = null;
@@ -65,13 +69,17 @@ function build(zoo, schema) {
     h("div", { class: "progress", role: "progressbar", "aria-valuemin": 0, "aria-valuemax": 100 }, h("div", { class: "bar" })),
     h("p", { class: "muted progress-text" }, "Start a run to see its curves here."),
     h("label", { class: "smooth" }, [h("span", {}, "Smoothing"), smooth, h("output", {}, "0.60")]),
-    h("div", { class: "charts" }, [
-      h("div", { class: "chart", "data-chart": "iter-loss" }),
-      h("div", { class: "chart", "data-chart": "iter-acc" }),
-      h("div", { class: "chart", "data-chart": "epoch-loss" }),
-      h("div", { class: "chart", "data-chart": "epoch-acc" }),
+    h("div", { class: "live-body" }, [
+      h("div", { class: "charts" }, [
+        h("div", { class: "chart", "data-chart": "iter-loss" }),
+        h("div", { class: "chart", "data-chart": "iter-acc" }),
+        h("div", { class: "chart", "data-chart": "epoch-loss" }),
+        h("div", { class: "chart", "data-chart": "epoch-acc" }),
+      ]),
+      h("div", { class: "train-inside", "data-testid": "inside-card", hidden: true }), // issue 19
     ]),
     h("div", { class: "train-gradflow", "data-testid": "gradflow-card", hidden: true }),
+    h("div", { class: "train-masks", "data-testid": "mask-card", hidden: true }), // issue 16
     h("p", { class: "run-message", hidden: true }),
     h("div", { class: "run-results" }),
   ]);
@@ -124,6 +132,8 @@ function follow(id, name, status = "queued") {
   live?.follow?.close();
   live?.charts.forEach((c) => c.destroy());
   live?.flow.destroy();
+  live?.inside.destroy();
+  live?.masks.destroy();
   const q = (s) => ui.livePanel.querySelector(s);
   const chart = (key, opts) => lineChart(q(`[data-chart="${key}"]`), opts);
   const charts = [
@@ -133,7 +143,9 @@ function follow(id, name, status = "queued") {
     chart("epoch-acc", { title: "Accuracy per epoch", xLabel: "epoch", yLabel: "accuracy", range: [0, 1], integerX: true, series: [{ label: "train", color: COLORS[0], points: true }, { label: "held-out", color: COLORS[1], points: true }] }),
   ];
   const flow = flowCard(q(".train-gradflow"));
-  live = { id, name, data: emptyData(), charts, flow, follow: null, status: "queued", seq: 0 };
+  const inside = insideCard(q(".train-inside"));
+  const masks = maskCard(q(".train-masks"));
+  live = { id, name, data: emptyData(), charts, flow, inside, masks, follow: null, status: "queued", seq: 0 };
   listen(live, status);
 }
 
@@ -150,6 +162,8 @@ function listen(mine, status) {
       mine.seq = seq;
       absorb(mine.data, e);
       mine.flow.event(e);
+      mine.inside.event(e);
+      mine.masks.event(e);
       if (e.kind === "end") return;
       if (mine.status === "queued") setStatus("running");
       if (!pending) {

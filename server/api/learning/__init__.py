@@ -2,7 +2,8 @@
 
 optimizers (paths on loss surfaces), ewa (weighted averages), gradcheck, modes (train vs
 eval), gradflow (gradient flow at init and the classic comparison), init (activation
-statistics under each initialization), regularization (L1 vs L2) and gates (LSTM/GRU).
+statistics under each initialization), regularization (L1 vs L2), gates (LSTM/GRU) and
+transposed (how a transposed convolution spreads its input, issue 16).
 """
 
 from __future__ import annotations
@@ -18,8 +19,19 @@ from server.api.learning import (
     modes,
     optimizers,
     regularization,
+    transposed,
 )
 
 router = APIRouter(prefix="/learning", tags=["learning"])
-for panel in (optimizers, ewa, gradcheck, modes, gradflow, init, regularization, gates):
+for panel in (
+    optimizers,
+    ewa,
+    gradcheck,
+    modes,
+    gradflow,
+    init,
+    regularization,
+    gates,
+    transposed,
+):
     router.include_router(panel.router)

@@ -12,7 +12,7 @@ from typing import Any
 from torch import nn
 
 from server.net.core import spec as S
-from server.net.core.leaf_shapes import pair, sequence_shape
+from server.net.core.leaf_shapes import conv_groups, pair, sequence_shape
 from server.net.core.modules import Group, Network, Parallel, Recurrent, Residual
 from server.net.core.shapes import ShapeError, ShapeReport, infer
 
@@ -31,9 +31,36 @@ def _conv2d(layer: S.Conv2d, shape: Shape) -> nn.Module:
         stride=pair(layer.stride),
         padding=layer.padding if isinstance(layer.padding, str) else pair(layer.padding),
         dilation=pair(layer.dilation),
-        groups=layer.groups,
+        groups=conv_groups(layer, shape[0]),
         bias=layer.bias,
     )
+
+
+def _conv_transpose2d(layer: S.ConvTranspose2d, shape: Shape) -> nn.Module:
+    return nn.ConvTranspose2d(
+        shape[0],
+        layer.out_channels,
+        pair(layer.kernel_size),
+        stride=pair(layer.stride),
+        padding=pair(layer.padding),
+        output_padding=pair(layer.output_padding),
+        groups=layer.groups,
+        bias=layer.bias,
+        dilation=pair(layer.dilation),
+    )
+
+
+def _upsample(layer: S.Upsample, shape: Shape) -> nn.Module:
+    corners = layer.align_corners if layer.mode == "bilinear" else None
+    if layer.size is not None:
+        return nn.Upsample(size=pair(layer.size), mode=layer.mode, align_corners=corners)
+    factor = tuple(float(k) for k in pair(layer.scale_factor or 1))
+    return nn.Upsample(scale_factor=factor, mode=layer.mode, align_corners=corners)
+
+
+def norm_shape(layer: S.LayerNorm, shape: Shape) -> list[int]:
+    """The axes a layernorm normalizes: the whole per-sample shape, or its last axis."""
+    return list(shape) if layer.over == "all" else [shape[-1]]
 
 
 def _stride(layer: S.MaxPool2d | S.AvgPool2d) -> Any:
@@ -53,6 +80,8 @@ def _recurrent(layer: S.LSTM | S.GRU, shape: Shape) -> nn.Module:
 
 BUILDERS: dict[str, Callable[[Any, Shape], nn.Module]] = {
     "conv2d": _conv2d,
+    "conv_transpose2d": _conv_transpose2d,
+    "upsample": _upsample,
     "maxpool2d": lambda x, _: nn.MaxPool2d(
         pair(x.kernel_size), _stride(x), pair(x.padding), pair(x.dilation), ceil_mode=x.ceil_mode
     ),
@@ -67,11 +96,17 @@ BUILDERS: dict[str, Callable[[Any, Shape], nn.Module]] = {
     "global_avgpool2d": lambda x, _: nn.AdaptiveAvgPool2d(1),
     "batchnorm2d": lambda x, s: nn.BatchNorm2d(s[0], x.eps, x.momentum, x.affine),
     "batchnorm1d": lambda x, s: nn.BatchNorm1d(s[0], x.eps, x.momentum, x.affine),
+    "groupnorm": lambda x, s: nn.GroupNorm(x.num_groups, s[0], x.eps, x.affine),
+    "layernorm": lambda x, s: nn.LayerNorm(norm_shape(x, s), x.eps, x.elementwise_affine),
     "relu": lambda x, _: nn.ReLU(),  # never inplace: hooks must see each output
+    "relu6": lambda x, _: nn.ReLU6(),
     "leaky_relu": lambda x, _: nn.LeakyReLU(x.negative_slope),
     "sigmoid": lambda x, _: nn.Sigmoid(),
     "tanh": lambda x, _: nn.Tanh(),
     "gelu": lambda x, _: nn.GELU(),
+    "silu": lambda x, _: nn.SiLU(),
+    "hardswish": lambda x, _: nn.Hardswish(),
+    "hardsigmoid": lambda x, _: nn.Hardsigmoid(),
     "softmax": lambda x, _: nn.Softmax(dim=1),  # the first per-sample axis
     "dropout": lambda x, _: nn.Dropout(x.p),
     "dropout2d": lambda x, _: nn.Dropout2d(x.p),

@@ -194,3 +194,17 @@ def png_data_url(t: torch.Tensor) -> tuple[str, float, float]:
     buf = io.BytesIO()
     img.save(buf, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode(), lo, hi
+
+
+def mask_png_data_url(mask: torch.Tensor, palette: list[tuple[int, int, int]]) -> str:
+    """(H, W) class indices -> a palette PNG data URL, class k drawn in palette[k] (issue
+    16): one byte per pixel, and only a few colours, so a 64x64 mask is a few hundred
+    bytes. Indices past the palette are drawn in its last colour."""
+    if len(palette) == 0 or len(palette) > 256:
+        raise ValueError(f"a mask palette has 1..256 colours, not {len(palette)}")
+    idx = mask.detach().cpu().long().clamp(0, len(palette) - 1).to(torch.uint8).numpy()
+    img = Image.fromarray(idx, mode="P")
+    img.putpalette([v for rgb in palette for v in rgb])
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()

@@ -103,5 +103,19 @@ def top5(net: Network, output: torch.Tensor) -> list[dict[str, Any]] | None:
     labelled by the weights' class names; None for random weights."""
     if net.weights is None:
         return None
+    if output.dim() == 3:  # a segmentation map (K, H, W): the classes by share of pixels
+        return _mask_shares(net, output)
     labels = net.weights.labels(output.numel())
     return [{"index": i, "label": labels[i], "p": p} for i, p in F.top_k(output, 5)]
+
+
+def _mask_shares(net: Network, output: torch.Tensor) -> list[dict[str, Any]]:
+    """Of a (K, H, W) score map: the (at most five) classes predicted most often, with the
+    share of the pixels predicted as each in "p" (issue 16)."""
+    assert net.weights is not None
+    k = output.shape[0]
+    labels = net.weights.labels(k)
+    pred = output.argmax(0).flatten()
+    share = torch.bincount(pred, minlength=k).double() / max(pred.numel(), 1)
+    order = torch.argsort(share, descending=True, stable=True)[:5].tolist()
+    return [{"index": i, "label": labels[i], "p": float(share[i])} for i in order if share[i] > 0]

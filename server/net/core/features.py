@@ -130,16 +130,23 @@ def resized_size(height: int, width: int, shorter: int) -> tuple[int, int]:
 
 
 def prepare_torchvision(
-    img: Image.Image, resize: int, crop: int, stats: Stats, invert: bool = False
+    img: Image.Image,
+    resize: int,
+    crop: int,
+    stats: Stats,
+    invert: bool = False,
+    interpolation: str = "bilinear",
 ) -> torch.Tensor:
     """torchvision's ImageNet preparation (its ImageClassification preset, issue 17): RGB,
-    the shorter side resized to `resize` (bilinear, antialias), the centre `crop` x `crop`,
-    pixels in [0, 1], optionally inverted, (x - mean) / std -> (3, crop, crop)."""
+    the shorter side resized to `resize` (bilinear, or bicubic for EfficientNet's weights,
+    antialias), the centre `crop` x `crop`, pixels in [0, 1], optionally inverted,
+    (x - mean) / std -> (3, crop, crop)."""
     if crop > resize:
         raise ValueError(f"a {crop}x{crop} crop does not fit a shorter side of {resize}")
     x = _pixels(img.convert("RGB"))  # (3, H, W)
     h, w = resized_size(x.shape[1], x.shape[2], resize)
-    x = TF.interpolate(x[None], size=(h, w), mode="bilinear", align_corners=False, antialias=True)
+    mode = "bicubic" if interpolation == "bicubic" else "bilinear"
+    x = TF.interpolate(x[None], size=(h, w), mode=mode, align_corners=False, antialias=True)
     top, left = int(round((h - crop) / 2.0)), int(round((w - crop) / 2.0))
     return _standardise(x[0, :, top : top + crop, left : left + crop], stats, invert)
 

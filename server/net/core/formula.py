@@ -71,3 +71,32 @@ def formula_2d(h: Axis, w: Axis) -> str:
     if h == w:
         return formula_text(h)
     return f"H: {formula_text(h)}; W: {formula_text(w)}"
+
+
+# --- the transposed convolution: the same numbers, the other way round ---------------
+#
+#     out = (n - 1)s - 2p + d(f - 1) + output_padding + 1
+#
+# Each of the n inputs is spread over a window of d(f-1)+1 outputs, the windows s apart;
+# p is cropped from both ends and output_padding added at the end (issue 16).
+
+
+def transposed_out(axis: Axis, output_padding: int = 0) -> int:
+    """Output size along one axis of a transposed conv, exactly as torch computes it."""
+    return (axis.n - 1) * axis.s - 2 * axis.p + axis.d * (axis.f - 1) + output_padding + 1
+
+
+def transposed_text(axis: Axis, output_padding: int = 0) -> str:
+    """`(14 - 1)*2 - 2*1 + 1*(3 - 1) + 1 + 1 = 28`: the formula with the layer's numbers."""
+    out = transposed_out(axis, output_padding)
+    return (
+        f"({axis.n} - 1)*{axis.s} - 2*{axis.p} + {axis.d}*({axis.f} - 1) "
+        f"+ {output_padding} + 1 = {out}"
+    )
+
+
+def transposed_2d(h: Axis, w: Axis, output_padding: tuple[int, int]) -> str:
+    """One formula when both axes share their numbers, else one per axis."""
+    if h == w and output_padding[0] == output_padding[1]:
+        return transposed_text(h, output_padding[0])
+    return f"H: {transposed_text(h, output_padding[0])}; W: {transposed_text(w, output_padding[1])}"

@@ -8,52 +8,22 @@ message for a person; shapes.infer walks the spec and names the layer's path.
 from __future__ import annotations
 
 from math import prod
-from typing import NamedTuple
 
 from server.net.core import spec as S
 from server.net.core.formula import Axis, conv_out, formula_2d, span
+from server.net.core.shape_types import (
+    Memo,
+    Shape,
+    Window,
+    _Geometry,
+    _Out,
+    fmt,
+    pair,
+)
+from server.net.core.shape_types import need_image as _need_image
+from server.net.core.upsampling_shapes import UPSAMPLING_RULES
 
-Shape = tuple[int, ...]
-Window = tuple[int, int, int, int]  # a layer's (kernel_h, kernel_w, stride_h, stride_w)
-
-
-class _Geometry(NamedTuple):
-    """What a conv or pool does to an h x w input."""
-
-    height: int
-    width: int
-    window: Window
-    formula: str
-
-
-# Geometry already worked out in this walk, keyed by the numbers it depends on:
-# ResNet-152 has 155 convs of a few distinct shapes, each with its formula text.
-Memo = dict[tuple[object, ...], _Geometry]
-
-
-class _Out(NamedTuple):
-    shape: Shape
-    params: int = 0
-    macs: int = 0
-    window: Window | None = None  # None: the receptive field is unchanged
-    formula: str | None = None
-
-
-def pair(value: int | tuple[int, int]) -> tuple[int, int]:
-    return (value, value) if isinstance(value, int) else (value[0], value[1])
-
-
-def fmt(shape: Shape) -> str:
-    """(64, 56, 56), and (10,) for one axis: Python's own way of writing a tuple."""
-    return str(tuple(shape))
-
-
-def _need_image(shape: Shape, what: str) -> tuple[int, int, int]:
-    if len(shape) != 3:
-        raise ValueError(
-            f"{what} needs an image (C, H, W) but gets {fmt(shape)}; move it before the flatten"
-        )
-    return shape  # type: ignore[return-value]
+__all__ = ["LEAF_RULES", "Memo", "Shape", "Window", "conv_groups", "fmt", "pair", "sequence_shape"]
 
 
 def _conv_geometry(layer: S.Conv2d, h: int, w: int) -> _Geometry:
@@ -76,10 +46,20 @@ def _conv_geometry(layer: S.Conv2d, h: int, w: int) -> _Geometry:
     return _Geometry(conv_out(ah), conv_out(aw), window, formula_2d(ah, aw))
 
 
+def conv_groups(layer: S.Conv2d, channels: int) -> int:
+    """The number of groups: 'depthwise' is one group per input channel."""
+    return channels if layer.groups == "depthwise" else layer.groups
+
+
 def _conv2d(layer: S.Conv2d, shape: Shape, memo: Memo) -> _Out:
     c, h, w = _need_image(shape, "conv2d")
-    g = layer.groups
+    g = conv_groups(layer, c)
     if c % g or layer.out_channels % g:
+        if layer.groups == "depthwise":
+            raise ValueError(
+                f"depthwise: out_channels ({layer.out_channels}) must be a multiple of the "
+                f"input channels ({c})"
+            )
         raise ValueError(
             f"groups={g} must divide both the input channels ({c}) and "
             f"out_channels ({layer.out_channels})"
@@ -92,12 +72,21 @@ def _conv2d(layer: S.Conv2d, shape: Shape, memo: Memo) -> _Out:
     fh, fw = pair(layer.kernel_size)
     per_out = (c // g) * fh * fw
     params = layer.out_channels * per_out + (layer.out_channels if layer.bias else 0)
+    variant = None
+    if g == c and c > 1:  # each channel filtered on its own (MobileNet's depthwise conv)
+        variant = "depthwise"
+        many = layer.out_channels // c
+        each = "its own filter" if many == 1 else f"{many} filters of its own"
+        formula = f"depthwise: each of the {c} channels gets {each}; {formula}"
+    elif g > 1:
+        formula = f"{g} groups of {c // g} channels; {formula}"
     return _Out(
         (layer.out_channels, oh, ow),
         params,
         layer.out_channels * oh * ow * per_out,
         window,
         formula,
+        variant,
     )
 
 
@@ -160,6 +149,26 @@ def _batchnorm1d(layer: S.BatchNorm1d, shape: Shape, memo: Memo) -> _Out:
             "use batchnorm2d on images"
         )
     return _Out(shape, 2 * shape[0] if layer.affine else 0)
+
+
+def _groupnorm(layer: S.GroupNorm, shape: Shape, memo: Memo) -> _Out:
+    c = shape[0]
+    if len(shape) < 2 or c % layer.num_groups:
+        if len(shape) < 2:
+            raise ValueError(
+                f"groupnorm needs channels (C, H, W) or (C, L) but gets {fmt(shape)}; "
+                "use layernorm on features"
+            )
+        raise ValueError(f"num_groups={layer.num_groups} must divide the channels ({c})")
+    per = c // layer.num_groups
+    formula = f"{layer.num_groups} groups of {per} channels x {prod(shape[1:])} values each"
+    return _Out(shape, 2 * c if layer.affine else 0, formula=formula)
+
+
+def _layernorm(layer: S.LayerNorm, shape: Shape, memo: Memo) -> _Out:
+    axes = shape if layer.over == "all" else shape[-1:]
+    formula = f"mean and variance over {fmt(axes)}: {prod(axes)} values"
+    return _Out(shape, 2 * prod(axes) if layer.elementwise_affine else 0, formula=formula)
 
 
 def _dropout2d(layer: S.Dropout2d, shape: Shape, memo: Memo) -> _Out:
@@ -228,17 +237,24 @@ def _same(layer: S._Layer, shape: Shape, memo: Memo) -> _Out:
 
 LEAF_RULES = {
     "conv2d": _conv2d,
+    **UPSAMPLING_RULES,
     "maxpool2d": _pool2d,
     "avgpool2d": _pool2d,
     "adaptive_avgpool2d": _adaptive,
     "global_avgpool2d": _global_pool,
     "batchnorm2d": _batchnorm2d,
     "batchnorm1d": _batchnorm1d,
+    "groupnorm": _groupnorm,
+    "layernorm": _layernorm,
     "relu": _same,
+    "relu6": _same,
     "leaky_relu": _same,
     "sigmoid": _same,
     "tanh": _same,
     "gelu": _same,
+    "silu": _same,
+    "hardswish": _same,
+    "hardsigmoid": _same,
     "softmax": _same,
     "dropout": _same,
     "dropout2d": _dropout2d,

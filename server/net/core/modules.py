@@ -27,12 +27,17 @@ class Network(Group):
     """The whole network: `layers.0`, `layers.1`, ... are its layer paths."""
 
 
-def _merge(outputs: list[torch.Tensor], merge: Literal["add", "concat"]) -> torch.Tensor:
+def _merge(outputs: list[torch.Tensor], merge: Literal["add", "concat", "mul"]) -> torch.Tensor:
     if merge == "add":
         total = outputs[0]
         for out in outputs[1:]:
             total = total + out
         return total
+    if merge == "mul":  # broadcasts: (N, C, H, W) * (N, C, 1, 1), squeeze-and-excitation
+        product = outputs[0]
+        for out in outputs[1:]:
+            product = product * out
+        return product
     return torch.cat(outputs, dim=1)  # (N, C1 + C2 + ..., H, W)
 
 
@@ -40,7 +45,10 @@ class Residual(nn.Module):
     """merge(shortcut(x), body(x)); an empty shortcut is the identity."""
 
     def __init__(
-        self, body: list[nn.Module], shortcut: list[nn.Module], merge: Literal["add", "concat"]
+        self,
+        body: list[nn.Module],
+        shortcut: list[nn.Module],
+        merge: Literal["add", "concat", "mul"],
     ) -> None:
         super().__init__()
         self.body = nn.Sequential(*body)
@@ -56,7 +64,9 @@ class Residual(nn.Module):
 class Parallel(nn.Module):
     """Branches on the same input, merged (an Inception module)."""
 
-    def __init__(self, branches: list[list[nn.Module]], merge: Literal["add", "concat"]) -> None:
+    def __init__(
+        self, branches: list[list[nn.Module]], merge: Literal["add", "concat", "mul"]
+    ) -> None:
         super().__init__()
         self.branches = nn.ModuleList(nn.Sequential(*b) for b in branches)
         self.merge = merge

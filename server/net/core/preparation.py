@@ -30,9 +30,13 @@ class Preprocess:
     crop: int
     mean: tuple[float, ...]
     std: tuple[float, ...]
+    interpolation: str = "bilinear"  # EfficientNet's official weights: "bicubic" (issue 16)
 
     def public(self) -> dict[str, Any]:
-        return {"resize": self.resize, "crop": self.crop, "mean": self.mean, "std": self.std}
+        out = {"resize": self.resize, "crop": self.crop, "mean": self.mean, "std": self.std}
+        if self.interpolation != "bilinear":
+            out["interpolation"] = self.interpolation
+        return out
 
 
 def preprocess_of(entry: lib.Entry | None) -> Preprocess | None:
@@ -41,7 +45,11 @@ def preprocess_of(entry: lib.Entry | None) -> Preprocess | None:
     if not found:
         return None
     return Preprocess(
-        int(found["resize"]), int(found["crop"]), tuple(found["mean"]), tuple(found["std"])
+        int(found["resize"]),
+        int(found["crop"]),
+        tuple(found["mean"]),
+        tuple(found["std"]),
+        "bicubic" if found.get("interpolation") == "bicubic" else "bilinear",
     )
 
 
@@ -66,7 +74,7 @@ class Plan:
                 f"(3, {p.crop}, {p.crop})"
             )
         stats = F.check_normalize(self.normalize, self.stats)
-        return F.prepare_torchvision(img, p.resize, p.crop, stats, self.invert)
+        return F.prepare_torchvision(img, p.resize, p.crop, stats, self.invert, p.interpolation)
 
 
 def plan(

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from math import prod
+from fractions import Fraction
+from math import ceil, prod
 
 from server.net.core import spec as S
 from server.net.core.leaf_shapes import LEAF_RULES, Memo, Shape, Window, fmt
@@ -37,6 +38,7 @@ class LayerInfo:
     macs: int
     receptive_field: list[int]
     formula: str | None = None
+    variant: str | None = None  # "depthwise": a conv2d with one group per input channel
 
 
 @dataclass
@@ -53,9 +55,11 @@ class ShapeReport:
 
 
 # A receptive field per spatial axis: its size and the jump between neighbouring
-# outputs, as (size_h, size_w, jump_h, jump_w). Plain tuples: a frozen dataclass
-# per layer cost more than the arithmetic (benchmarks/shapes.py, ResNet-152).
-ReceptiveField = tuple[int, int, int, int]
+# outputs, as (size_h, size_w, jump_h, jump_w), in input pixels; after an upsampling
+# layer the jump is a Fraction (1/2 after x2), and a row reports the size rounded up.
+# Plain tuples: a frozen dataclass per layer cost more than the arithmetic
+# (benchmarks/shapes.py, ResNet-152).
+ReceptiveField = tuple[int | Fraction, int | Fraction, int | Fraction, int | Fraction]
 FIRST_FIELD: ReceptiveField = (1, 1, 1, 1)
 
 
@@ -79,8 +83,28 @@ def widest(fields: list[ReceptiveField]) -> ReceptiveField:
 # --- the walk ---------------------------------------------------------------------
 
 
+def _broadcast(a: Shape, b: Shape) -> Shape | None:
+    """The shape of a * b under torch's broadcasting of per-sample shapes of one rank
+    (a (C, 1, 1) gate times a (C, H, W) map), or None when they do not broadcast."""
+    if len(a) != len(b) or any(x != y and 1 not in (x, y) for x, y in zip(a, b)):
+        return None
+    return tuple(max(x, y) for x, y in zip(a, b))
+
+
 def _merge(path: str, merge: str, shapes: list[Shape], names: list[str]) -> Shape:
     first = shapes[0]
+    if merge == "mul":
+        out: Shape | None = first
+        for name, shape in zip(names[1:], shapes[1:]):
+            out = _broadcast(out, shape) if out is not None else None
+            if out is None:
+                raise ShapeError(
+                    path,
+                    f"mul needs shapes that broadcast (equal, or 1 where they differ) but "
+                    f"{names[0]} gives {fmt(first)} and {name} gives {fmt(shape)}; a "
+                    "squeeze-and-excitation body ends in (C, 1, 1) with the input's C",
+                )
+        return out  # type: ignore[return-value]
     for name, shape in zip(names[1:], shapes[1:]):
         if merge == "add" and shape != first:
             raise ShapeError(
@@ -131,7 +155,7 @@ class _Walker:
             return self.block(layer, path, shape, rf, depth)
         kind = layer.type
         try:
-            out, params, macs, window, formula = LEAF_RULES[kind](layer, shape, self.memo)
+            out, params, macs, window, formula, variant = LEAF_RULES[kind](layer, shape, self.memo)
         except ValueError as exc:
             raise ShapeError(path, f"layer {path} ({kind}): {exc}") from None
         if window is not None:
@@ -146,8 +170,9 @@ class _Walker:
                 params,
                 not self.is_frozen(path),
                 macs,
-                [rf[0], rf[1]],
+                [ceil(rf[0]), ceil(rf[1])],
                 formula,
+                variant,
             )
         )
         return out, rf, params, macs
@@ -191,7 +216,7 @@ class _Walker:
                 params=params,
                 trainable=not self.is_frozen(path),
                 macs=macs,
-                receptive_field=[new_rf[0], new_rf[1]],
+                receptive_field=[ceil(new_rf[0]), ceil(new_rf[1])],
                 formula=formula,
             ),
         )

@@ -24,7 +24,7 @@ def _rows(report: ShapeReport) -> list[tuple[str, str, str, str, str]]:
         rows.append(
             (
                 path,
-                layer.type,
+                f"{layer.type} ({layer.variant})" if layer.variant else layer.type,
                 _shape(layer.output_shape),
                 f"{layer.params:,}" if layer.params else "--",
                 f"{layer.macs:,}" if layer.macs else "--",

@@ -101,6 +101,12 @@ def _is_symlink(info: zipfile.ZipInfo) -> bool:
 
 def plan(zf: zipfile.ZipFile, limits: Limits) -> Plan:
     """Check every entry of the central directory; nothing is decompressed here."""
+    return _layout(check_entries(zf, limits), limits)
+
+
+def check_entries(zf: zipfile.ZipFile, limits: Limits) -> list[zipfile.ZipInfo]:
+    """The entries, once names, links, encryption, count, sizes and ratios are checked
+    (also for a zip of images and masks, server/net/data/mask_archive.py)."""
     infos = zf.infolist()
     if len(infos) > limits.max_entries:
         raise ArchiveTooLarge(
@@ -129,7 +135,7 @@ def plan(zf: zipfile.ZipFile, limits: Limits) -> Plan:
                 f"zip entry {info.filename[:200]!r} unpacks {ratio:,.0f} times its packed size; "
                 f"the limit is {limits.max_ratio} (CNNPLAY_MAX_ARCHIVE_RATIO)"
             )
-    return _layout(infos, limits)
+    return infos
 
 
 def _layout(infos: list[zipfile.ZipInfo], limits: Limits) -> Plan:

@@ -3,12 +3,14 @@
 - "mnist": the shipped MNIST test set, split 8,000 / 2,000 (server/net/data/mnist.py)
 - "digits": scikit-learn's 8x8 digits, split 80/20 stratified
 - "shapes": synthetic circles, squares, triangles and lines in colour (server/net/data/synthetic.py)
+- "shapes_masks": the same shapes with a class per pixel, for segmentation (data/masks.py)
 - "mnist_full", "fashion_mnist", "cifar10": downloaded on demand (server/net/data/downloads.py)
 - "upload:<id>": a user's zip of one folder per class (server/net/data/archive.py, uploaded.py)
 
 `load` gives (train, held-out) pairs of float tensors in [0, 1], (N, C, H, W), and int64
-labels (N,). Images are resized to the network's input height and width (bilinear), and
-converted to its channel count: RGB -> grey by luminance for a 1-channel network, grey ->
+labels (N,), or for a segmentation set (Info.task) int64 masks (N, H, W). Images are
+resized to the network's input height and width (bilinear; masks nearest), and converted
+to its channel count: RGB -> grey by luminance for a 1-channel network, grey ->
 three equal channels for a 3-channel one; other mismatches are refused.
 """
 
@@ -22,10 +24,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from server.net.data import downloads, mnist, subsets, synthetic, uploaded
+from server.net.data import downloads, masks, mnist, subsets, synthetic, uploaded
 from server.net.data.subsets import Raw
 
-BUILTIN = ("mnist", "digits", "shapes")
+BUILTIN = ("mnist", "digits", "shapes", masks.SHAPES_MASKS)
 NAMES = BUILTIN + tuple(downloads.SOURCES)  # every name that is not an upload
 DIGITS_SPLIT_SEED = 20240502
 DIGITS_TRAIN_FRACTION = 0.8
@@ -69,6 +71,7 @@ class Info:
     class_names: tuple[str, ...]
     train_size: int
     val_size: int
+    task: str = "classification"  # or "segmentation": masks instead of labels (issue 16)
 
     @property
     def num_classes(self) -> int:
@@ -109,6 +112,18 @@ _BUILTIN_INFO = {
         SHAPES_TRAIN,
         SHAPES_VAL,
     ),
+    masks.SHAPES_MASKS: Info(
+        masks.SHAPES_MASKS,
+        "Synthetic shapes with masks, 64x64 colour (segmentation: a class per pixel)",
+        "builtin",
+        3,
+        masks.SIDE,
+        masks.SIDE,
+        synthetic.MASK_CLASSES,
+        masks.TRAIN,
+        masks.VAL,
+        masks.TASK,
+    ),
 }
 TITLES = {n: i.title for n, i in _BUILTIN_INFO.items()} | {
     n: s.title for n, s in downloads.SOURCES.items()
@@ -128,6 +143,7 @@ class Split:
     channels: int = 1
     class_names: tuple[str, ...] = ()
     raw_max: float = 255.0
+    task: str = "classification"
 
 
 def _upload_id(name: str) -> str | None:
@@ -159,7 +175,7 @@ def info(name: str, data_dir: Path | None = None) -> Info:
             return Info(
                 name, str(m["title"]), "upload", int(m["channels"]), int(m["height"]),
                 int(m["width"]), tuple(m["class_names"]), int(m["train_size"]),
-                int(m["val_size"]),
+                int(m["val_size"]), str(m.get("task", "classification")),
             )  # fmt: skip
         except (uploaded.NotFound, KeyError, TypeError, ValueError):
             pass  # gone, or a manifest that is not ours: not a dataset
@@ -241,6 +257,12 @@ def _raw(name: str, height: int, width: int, data_dir: Path | None) -> Raw:
             scale = SHAPES_MAX_SIDE / max(h, w)
             h, w = max(1, round(h * scale)), max(1, round(w * scale))
         return _shapes(h, w)  # type: ignore[return-value]
+    if name == masks.SHAPES_MASKS:  # generated at the network's size, up to 64x64
+        h, w = height, width
+        if max(h, w) > SHAPES_MAX_SIDE:
+            scale = SHAPES_MAX_SIDE / max(h, w)
+            h, w = max(1, round(h * scale)), max(1, round(w * scale))
+        return masks.shapes_masks(h, w)  # type: ignore[return-value]
     info(name, data_dir)  # UnknownDataset first
     if not ready(name, data_dir) or data_dir is None:
         raise DatasetNotReady(
@@ -318,6 +340,8 @@ def load(
     own split. `data_dir` is needed for downloaded and uploaded datasets."""
     root = Path(data_dir) if data_dir is not None else None
     meta = info(name, root)
+    if meta.task == masks.TASK:
+        masks.refuse_options(name, classes, per_class, val_split)
     x, y, vx, vy = _raw(name, height, width, root)
     if val_split is not None:
         x, y, vx, vy = subsets.resplit(x, y, vx, vy, val_split, seed)
@@ -340,4 +364,6 @@ def load(
     def prepare(t: torch.Tensor) -> torch.Tensor:
         return convert_channels(_resize(_float(t), (height, width)), want, repr(name))
 
-    return Split(prepare(x), y, prepare(vx), vy, k, want, names, RAW_MAX[name])
+    if meta.task == masks.TASK:  # masks follow their images to the network's size
+        y, vy = masks.resize(y, (height, width)), masks.resize(vy, (height, width))
+    return Split(prepare(x), y, prepare(vx), vy, k, want, names, RAW_MAX[name], meta.task)

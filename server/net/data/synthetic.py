@@ -13,6 +13,8 @@ import math
 import torch
 
 CLASSES = ("circle", "square", "triangle", "line")
+# What each pixel of a shapes mask is (issue 16): index 0 is background, k + 1 is CLASSES[k].
+MASK_CLASSES = ("background", *CLASSES)
 # (R, G, B) -> luminance, ITU-R BT.601: what a 1-channel network sees of a colour image.
 LUMA = (0.299, 0.587, 0.114)
 
@@ -82,18 +84,40 @@ def _distance(p: dict[str, torch.Tensor], height: int, width: int) -> torch.Tens
     return out
 
 
-def generate(n: int, height: int, width: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """n images (n, 3, height, width) float32 in [0, 1] and labels (n,) int64 (CLASSES)."""
+def _render(
+    n: int, height: int, width: int, seed: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(images (N, 3, H, W) in [0, 1], labels (N,), signed distances (N, H, W))."""
     if n < 0 or height < 1 or width < 1:
         raise ValueError(f"shapes: n={n}, height={height}, width={width} must be positive")
     gen = torch.Generator().manual_seed(seed)
     p = _params(n, gen)
-    alpha = (0.5 - _distance(p, height, width)).clamp(0, 1).unsqueeze(1)  # (N, 1, H, W)
+    d = _distance(p, height, width)
+    alpha = (0.5 - d).clamp(0, 1).unsqueeze(1)  # (N, 1, H, W)
     fg = p["fg"].view(n, 3, 1, 1)
     bg = p["bg"].view(n, 3, 1, 1)
     img = bg + (fg - bg) * alpha
     noise = torch.randn(n, 3, height, width, generator=gen) * p["noise"].view(n, 1, 1, 1)
-    return (img + noise).clamp(0, 1), p["labels"]
+    return (img + noise).clamp(0, 1), p["labels"], d
+
+
+def generate(n: int, height: int, width: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """n images (n, 3, height, width) float32 in [0, 1] and labels (n,) int64 (CLASSES)."""
+    img, labels, _ = _render(n, height, width, seed)
+    return img, labels
+
+
+def generate_masks(
+    n: int, height: int, width: int, seed: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The images and labels of `generate` (same seed, same pixels) and their masks
+    (n, height, width) int64: 0 for background, 1 + the shape's label (MASK_CLASSES) where
+    the pixel's centre lies inside the shape, i.e. where it is at least half shape colour
+    (issue 16)."""
+    img, labels, d = _render(n, height, width, seed)
+    inside = d < 0  # alpha = clamp(0.5 - d) > 0.5
+    masks = torch.where(inside, (labels + 1).view(-1, 1, 1), torch.zeros((), dtype=torch.long))
+    return img, labels, masks
 
 
 def to_gray(x: torch.Tensor) -> torch.Tensor:

@@ -52,6 +52,9 @@ def save(
     tmp = base / f".tmp-{upload_id}"
     tmp.mkdir()
     n, c, h, w = decoded.x.shape
+    # A segmentation set (issue 16) keeps its masks where labels would be.
+    masks = getattr(decoded, "masks", None)
+    y = decoded.y if masks is None else masks
     manifest = {
         "id": upload_id,
         "name": PREFIX + upload_id,
@@ -67,14 +70,15 @@ def save(
         "skipped_examples": decoded.skipped[:10],
         "split_seed": seed,
         "created": time.time(),
+        "task": "classification" if masks is None else "segmentation",
     }
     try:
         save_file(
             {
                 "x_train": np.ascontiguousarray(decoded.x[train_idx]),
-                "y_train": decoded.y[train_idx],
+                "y_train": np.ascontiguousarray(y[train_idx]),
                 "x_val": np.ascontiguousarray(decoded.x[held_idx]),
-                "y_val": decoded.y[held_idx],
+                "y_val": np.ascontiguousarray(y[held_idx]),
             },
             str(tmp / DATA),
         )

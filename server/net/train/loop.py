@@ -8,6 +8,11 @@ spec's input size, and emits plain dict events:
   {"kind": "epoch", "epoch", "train_loss", "train_acc", "val_loss", "val_acc",
    "samples_per_s"}                                                 every epoch
   {"kind": "gradflow", "iter", "layers"}   with probe_every (server/net/lab/gradflow.py)
+  {"kind": "snapshot", "iter", "filters", "probe", ...}   with `snapshot` limits, at most a
+                                           few per second (server/net/train/snapshots.py)
+A segmentation run (a dataset of masks, issue 16) trains per-pixel cross-entropy: "acc"
+is then pixel accuracy, and its epoch events add "miou", "dice" and "masks" (a few held-out
+examples as image | true | predicted mask, server/net/train/segmentation.py).
 It returns a TrainResult; a NaN/inf loss ends the run as "diverged", `should_stop()`
 (checked before every batch) as "cancelled", `should_pause()` (also before every batch) as
 "paused" after writing a checkpoint. With `checkpoint_path` a checkpoint is also written at
@@ -35,7 +40,7 @@ from server.net.core.build import build_module
 from server.net.core.spec import NetworkSpec
 from server.net.data import datasets, subsets
 from server.net.lab import gradflow
-from server.net.train import feature_cache, report, transfer
+from server.net.train import feature_cache, report, segmentation, snapshots, transfer
 from server.net.train.inputs import InputStats, input_scaling, run_data
 from server.net.weights import checkpoint
 
@@ -82,6 +87,21 @@ class TrainConfig(BaseModel):
     # when the run starts from such weights, else from the training set when the run starts,
     # so the run's scaling is stored with it (issue 12).
     input_stats: InputStats | None = None
+    # What the run learns (issue 16): None follows the dataset (masks -> segmentation);
+    # naming one that the dataset cannot give is refused.
+    task: Literal["classification", "segmentation"] | None = None
+    # Inside the network (issue 19): snapshots of the filters and of one probe's feature maps
+    # while it trains; the probe is held-out example `probe_index`, or the user's drawing.
+    probe_index: int = Field(0, ge=0, le=10_000_000)
+    probe_image: str | None = Field(None, max_length=snapshots.PROBE_IMAGE_CHARS)
+    snapshots: bool = True  # (below the fields above: it shadows the module in this body)
+
+    @field_validator("probe_image")
+    @classmethod
+    def _probe_png(cls, v: str | None) -> str | None:
+        if v is not None:
+            snapshots.decode_probe_image(v)  # ValueError names what is wrong
+        return v
 
     @field_validator("dataset")
     @classmethod
@@ -209,11 +229,14 @@ def train(
     data_dir: Path | str | None = None,
     init_weights: str | Path | bytes | None = None,
     cache_features: bool = True,
+    snapshot: snapshots.Limits | dict[str, Any] | None = None,
 ) -> TrainResult:
     """`init_weights`: the file of config.init_from (a path or its bytes) as the weights
     library found it; None looks init_from up among the shipped weights. `cache_features`:
     train the head of a frozen prefix on features computed once (feature_cache.py); False
-    runs the frozen layers every batch (benchmarks/transfer.py compares the two)."""
+    runs the frozen layers every batch (benchmarks/transfer.py compares the two).
+    `snapshot`: the limits of the "snapshot" events (server/net/train/snapshots.py); None
+    takes none."""
     torch.manual_seed(config.seed)
     module = build_module(spec, max_params=max_params)
     initialize(module, config.init)
@@ -235,6 +258,10 @@ def train(
     x, y = (data.x_train - mean) / std, data.y_train  # (N, C, H, W), (N,)
     vx, vy = (data.x_val - mean) / std, data.y_val
     k, names = data.num_classes, data.class_names
+    seg = segmentation.task_of(config.task, data.task, config.dataset) == segmentation.TASK
+    show = segmentation.Showcase.of(data) if seg else None
+    if seg:
+        segmentation.check_config(config.loss)
     del data  # the scaled copies (or their features) are all the run keeps
     opt = make_optimizer(module, config, groups)
     per_epoch = math.ceil(len(x) / config.batch_size)
@@ -255,6 +282,9 @@ def train(
                 "input_stats": {"mean": mean.flatten().tolist(), "std": std.flatten().tolist()},
             }
         )
+    snap = snapshots.taker(
+        spec, module, config, snapshot, (vx, vy), (mean, std), names, on_event, at.step, at.epoch
+    )
     # `net` is what every batch runs: the whole module, or only the layers after a frozen
     # prefix whose output for each image was computed once (x, vx then hold features).
     net: nn.Module = module
@@ -301,19 +331,21 @@ def train(
             opt.step()
             at.step += 1
             hits = int((out.argmax(1) == target).sum())
+            px = target[0].numel()  # 1 per label; H * W per mask (segmentation)
             batch_loss = total_value if penalty is None else float(loss.detach())
             at.seen += len(batch)
             at.loss_sum += batch_loss * len(batch)
-            at.correct += hits
+            at.correct += hits if px == 1 else hits / px  # in images, as `seen`
             on_event(
                 {
                     "kind": "iter",
                     "iter": at.step,
                     "epoch": epoch,
                     "loss": batch_loss,
-                    "acc": hits / len(batch),
+                    "acc": hits / target.numel(),
                 }
             )
+            snap.tick(at.step, epoch)
         elapsed = time.monotonic() - started
         val_loss, pred = evaluate(net, vx, vy, config, k)
         if not math.isfinite(val_loss):
@@ -327,10 +359,16 @@ def train(
             "val_acc": float((pred == vy).float().mean()),
             "samples_per_s": at.seen / elapsed if elapsed > 0 else None,
         }
+        if seg:  # held-out mIoU and Dice, and the live examples' masks
+            summary.update(segmentation.epoch_fields(pred, vy, k, show))
         on_event(summary)
-        at.history.append(summary)
+        at.history.append({k: v for k, v in summary.items() if k != "masks"})  # no images
         at.next_epoch()
         if checkpoint_path is not None:  # a worker killed later resumes from here
             checkpoint.save(checkpoint_path, module, opt, gen, at)
-    final = report.final_metrics(net, vx, vy, k, config.classes, max_misclassified, names)
+    snap.take(at.step, config.epochs)  # the trained filters close the replay
+    if seg:
+        final = segmentation.final_metrics(net, vx, vy, k, names, max_misclassified)
+    else:
+        final = report.final_metrics(net, vx, vy, k, config.classes, max_misclassified, names)
     return TrainResult("done", "", final, module)

@@ -35,6 +35,8 @@ SOURCE_DATA = "ImageNet-1k"
 # network first maps ImageNet-standardised input to (x - 0.5) / 0.5, which is the same as
 # standardising with mean = std = 0.5, so cnnplay folds it into the preprocessing.
 TRANSFORM_INPUT = frozenset({"googlenet"})
+# torchvision resizes with bicubic interpolation for these official weights (issue 16).
+BICUBIC = frozenset({"efficientnet_b0"})
 
 Tensors = dict[str, torch.Tensor]
 
@@ -77,6 +79,8 @@ def preprocess(zoo: str) -> dict[str, Any]:
     out = torchvision_preprocess()
     if zoo in TRANSFORM_INPUT:
         out["mean"], out["std"] = list(imagenet.GOOGLENET_MEAN), list(imagenet.GOOGLENET_STD)
+    if zoo in BICUBIC:
+        out["interpolation"] = "bicubic"
     return out
 
 

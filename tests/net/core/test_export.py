@@ -82,6 +82,44 @@ BLOCKS = _spec(
 )  # fmt: skip
 
 
+# Every layer of issue 16: transposed conv, upsampling, depthwise conv, the new norms and
+# activations, and a squeeze-and-excitation block (a residual with merge "mul").
+MOBILE = _spec(
+    {
+        "name": "mobile & decoder",
+        "input": {"channels": 3, "height": 10, "width": 8},
+        "layers": [
+            {"type": "conv_transpose2d", "out_channels": 6, "kernel_size": 3, "stride": 2,
+             "padding": 1, "output_padding": 1},
+            {"type": "groupnorm", "num_groups": 3},
+            {"type": "relu6"},
+            {"type": "conv2d", "out_channels": 6, "kernel_size": 3, "groups": "depthwise",
+             "padding": 1, "bias": False},
+            {"type": "hardswish"},
+            {
+                "type": "residual",
+                "body": [
+                    {"type": "global_avgpool2d"},
+                    {"type": "conv2d", "out_channels": 2, "kernel_size": 1},
+                    {"type": "silu"},
+                    {"type": "conv2d", "out_channels": 6, "kernel_size": 1},
+                    {"type": "hardsigmoid"},
+                ],
+                "merge": "mul",
+            },
+            {"type": "upsample", "scale_factor": [1, 2], "mode": "bilinear"},
+            {"type": "upsample", "size": [9, 9]},
+            {"type": "layernorm"},
+            {"type": "conv_transpose2d", "out_channels": 4, "kernel_size": [2, 3],
+             "groups": 2, "dilation": [1, 2], "bias": False},
+            {"type": "layernorm", "over": "last", "eps": 1e-3},
+            {"type": "flatten"},
+            {"type": "linear", "out_features": 5},
+        ],
+    }
+)  # fmt: skip
+
+
 def _exec(source: str, name: str) -> nn.Module:
     namespace: dict[str, Any] = {"__name__": "exported"}
     exec(compile(source, f"<{name}>", "exec"), namespace)  # noqa: S102 - our own output
@@ -94,9 +132,13 @@ def _randomize_running_stats(module: nn.Module) -> None:
         if isinstance(sub, nn.BatchNorm2d | nn.BatchNorm1d):
             sub.running_mean.uniform_(-1, 1)
             sub.running_var.uniform_(0.5, 2)
+        if isinstance(sub, nn.GroupNorm | nn.LayerNorm) and sub.weight is not None:
+            with torch.no_grad():  # fresh scales are 1 and shifts 0: make them differ
+                sub.weight.uniform_(0.5, 1.5)
+                sub.bias.uniform_(-0.5, 0.5)
 
 
-@pytest.mark.parametrize("spec", [LENET5, BLOCKS], ids=["lenet5", "blocks"])
+@pytest.mark.parametrize("spec", [LENET5, BLOCKS, MOBILE], ids=["lenet5", "blocks", "mobile"])
 def test_exported_class_loads_build_weights_and_agrees(spec: NetworkSpec) -> None:
     torch.manual_seed(0)
     source = to_pytorch_code(spec)
@@ -202,7 +244,7 @@ def _check_onnx(model: onnx.ModelProto, spec: NetworkSpec) -> None:
     assert [d.dim_value for d in dims[1:]] == list(spec.input.shape)
 
 
-@pytest.mark.parametrize("spec", [LENET5, BLOCKS], ids=["lenet5", "blocks"])
+@pytest.mark.parametrize("spec", [LENET5, BLOCKS, MOBILE], ids=["lenet5", "blocks", "mobile"])
 def test_onnx_model_checks_and_matches_torch(spec: NetworkSpec) -> None:
     torch.manual_seed(0)
     built = build_module(spec)
@@ -230,3 +272,19 @@ def test_onnx_without_a_module_builds_one() -> None:
         int(torch.tensor(list(t.dims)).prod()) for t in model.graph.initializer if t.dims
     )
     assert n_weights == infer(LENET5).total_params
+
+
+def test_new_layers_read_like_hand_written_code() -> None:
+    source = to_pytorch_code(MOBILE)
+    for line in [
+        "nn.ConvTranspose2d(3, 6, 3, stride=2, padding=1, output_padding=1),",
+        "nn.GroupNorm(3, 6),",
+        "nn.Conv2d(6, 6, 3, padding=1, groups=6, bias=False),",
+        'nn.Upsample(scale_factor=(1.0, 2.0), mode="bilinear", align_corners=False),',
+        'nn.Upsample(size=9, mode="nearest"),',
+        "nn.LayerNorm([6, 9, 9]),",
+        "nn.ConvTranspose2d(6, 4, (2, 3), groups=2, bias=False, dilation=(1, 2)),",
+        "nn.LayerNorm([13], eps=0.001),",
+        'merge="mul",',
+    ]:
+        assert line in source, line

@@ -62,3 +62,21 @@ def test_filters_and_top5() -> None:
     assert [t["index"] for t in top] == [9, 8, 7, 6, 5]
     assert [t["label"] for t in top] == ["19", "18", "17", "16", "15"]
     assert abs(top[0]["p"] - float(torch.softmax(out, 0)[9])) < 1e-6
+
+
+def test_a_segmentation_map_predicts_classes_by_share_of_pixels() -> None:
+    # Issue 16: a (K, H, W) output is not K*H*W classes; each class's share of the pixels.
+    from types import SimpleNamespace
+
+    from server.net.core.feature_maps import top5
+
+    out = torch.zeros(3, 2, 2)
+    out[1, 0, :] = 1.0  # top row: class 1
+    out[2, 1, 0] = 1.0  # one pixel: class 2; the last pixel ties at 0 -> class 0
+    net = SimpleNamespace(weights=SimpleNamespace(labels=lambda k: ["bg", "cat", "dog"][:k]))
+    got = top5(net, out)  # type: ignore[arg-type]
+    assert got == [
+        {"index": 1, "label": "cat", "p": 0.5},
+        {"index": 0, "label": "bg", "p": 0.25},
+        {"index": 2, "label": "dog", "p": 0.25},
+    ]

@@ -170,3 +170,18 @@ def test_span_is_the_smallest_input_a_dilated_kernel_fits(f: int, d: int) -> Non
     if span(f, d) > 1:
         with pytest.raises(RuntimeError):
             conv(torch.zeros(1, 1, span(f, d) - 1, span(f, d) - 1))
+
+
+def test_transposed_formula_text_writes_the_layers_numbers() -> None:
+    from server.net.core.formula import transposed_2d, transposed_out, transposed_text
+
+    a = Axis(n=14, f=3, p=1, s=2)
+    assert (
+        transposed_out(a, 1)
+        == 28
+        == tuple(nn.ConvTranspose2d(1, 1, 3, 2, 1, 1)(torch.zeros(1, 1, 14, 14)).shape)[-1]
+    )
+    assert transposed_text(a, 1) == "(14 - 1)*2 - 2*1 + 1*(3 - 1) + 1 + 1 = 28"
+    b = Axis(n=5, f=2, p=0, s=2, d=3)
+    assert transposed_2d(a, b, (1, 0)).startswith("H: (14 - 1)*2")
+    assert transposed_2d(a, b, (1, 0)).endswith("W: (5 - 1)*2 - 2*0 + 3*(2 - 1) + 0 + 1 = 12")

@@ -57,3 +57,37 @@ def test_rules_refuse_with_a_reason() -> None:
         LEAF_RULES["conv2d"](S.Conv2d(out_channels=1, kernel_size=1), (10,), {})
     with pytest.raises(ValueError, match="sequence"):
         sequence_shape((10,))
+
+
+def test_depthwise_conv_is_one_group_per_channel() -> None:
+    out = LEAF_RULES["conv2d"](
+        S.Conv2d(out_channels=8, kernel_size=3, groups="depthwise"), (4, 9, 9), {}
+    )
+    conv = nn.Conv2d(4, 8, 3, groups=4)
+    assert out.shape == (8, 7, 7) and out.params == _params(conv) == 8 * 9 + 8
+    assert out.variant == "depthwise"
+    assert out.formula.startswith("depthwise: each of the 4 channels gets 2 filters of its own; ")
+    # an int equal to the channels is depthwise too; a smaller one is grouped
+    same = LEAF_RULES["conv2d"](S.Conv2d(out_channels=4, kernel_size=3, groups=4), (4, 9, 9), {})
+    assert same.variant == "depthwise" and "gets its own filter" in same.formula
+    grouped = LEAF_RULES["conv2d"](S.Conv2d(out_channels=4, kernel_size=3, groups=2), (4, 9, 9), {})
+    assert grouped.variant is None and grouped.formula.startswith("2 groups of 2 channels; ")
+    with pytest.raises(ValueError, match=r"depthwise: out_channels \(6\) must be a multiple"):
+        LEAF_RULES["conv2d"](
+            S.Conv2d(out_channels=6, kernel_size=3, groups="depthwise"), (4, 9, 9), {}
+        )
+
+
+@pytest.mark.parametrize("shape", [(6, 5, 7), (6, 11)])
+def test_norm_rules_equal_torch(shape: tuple[int, ...]) -> None:
+    gn = LEAF_RULES["groupnorm"](S.GroupNorm(num_groups=3), shape, {})
+    assert gn.shape == shape and gn.params == _params(nn.GroupNorm(3, 6))
+    for over, axes in (("all", list(shape)), ("last", [shape[-1]])):
+        ln = LEAF_RULES["layernorm"](S.LayerNorm(over=over), shape, {})
+        assert ln.shape == shape and ln.params == _params(nn.LayerNorm(axes))
+    plain = LEAF_RULES["layernorm"](S.LayerNorm(elementwise_affine=False), shape, {})
+    assert plain.params == 0
+    with pytest.raises(ValueError, match=r"num_groups=4 must divide the channels \(6\)"):
+        LEAF_RULES["groupnorm"](S.GroupNorm(num_groups=4), shape, {})
+    with pytest.raises(ValueError, match="use layernorm on features"):
+        LEAF_RULES["groupnorm"](S.GroupNorm(num_groups=1), (6,), {})

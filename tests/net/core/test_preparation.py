@@ -70,3 +70,29 @@ def test_torchvision_born_weights_get_its_preprocessing() -> None:
 def test_preprocess_comes_from_the_entry() -> None:
     assert preprocess_of(None) is None and preprocess_of(_entry()) is None
     assert preprocess_of(_entry(preprocess={**PREP, "crop": 200})).crop == 200
+
+
+def test_efficientnets_weights_are_resized_bicubic() -> None:
+    """torchvision's EfficientNet-B0 preset resizes with bicubic interpolation (issue 16)."""
+    from server.net.weights.official import preprocess
+
+    prep = preprocess("efficientnet_b0")
+    assert prep == {**PREP, "interpolation": "bicubic"} and "interpolation" not in preprocess(
+        "mobilenet_v2"
+    )
+    p = plan(_entry("efficientnet_b0", preprocess=prep), (3, 224, 224), None, False)
+    assert p.preprocess is not None and p.preprocess.public()["interpolation"] == "bicubic"
+    g = torch.Generator().manual_seed(0)
+    pixels = torch.randint(0, 256, (300, 330, 3), generator=g, dtype=torch.uint8)
+    img = Image.fromarray(pixels.numpy(), mode="RGB")
+    x = torch.from_numpy(pixels.numpy()).permute(2, 0, 1)[None].float() / 255  # (1, 3, H, W)
+    x = torch.nn.functional.interpolate(
+        x, size=(256, 281), mode="bicubic", align_corners=False, antialias=True
+    )[0, :, 16:240, 28:252]
+    mean, std = (
+        torch.tensor(imagenet.MEAN)[:, None, None],
+        torch.tensor(imagenet.STD)[:, None, None],
+    )
+    torch.testing.assert_close(p.apply(img), (x - mean) / std)
+    bilinear = F.prepare_torchvision(img, 256, 224, (imagenet.MEAN, imagenet.STD))
+    assert not torch.allclose(p.apply(img), bilinear)

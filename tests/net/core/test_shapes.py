@@ -97,6 +97,8 @@ CONVS = [
         "dilation": [1, 2],
     },
     {"type": "conv2d", "out_channels": 3, "kernel_size": [1, 7], "stride": [1, 3]},
+    {"type": "conv2d", "out_channels": 4, "kernel_size": 3, "groups": "depthwise"},
+    {"type": "conv2d", "out_channels": 12, "kernel_size": 3, "groups": "depthwise", "padding": 1},
 ]
 
 POOLS = [
@@ -117,7 +119,19 @@ POOLS = [
     {"type": "global_avgpool2d"},
 ]
 
-ACTIVATIONS = ["relu", "leaky_relu", "sigmoid", "tanh", "gelu", "softmax", "identity"]
+ACTIVATIONS = [
+    "relu",
+    "leaky_relu",
+    "sigmoid",
+    "tanh",
+    "gelu",
+    "softmax",
+    "identity",
+    "relu6",
+    "silu",
+    "hardswish",
+    "hardsigmoid",
+]
 
 
 # torch warns that an even 'same' kernel pads by copying the input; the shapes are right.
@@ -432,3 +446,64 @@ def test_memo_does_not_outlive_a_walk() -> None:
     assert [r.output_shape for r in small.layers] == [[2, 6, 6], [2, 4, 4]]
     assert [r.output_shape for r in large.layers] == [[2, 7, 7], [2, 5, 5]]
     assert large.layers[1].formula == "floor((7 + 2*0 - 3)/1) + 1 = 5"
+
+
+NORMS = [
+    {"type": "groupnorm", "num_groups": 2},
+    {"type": "groupnorm", "num_groups": 4, "affine": False, "eps": 1e-3},
+    {"type": "layernorm"},
+    {"type": "layernorm", "over": "last"},
+    {"type": "layernorm", "elementwise_affine": False},
+]
+
+
+@pytest.mark.parametrize("layer", NORMS, ids=lambda x: str(sorted(x.items())))
+def test_norms_match_torch(layer: dict[str, Any]) -> None:
+    check_against_torch(spec_of([layer], IMAGE))
+
+
+def test_new_activations_compute_torchs_functions() -> None:
+    x = torch.linspace(-8, 8, 33).reshape(1, 1, 3, 11)
+    for kind, fn in [
+        ("relu6", lambda t: t.clamp(0, 6)),
+        ("silu", lambda t: t * torch.sigmoid(t)),
+        ("hardswish", lambda t: t * (t + 3).clamp(0, 6) / 6),
+        ("hardsigmoid", lambda t: (t + 3).clamp(0, 6) / 6),
+    ]:
+        got = build_module(spec_of([{"type": kind}], (1, 3, 11)))(x)
+        assert torch.allclose(got, fn(x), atol=1e-6), kind
+
+
+SE = {
+    "type": "residual",
+    "body": [
+        {"type": "global_avgpool2d"},
+        {"type": "conv2d", "out_channels": 2, "kernel_size": 1},
+        {"type": "relu"},
+        {"type": "conv2d", "out_channels": 4, "kernel_size": 1},
+        {"type": "sigmoid"},
+    ],
+    "merge": "mul",
+}
+
+
+def test_squeeze_and_excitation_is_a_mul_residual() -> None:
+    report = check_against_torch(spec_of([SE], IMAGE))
+    assert report.layers[0].output_shape == list(IMAGE)
+    assert report.layers[0].formula == "mul of (4, 11, 12) and (4, 1, 1)"
+    module = build_module(spec_of([SE], IMAGE)).eval()
+    x = torch.randn(2, *IMAGE)
+    block = module.layers[0]
+    gate = block.body(x)  # (2, 4, 1, 1)
+    assert torch.equal(module(x), x * gate)
+
+
+def test_mul_of_parallel_branches_and_shapes_that_do_not_broadcast() -> None:
+    conv = {"type": "conv2d", "out_channels": 4, "kernel_size": 1}
+    par = {"type": "parallel", "branches": [[conv], [{"type": "sigmoid"}]], "merge": "mul"}
+    check_against_torch(spec_of([par], IMAGE))
+    bad = {**SE, "body": [*SE["body"][:3], {"type": "conv2d", "out_channels": 3, "kernel_size": 1}]}
+    report = infer(spec_of([bad], IMAGE))
+    assert report.error["layer"] == "layers.0"
+    assert "mul needs shapes that broadcast" in report.error["message"]
+    assert "(4, 11, 12) and the body gives (3, 1, 1)" in report.error["message"]

@@ -34,3 +34,16 @@ def test_an_invalid_report_names_the_layer() -> None:
     text = format_report(infer(spec))
     assert "Error at layers.1" in text
     assert "Output shape: ?" in text
+
+
+def test_a_depthwise_conv_is_named_as_such() -> None:
+    spec = NetworkSpec.model_validate(
+        {
+            "input": {"channels": 8, "height": 6, "width": 6},
+            "layers": [{"type": "conv2d", "out_channels": 8, "kernel_size": 3, "groups": 8}],
+        }
+    )
+    text = format_report(infer(spec))
+    assert any(
+        line.startswith("layers.0 ") and "conv2d (depthwise)" in line for line in text.splitlines()
+    )

@@ -15,6 +15,7 @@ def test_manifest_records_torchvisions_files_for_every_zoo_architecture() -> Non
     want = ["alexnet", "googlenet"] + [f"vgg{d}{b}" for d in (11, 13, 16, 19) for b in ("", "_bn")]
     want += [f"resnet{d}" for d in (18, 34, 50, 101, 152)]
     want += [f"densenet{d}" for d in (121, 161, 169, 201)]
+    want += ["mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0"]
     assert sorted(facts) == sorted(want)
     for zoo, o in facts.items():
         assert o.zoo == zoo and o.weights == "IMAGENET1K_V1"

@@ -4,6 +4,8 @@ import { download, s } from "../../dom.js";
 
 const FILL = {
   conv2d: "#dbeafe",
+  conv_transpose2d: "#cffafe",
+  upsample: "#cffafe",
   maxpool2d: "#dcfce7",
   avgpool2d: "#dcfce7",
   adaptive_avgpool2d: "#dcfce7",

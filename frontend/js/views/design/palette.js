@@ -3,6 +3,7 @@ import { h } from "../../dom.js";
 
 const ORDER = [
   "convolution",
+  "upsampling",
   "pooling",
   "activation",
   "normalization",

@@ -3,7 +3,7 @@ import { h } from "../../dom.js";
 import { reading as fmt } from "../../lib/format.js";
 import { predictionText, probText } from "../../lib/pretrained.js";
 import { finetunePanel } from "./finetune.js";
-import { filterCanvas, floats, range } from "./render.js";
+import { filterCanvas, floats, range } from "../../widgets/tiles.js";
 
 /** The badge and note under the network picker. */
 export function renderNote(root, view) {

@@ -3,7 +3,7 @@
 import * as api from "../../api.js";
 import { h } from "../../dom.js";
 import { reading as fmt } from "../../lib/format.js";
-import { cssColor, floats, range, valuesCanvas } from "./render.js";
+import { cssColor, floats, range, valuesCanvas } from "../../widgets/tiles.js";
 
 /** The channel dialog: its exact values under the pointer and the filter that made it;
  * `labels` name an output vector's units (class names), when the weights have them. */

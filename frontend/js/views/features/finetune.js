@@ -2,7 +2,7 @@
 // first-layer filters beside the pretrained ones on one colour scale, each filter's
 // relative L2 change, and how far every layer moved (frozen layers: exactly 0).
 import { h } from "../../dom.js";
-import { filterCanvas, floats, range } from "./render.js";
+import { filterCanvas, floats, range } from "../../widgets/tiles.js";
 
 const pctText = (x) => (x == null ? "new" : x === 0 ? "0%" : x < 0.001 ? "<0.1%" : `${(x * 100).toFixed(1)}%`);
 

@@ -4,7 +4,7 @@ import * as api from "../../api.js";
 import { h } from "../../dom.js";
 import { reading as fmt, shapeText } from "../../lib/format.js";
 import { probText } from "../../lib/pretrained.js";
-import { atlasPixels, tileCanvas } from "./render.js";
+import { atlasPixels, sizedTile } from "../../widgets/tiles.js";
 
 const PAGE = 64; // channels per layer request
 
@@ -62,13 +62,9 @@ export async function loadPage(ctx, layer, start, grid, { small = false } = {}) 
     const atlas = await atlasPixels(png);
     if (start === 0) grid.replaceChildren();
     grid.querySelector(".fm-more")?.remove();
-    const [th, tw] = meta.tile;
-    // Previews fit 64px; grid tiles are whole multiples of their pixels, about 72px.
-    const scale = small ? 64 / Math.max(th, tw) : Math.max(1, Math.floor(72 / Math.max(th, tw)));
     for (let i = 0; i < meta.count; i++) {
-      const c = tileCanvas(atlas, meta, i);
-      c.style.width = `${tw * scale}px`;
-      c.style.height = `${th * scale}px`;
+      // Previews fit 64px; grid tiles are whole multiples of their pixels, about 72px.
+      const c = small ? sizedTile(atlas, meta, i, 64, true) : sizedTile(atlas, meta, i, 72);
       const index = meta.start + i;
       const [lo, hi] = (meta.actual ?? meta.ranges)[i];
       grid.append(

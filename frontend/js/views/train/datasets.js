@@ -3,6 +3,7 @@
 // of a zip (one folder per class) that shows the classes and counts or the server's error.
 import * as api from "../../api.js";
 import { h } from "../../dom.js";
+import { fitMaskHead, SEGMENTATION } from "./masks.js";
 
 const POLL_MS = 500; // while a download runs
 const MB = 1e6;
@@ -167,6 +168,7 @@ export function datasetPicker(list, { value = "digits", onChange = () => {} } = 
 // its folders), so any zoo network trains on any dataset; the server converts channels.
 export function fitHead(spec, dataset) {
   if (!dataset) return spec;
+  if (dataset.task === SEGMENTATION) return fitMaskHead(spec, dataset); // issue 16: a 1x1 conv head
   const out = structuredClone(spec);
   const last = out.layers.findLastIndex((l) => l.type === "linear");
   if (last < 0 || out.layers[last].out_features === dataset.num_classes) return out;

@@ -4,10 +4,12 @@
 import * as api from "../../api.js";
 import { h } from "../../dom.js";
 import { percent as pct } from "../../lib/format.js";
+import { maskResults } from "./mask_results.js";
 
 const PAGE = 24;
 
 export function results(metrics, runId) {
+  if (metrics.task === "segmentation") return maskResults(metrics, runId, runId ? weightLinks(runId) : null); // issue 16
   const labels = metrics.labels ?? metrics.per_class.map((r) => String(r.class));
   const rows = metrics.per_class.map((r) =>
     h("tr", {}, [

@@ -5,7 +5,9 @@
 import { h } from "../../dom.js";
 import { loadDesign } from "../../lib/design_store.js";
 import { datasetPicker } from "./datasets.js";
+import { datasetFor, SEGMENTATION, taskOf } from "./masks.js";
 import { probeConfig, probeField } from "./gradflow.js";
+import { insideField } from "./inside.js";
 
 /** A TrainConfig field's rule in the schema: {enum?, minimum?, maximum?, default}; an
  * optional field (anyOf [..., null]) gives its non-null branch. */
@@ -39,10 +41,12 @@ function number(schema, name, attrs = {}) {
  * server's `schema` (GET /api/train/schema); `on`: start(), stop(), datasets(list) when the
  * picker's list changes. */
 export function setupForm(zoo, datasets, schema, on) {
+  const inside = insideField(); // issue 19: snapshots and their probe
   const maxParams = schema["x-limits"].max_train_params; // CNNPLAY_MAX_TRAIN_PARAMS
-  const nets = zoo.filter((z) => z.input_shape[0] === 1 && z.params <= maxParams);
+  // 1-channel nets, and segmentation nets (3-channel U-Net, issue 16).
+  const nets = zoo.filter((z) => (z.input_shape[0] === 1 || taskOf(z) === SEGMENTATION) && z.params <= maxParams);
   const design = loadDesign();
-  const netSelect = h("select", { name: "network" }, [
+  const netSelect = h("select", { name: "network", onchange: () => matchDataset() }, [
     design ? h("option", { value: "design:" }, `Your design: ${design.name ?? "Untitled"}`) : null,
     ...nets.map((z) =>
       h("option", { value: `zoo:${z.name}`, selected: z.name === "mlp" && !design }, `${z.title} (${z.params.toLocaleString()} params)`),
@@ -80,13 +84,24 @@ export function setupForm(zoo, datasets, schema, on) {
     ]),
     field("Seed", number(schema, "seed")),
     probeField(), // issue 8: gradient flow
+    inside.el,
     h("div", { class: "actions" }, [
       h("button", { class: "primary", type: "submit", "data-testid": "start" }, "Start training"),
       h("button", { type: "button", "data-testid": "stop", disabled: true, onclick: on.stop }, "Stop"),
     ]),
     h("p", { class: "error", role: "alert", hidden: true }),
   ]);
+  form.insideConfig = inside.read;
   const update = () => showIters(form, datasets, split);
+  // A segmentation network wants a dataset of masks, a classifier one of labels (issue 16).
+  function matchDataset() {
+    const z = nets.find((n) => `zoo:${n.name}` === netSelect.value);
+    const d = z && datasetFor(taskOf(z), picker.current(), datasets);
+    if (!d) return;
+    picker.select.value = d.name;
+    picker.select.dispatchEvent(new Event("change"));
+    update();
+  }
   form.addEventListener("input", update);
   return { form, picker, showIters: update };
 }
@@ -110,6 +125,7 @@ export function readConfig(form) {
     seed: num("seed"),
     val_split: f.get("val_split") ? num("val_split") : null, // null: the dataset's own split
     ...probeConfig(f),
+    ...(form.insideConfig?.(f) ?? {}),
   };
 }
 

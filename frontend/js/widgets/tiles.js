@@ -1,5 +1,7 @@
-// Turning the server's one-byte-per-value atlases and exact float32 values into
-// coloured canvases. No fetch here: the view passes data in.
+// Turning the server's one-byte-per-value atlases (server/net/core/encode.py) and exact
+// float32 values into coloured canvases: the Feature maps view's layer grids and filters, and
+// the Train view's "Inside the network" snapshots (issue 19) draw through the same functions.
+// No fetch here: the view passes data in.
 
 // A perceptual dark-to-bright map (viridis-like), 256 entries of [r, g, b].
 const STOPS = [
@@ -31,6 +33,43 @@ export async function atlasPixels(png) {
   const data = ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
   bitmap.close?.();
   return { data, width: canvas.width };
+}
+
+/** A base64 PNG (an atlas inside a JSON event) -> the Blob atlasPixels() reads. */
+export function pngBlob(b64) {
+  const bin = atob(b64);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return new Blob([bytes], { type: "image/png" });
+}
+
+/** The CSS size of a (th, tw) tile shown about `px` across: whole multiples of its pixels
+ * when it is smaller (crisp), scaled down to fit `px` when it is bigger; `fit` always fits. */
+export function tileScale(th, tw, px, fit = false) {
+  return fit ? px / Math.max(th, tw) : Math.max(1, Math.floor(px / Math.max(th, tw)));
+}
+
+/** Tile i of the atlas as a canvas sized by tileScale (the grids' tiles). */
+export function sizedTile(atlas, meta, i, px, fit = false) {
+  const [th, tw] = meta.tile;
+  const scale = tileScale(th, tw, px, fit);
+  const c = tileCanvas(atlas, meta, i);
+  c.style.width = `${tw * scale}px`;
+  c.style.height = `${th * scale}px`;
+  return c;
+}
+
+/** Tiles 3i, 3i+1, 3i+2 of an atlas on one shared scale (a filter's R, G, B input
+ * channels) drawn as one colour image. */
+export function rgbTileCanvas(atlas, meta, i) {
+  const [h, w] = meta.tile;
+  const at = (k, x, y) => {
+    const t = 3 * i + k;
+    const col = t % meta.cols;
+    const row = Math.floor(t / meta.cols);
+    return atlas.data[((row * h + y) * atlas.width + col * w + x) * 4];
+  };
+  return pixelCanvas(w, h, (p) => [0, 1, 2].map((k) => at(k, p % w, Math.floor(p / w))));
 }
 
 /** Tile i of the atlas (h x w gray) drawn through the colour map onto a new canvas. */
