@@ -119,12 +119,55 @@ def serve_settings(args: argparse.Namespace) -> Settings:
     return settings
 
 
+def sign_in_url(settings: Settings) -> str:
+    """The address that signs the teacher in: this machine, the port, the token."""
+    return f"http://127.0.0.1:{settings.port}/?token={settings.token}"
+
+
+def with_token(settings: Settings) -> Settings:
+    """CNNPLAY_TOKEN if set, else a new random token for this run of the server."""
+    import secrets
+
+    return settings.model_copy(update={"token": settings.token or secrets.token_urlsafe(32)})
+
+
+def _open_when_up(url: str, port: int, timeout_s: float = 30.0) -> None:
+    """Open the browser once the server accepts connections (in a daemon thread)."""
+    import socket
+    import threading
+    import time
+    import webbrowser
+
+    def wait_and_open() -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    webbrowser.open(url)
+                    return
+            except OSError:
+                time.sleep(0.2)
+
+    threading.Thread(target=wait_and_open, daemon=True).start()
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from server.main import create_app
 
-    settings = serve_settings(args)
+    settings = with_token(serve_settings(args))
+    url = sign_in_url(settings)
+    print(f"cnnplay: open {url}", flush=True)
+    print("  (the token signs you in as the teacher; keep it to yourself)", flush=True)
+    if settings.host not in ("127.0.0.1", "localhost", "::1"):
+        print(
+            f"  students: http://<this machine's address>:{settings.port}/join "
+            "with the class code made in the Class panel",
+            flush=True,
+        )
+    if not args.no_browser:
+        _open_when_up(url, settings.port)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
     return 0
 
@@ -194,6 +237,9 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to bind (default: 127.0.0.1, local only)")
     serve.add_argument("--port", type=port, help="default: 8000")
     serve.add_argument("--data-dir", type=Path, help="default: ~/.cnnplay")
+    serve.add_argument(
+        "--no-browser", action="store_true", help="do not open the sign-in address in a browser"
+    )
     serve.set_defaults(run=_serve)
 
     zoo = sub.add_parser("zoo", help="list the zoo's networks (names are case-insensitive)")

@@ -105,6 +105,18 @@ class Settings(BaseSettings):
     max_run_seconds: int = 4 * 3600
     warm_workers: int = 1  # idle workers kept with torch imported (~0.3 GB each, no CPU)
 
+    # --- sign-in and a class of users (issue 14) ---------------------------------
+    # The teacher's token (CNNPLAY_TOKEN). None: `cnnplay serve` makes a random one, and
+    # create_app makes one too, so an app is never open (uvicorn --factory included).
+    token: str | None = None
+    max_users: int = 200  # student accounts (POST /api/join, POST /api/users)
+    max_user_jobs: int = 3  # one student's queued + running runs
+    max_user_networks: int = 200  # one student's saved designs
+    max_user_bytes: int = 2 * GiB  # one student's designs, datasets and weights files
+    max_user_images: int = 8  # one user's uploaded images kept in memory (oldest leave)
+    session_days: int = 30  # how long the sign-in cookie lasts
+    max_auth_clients: int = 4096  # clients whose failed sign-ins are remembered (backoff)
+
     @property
     def db_path(self) -> Path:
         return self.data_dir / "cnnplay.sqlite3"

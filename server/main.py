@@ -6,10 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from server.api import (
+    auth,
     convolve,
     datasets,
     docs,
@@ -27,7 +28,9 @@ from server.api import (
     segmentation,
     services,
     shapes,
+    sharing,
     train_rules,
+    users,
     weights,
     zoo,
 )
@@ -37,8 +40,8 @@ from server.net.core.warmup import freeze_startup_objects, import_lazy_torch_mod
 from server.store import Store
 
 FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
-ROUTERS = [
-    health.router,
+PUBLIC_ROUTERS = [health.router, users.public]  # no token needed (issue 14)
+ROUTERS = [  # behind the auth dependency: a router added here is signed-in only
     layers.router,
     shapes.router,
     zoo.router,
@@ -54,6 +57,8 @@ ROUTERS = [
     pretrained.router,  # before weights: /api/weights/usage is not a weights id
     weights.router,
     train_rules.router,
+    users.router,
+    sharing.router,
 ]
 
 
@@ -81,11 +86,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="cnnplay", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None
     )
     app.state.settings = settings
-    app.state.images = images.ImageStore(settings.max_images)
-    for router in ROUTERS:
+    app.state.auth = auth.Auth(settings)  # the teacher's token: settings.token or a random one
+    app.state.images = images.ImageStore(settings.max_images, settings.max_user_images)
+    for router in PUBLIC_ROUTERS:
         app.include_router(router, prefix="/api")
+    for router in ROUTERS:
+        app.include_router(router, prefix="/api", dependencies=[Depends(auth.require_user)])
     app.include_router(docs.router)  # /docs, /redoc, /favicon.ico: outside /api
     errors.install(app)
+    app.add_middleware(auth.TokenExchange)  # ?token= on a page URL -> the cookie
     guard.install(app, settings)
     if FRONTEND.is_dir():
         app.mount("/", StaticFiles(directory=FRONTEND, html=True), name="frontend")

@@ -15,7 +15,32 @@ export class ApiError extends Error {
   }
 }
 
-async function request(method, path, body, { signal, raw = false, keepalive = false } = {}) {
+// Signing in (issue 14): a 401 asks the handler main.js registers (the "paste your
+// token" screen) and the request is sent again once it resolves, so views never see
+// a 401 of their own; all requests waiting meanwhile share the one screen.
+let askSignIn = null;
+let signingIn = null;
+
+/** Register fn() -> Promise that resolves once the browser is signed in. */
+export function onSignInNeeded(fn) {
+  askSignIn = fn;
+}
+
+function signInOnce() {
+  signingIn ??= Promise.resolve(askSignIn()).finally(() => (signingIn = null));
+  return signingIn;
+}
+
+async function request(method, path, body, opts = {}) {
+  const res = await send(method, path, body, opts);
+  if (res.status === 401 && askSignIn && !opts.noSignIn) {
+    await signInOnce();
+    return finish(await send(method, path, body, opts), opts);
+  }
+  return finish(res, opts);
+}
+
+function send(method, path, body, { signal, keepalive = false } = {}) {
   const init = { method, signal, headers: {} };
   if (keepalive) init.keepalive = true; // outlives the page (a run stopped as it closes)
   if (body instanceof FormData || body instanceof Blob) {
@@ -24,7 +49,10 @@ async function request(method, path, body, { signal, raw = false, keepalive = fa
     init.headers["content-type"] = "application/json";
     init.body = JSON.stringify(body);
   }
-  const res = await fetch(path, init);
+  return fetch(path, init);
+}
+
+async function finish(res, { raw = false } = {}) {
   if (!res.ok) {
     let detail = res.statusText;
     try {
@@ -45,6 +73,24 @@ export const putJSON = (path, body, opts) => request("PUT", path, body, opts);
 export const del = (path, opts) => request("DELETE", path, undefined, opts);
 export const getRaw = (path, opts) => request("GET", path, undefined, { ...opts, raw: true });
 export const postRaw = (path, body, opts) => request("POST", path, body, { ...opts, raw: true });
+
+// --- sign-in and the class (issue 14) ------------------------------------------
+const quiet = { noSignIn: true }; // these answer 401 to the sign-in screen itself
+export const me = () => getJSON("/api/me", quiet);
+export const signIn = (token) => postJSON("/api/signin", { token }, quiet);
+export const signOut = () => postJSON("/api/signout", undefined, quiet);
+export const joinClass = (code, name) => postJSON("/api/join", { code, name }, quiet);
+export const classCode = () => getJSON("/api/class-code");
+export const newClassCode = () => postJSON("/api/class-code");
+export const closeClass = () => del("/api/class-code");
+export const listUsers = () => getJSON("/api/users");
+export const createUser = (name) => postJSON("/api/users", { name });
+export const deleteUser = (id) => del(`/api/users/${encodeURIComponent(id)}`);
+export const classWork = () => getJSON("/api/class/work");
+export const shareNetwork = (id, shared) =>
+  putJSON(`/api/networks/${encodeURIComponent(id)}/shared`, { shared });
+export const shareRun = (id, shared) => putJSON(`/api/runs/${encodeURIComponent(id)}/shared`, { shared });
+export const copyNetwork = (id) => postJSON(`/api/networks/${encodeURIComponent(id)}/copy`);
 
 // --- engine -----------------------------------------------------------------
 export const health = () => getJSON("/api/health");

@@ -75,7 +75,7 @@ def _input(req: ConvolveRequest, request: Request, settings: Settings) -> torch.
             raise HTTPException(422, f"index: {exc}") from None
     if req.preset is not None:
         return to_tensor(sample_photo(req.preset), req.mode, size)
-    img = request.app.state.images.get(req.image_id or "")
+    img = request.app.state.images.get(req.image_id or "", request.state.user)  # issue 14
     if img is None:
         raise HTTPException(404, "image_id: no such uploaded image (it may have expired)")
     return to_tensor(img, req.mode, size)

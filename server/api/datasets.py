@@ -13,12 +13,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, Response, UploadFile
 
-from server.api.deps import SettingsDep
+from server.api.deps import SettingsDep, StoreDep
+from server.api.limits import check_bytes
 from server.config import Settings
 from server.net.core.spec import NetworkSpec
 from server.net.data import archive, datasets, downloads, mask_archive, uploaded
+from server.store import Store
 
 router = APIRouter(tags=["datasets"])
+DATASET_FILE = "dataset"  # the kind of an uploaded dataset in the store's owned_files
 _lock = threading.Lock()
 
 
@@ -76,35 +79,56 @@ def entry(info: datasets.Info, settings: Settings, manager: downloads.Manager) -
     return out
 
 
-def _info(name: str, settings: Settings) -> datasets.Info:
+def _readable(name: str, store: Store | None) -> bool:
+    """An upload is its uploader's (issue 14); the others are everyone's."""
+    if store is None or not name.startswith(uploaded.PREFIX):
+        return True
+    return store.may_read_file(DATASET_FILE, name[len(uploaded.PREFIX) :])
+
+
+def _info(name: str, settings: Settings, store: Store) -> datasets.Info:
     try:
+        if not _readable(name, store):
+            raise datasets.UnknownDataset(f"no dataset {name[:100]!r}")
         return datasets.info(name, settings.data_dir)
     except datasets.UnknownDataset as exc:
         raise HTTPException(404, str(exc)) from None
 
 
 @router.get("/datasets")
-def list_datasets(settings: SettingsDep, manager: DownloadsDep) -> list[dict[str, Any]]:
+def list_datasets(
+    settings: SettingsDep, manager: DownloadsDep, store: StoreDep
+) -> list[dict[str, Any]]:
     """Every dataset: {name, title, kind, channels, height, width, num_classes, class_names,
     train_size, val_size, status: ready|missing|downloading, progress, ...}."""
-    return [entry(i, settings, manager) for i in datasets.catalog(settings.data_dir)]
+    return [
+        entry(i, settings, manager)
+        for i in datasets.catalog(settings.data_dir)
+        if _readable(i.name, store)
+    ]
 
 
 @router.get("/train/datasets")
-def list_ready(settings: SettingsDep, manager: DownloadsDep) -> list[dict[str, Any]]:
+def list_ready(
+    settings: SettingsDep, manager: DownloadsDep, store: StoreDep
+) -> list[dict[str, Any]]:
     """The datasets a run can use right now (the ready part of GET /api/datasets)."""
-    return [d for d in list_datasets(settings, manager) if d["status"] == "ready"]
+    return [d for d in list_datasets(settings, manager, store) if d["status"] == "ready"]
 
 
 @router.get("/datasets/{name}")
-def get_dataset(name: str, settings: SettingsDep, manager: DownloadsDep) -> dict[str, Any]:
-    return entry(_info(name, settings), settings, manager)
+def get_dataset(
+    name: str, settings: SettingsDep, manager: DownloadsDep, store: StoreDep
+) -> dict[str, Any]:
+    return entry(_info(name, settings, store), settings, manager)
 
 
 @router.post("/datasets/{name}/download", status_code=202)
-def start_download(name: str, settings: SettingsDep, manager: DownloadsDep) -> dict[str, Any]:
+def start_download(
+    name: str, settings: SettingsDep, manager: DownloadsDep, store: StoreDep
+) -> dict[str, Any]:
     """Start fetching a downloadable dataset into the cache; poll GET /api/datasets."""
-    info = _info(name, settings)
+    info = _info(name, settings, store)
     if info.kind != "download":
         raise HTTPException(409, f"dataset {name!r} is {info.kind}; only downloadable ones fetch")
     if not datasets.ready(name, settings.data_dir):
@@ -139,6 +163,7 @@ def upload_dataset(
     file: Annotated[UploadFile, File()],
     settings: SettingsDep,
     manager: DownloadsDep,
+    store: StoreDep,
     title: Annotated[str | None, Form(max_length=200)] = None,
     seed: Annotated[int, Form(ge=0, le=2**31 - 1)] = 0,
 ) -> dict[str, Any]:
@@ -150,6 +175,7 @@ def upload_dataset(
         raise HTTPException(
             413, f"the file is over {settings.max_upload_bytes:,} bytes (CNNPLAY_MAX_UPLOAD_BYTES)"
         )
+    check_bytes(store, settings, len(data))  # issue 14: the user's quota
     have = len(uploaded.list_all(settings.data_dir))
     if have >= settings.max_upload_datasets:
         raise HTTPException(
@@ -169,17 +195,22 @@ def upload_dataset(
         settings.dataset_held_fraction,
         seed,
     )
+    folder = uploaded.root(settings.data_dir) / m["id"]
+    size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+    store.own_file(DATASET_FILE, m["id"], size)  # the uploader's (issue 14)
     out = entry(datasets.info(m["name"], settings.data_dir), settings, manager)
     out["skipped_examples"] = m["skipped_examples"]
     return out
 
 
 @router.delete("/datasets/{name}", status_code=204)
-def delete_dataset(name: str, settings: SettingsDep, manager: DownloadsDep) -> Response:
+def delete_dataset(
+    name: str, settings: SettingsDep, manager: DownloadsDep, store: StoreDep
+) -> Response:
     """An upload (by its name "upload:<id>" or its id), or a downloaded set's cache."""
     if uploaded.ID.match(name):
         name = uploaded.PREFIX + name
-    info = _info(name, settings)
+    info = _info(name, settings, store)
     if info.kind == "builtin":
         raise HTTPException(409, f"dataset {name!r} is built in; it cannot be deleted")
     if info.kind == "upload":
@@ -187,18 +218,26 @@ def delete_dataset(name: str, settings: SettingsDep, manager: DownloadsDep) -> R
             uploaded.delete(settings.data_dir, name[len(uploaded.PREFIX) :])
         except uploaded.NotFound as exc:
             raise HTTPException(404, str(exc)) from None
+        store.forget_file(DATASET_FILE, name[len(uploaded.PREFIX) :])
         return Response(status_code=204)
+    if not store.sees_all:  # a downloaded set is the whole class's (issue 14)
+        raise HTTPException(403, f"dataset {name!r} is shared by the class; the teacher deletes it")
     if manager.state(name).status == "downloading":
         raise HTTPException(409, f"dataset {name!r} is downloading; wait for it to finish")
     shutil.rmtree(downloads.folder(settings.data_dir, name), ignore_errors=True)
     return Response(status_code=204)
 
 
-def check_dataset(spec: NetworkSpec, name: str, data_dir: Path | None) -> int:
-    """For the runs API: 422 for an unknown dataset or channels that do not fit, 409 for
-    one not on disk yet; returns its number of classes. A 1-channel network takes an RGB
-    set as grey, a 3-channel one a grey set as three equal channels."""
+def check_dataset(
+    spec: NetworkSpec, name: str, data_dir: Path | None, store: Store | None = None
+) -> int:
+    """For the runs API: 422 for an unknown dataset (or another user's upload) or channels
+    that do not fit, 409 for one not on disk yet; returns its number of classes. A
+    1-channel network takes an RGB set as grey, a 3-channel one a grey set as three
+    equal channels."""
     try:
+        if not _readable(name, store):
+            raise datasets.UnknownDataset(f"no dataset {name[:100]!r}")
         info = datasets.info(name, data_dir)
     except datasets.UnknownDataset as exc:
         raise HTTPException(422, f"config.dataset: {exc}") from None

@@ -91,7 +91,7 @@ def _image(key: str, request: Request) -> Image.Image:
     if key.startswith("mnist-") and key[6:].isdigit() and int(key[6:]) in range(10):
         index = mnist.digit_examples()[int(key[6:])]
         return Image.fromarray(mnist.load().images[index], mode="L")
-    img = request.app.state.images.get(key)
+    img = request.app.state.images.get(key, request.state.user)  # the uploader's only
     if img is None:
         raise HTTPException(
             404, f"image: no uploaded image or preset {key!r} (it may have expired)"

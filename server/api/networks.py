@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Response
 
 from server.api.deps import SettingsDep, StoreDep
+from server.api.limits import network_full, network_limits
 from server.api.shapes import check_size
 from server.net.core.shapes import infer
 from server.net.core.spec import NetworkSpec, layer_paths
@@ -63,20 +64,17 @@ def create_network(
     """Save a design (and its layer locks); returns its new id."""
     check_size(spec, settings)
     frozen_json = _frozen_json(spec, frozen)
+    spec_json = spec.model_dump_json()
     try:
         net_id = store.create_network(
             spec.name,
-            spec.model_dump_json(),
-            max_rows=settings.max_saved_networks,
+            spec_json,
             summary_json=_summary_json(spec),
             frozen_json=frozen_json,
+            **network_limits(store, settings, len(spec_json)),
         )
     except StoreFull as exc:
-        raise HTTPException(
-            409,
-            f"{exc.limit:,} designs are saved, the limit (CNNPLAY_MAX_SAVED_NETWORKS); "
-            "delete one to save another",
-        ) from exc
+        raise HTTPException(409, network_full(exc)) from exc
     return {"id": net_id}
 
 
@@ -115,6 +113,8 @@ def get_network(net_id: str, store: StoreDep) -> dict[str, Any]:
         "frozen": json.loads(row.frozen_json) if row.frozen_json else [],
         "created_at": row.created_at,
         "updated_at": row.updated_at,
+        "owner_id": row.owner_id,
+        "shared": row.shared,
     }
 
 

@@ -74,7 +74,7 @@ def prepare(
     if report.error:
         raise HTTPException(422, f"spec: {report.error['layer']}: {report.error['message']}")
     # Known, on disk, channels that fit (or convert: RGB <-> grey); its class count.
-    num_classes = check_dataset(spec, config.dataset, settings.data_dir)
+    num_classes = check_dataset(spec, config.dataset, settings.data_dir, library.store)
     classes = len(config.classes) if config.classes else num_classes
     if seg_checks.is_segmentation(config, settings.data_dir):  # issue 16
         seg_checks.check(spec, config, report.output_shape, num_classes)

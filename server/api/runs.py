@@ -18,7 +18,9 @@ from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 
 from server.api import run_checks
+from server.api.auth import CurrentUser
 from server.api.deps import SettingsDep, StoreDep
+from server.api.limits import check_jobs
 from server.api.shapes import check_size
 from server.api.weights import LibraryDep
 from server.config import Settings
@@ -59,10 +61,12 @@ def _job(
     settings: Settings,
     resume: bool,
     init_weights: str | None,
+    owner: str,
 ) -> dict[str, Any]:
     """The plain-data job a worker gets (server/jobs/executor.py)."""
     return {
         "id": run_id,
+        "owner": owner,  # the user whose run it is (issue 14: the queue is fair among them)
         "spec": spec,
         "config": config,
         "weights_path": str(settings.data_dir / "runs" / f"{run_id}.safetensors"),
@@ -114,22 +118,31 @@ def _summary(row: RunRow, runner: LocalExecutor, settings: Settings) -> dict[str
         "accuracy": metrics["accuracy"] if metrics else None,
         "created_at": row.created_at,
         "finished_at": row.finished_at,
+        "owner_id": row.owner_id,  # issue 14
+        "shared": row.shared,
     }
 
 
-def _row(store: Any, run_id: str) -> RunRow:
+def _row(store: Any, run_id: str, own: bool = False) -> RunRow:
+    """A run the user may read, or with `own` one they may change (issue 14)."""
     try:
-        return store.get_run(run_id)
+        return store.own_run(run_id) if own else store.get_run(run_id)
     except NotFound as exc:
         raise HTTPException(404, f"no run with id {run_id[:64]!r}") from exc
 
 
 @router.post("/runs", status_code=201)
 def create_run(
-    body: RunRequest, settings: SettingsDep, runner: RunnerDep, library: LibraryDep
+    body: RunRequest,
+    settings: SettingsDep,
+    runner: RunnerDep,
+    library: LibraryDep,
+    store: StoreDep,
+    user: CurrentUser,
 ) -> dict[str, Any]:
     """Queue a training run; answers its id, status and place in the queue."""
     check_size(body.spec, settings)
+    check_jobs(store, settings)
     config, init_weights = run_checks.prepare(body.spec, body.config, settings, library)
     run_id = new_id()
     job = _job(
@@ -139,6 +152,7 @@ def create_run(
         settings,
         resume=False,
         init_weights=init_weights,
+        owner=user.id,
     )
     try:
         runner.submit(job)
@@ -170,7 +184,7 @@ def get_run(
 def cancel_run(
     run_id: str, store: StoreDep, runner: RunnerDep, settings: SettingsDep
 ) -> dict[str, Any]:
-    row = _row(store, run_id)
+    row = _row(store, run_id, own=True)
     if row.status in FINISHED:
         raise HTTPException(409, f"the run has already ended ({row.status})")
     if row.status == "paused":  # no worker: it ends here, and will not be resumed
@@ -185,7 +199,7 @@ def cancel_run(
 def pause_run(run_id: str, store: StoreDep, runner: RunnerDep) -> dict[str, Any]:
     """A running run checkpoints before its next batch and ends as "paused" (its slot is
     freed); a queued one pauses at once. Answers at once: `pausing` is true until then."""
-    row = _row(store, run_id)
+    row = _row(store, run_id, own=True)
     if row.status not in ("queued", "running") or not runner.pause(run_id):
         raise HTTPException(409, f"only a queued or running run can pause; it is {row.status}")
     status = runner.status(run_id)
@@ -198,7 +212,7 @@ def resume_run(
 ) -> dict[str, Any]:
     """Queue a paused run (or a failed one with a checkpoint) again; it carries on from its
     checkpoint and its event stream goes on numbering from the last seq."""
-    row = _row(store, run_id)
+    row = _row(store, run_id, own=True)
     if not _resumable(row, settings):
         why = "" if row.status != "failed" else " without a checkpoint"
         raise HTTPException(
@@ -215,6 +229,7 @@ def resume_run(
         init_weights=run_checks.init_weights(
             TrainConfig.model_validate_json(row.config_json), library
         ),
+        owner=row.owner_id,
     )
     try:
         runner.resume(job)
@@ -225,7 +240,7 @@ def resume_run(
 
 @router.delete("/runs/{run_id}", status_code=204)
 def delete_run(run_id: str, store: StoreDep, settings: SettingsDep) -> Response:
-    row = _row(store, run_id)
+    row = _row(store, run_id, own=True)
     if row.status not in STOPPED:
         raise HTTPException(409, f"the run is {row.status}; cancel it before deleting it")
     store.delete_run(run_id)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import HTTPException
+from collections.abc import Callable
+
+from fastapi import HTTPException, Request
 
 import models
 from server.api.shapes import checked_report
@@ -12,14 +14,10 @@ from server.net.core.feature_maps import FeatureMaps
 from server.net.core.networks import Network, NetworkError, NetworkNotFound, Networks
 from server.net.core.spec import NetworkSpec
 from server.net.weights.library import Entry
-from server.store import Store
+from server.store import Store, UserRow
 
 
-def make_networks(settings: Settings, store: Store) -> Networks:
-    """The network service: the zoo, the weights library with its runs, and the Settings
-    limits checked before anything is built (a 422 / 413 naming the layer or limit)."""
-    library = Library(settings, store)
-
+def _lookup(library: Library) -> Callable[[str], Entry]:
     def entry(weights_id: str) -> Entry:
         try:
             return library.get(weights_id)
@@ -28,12 +26,26 @@ def make_networks(settings: Settings, store: Store) -> Networks:
                 raise LookupError(weights_id) from None
             raise
 
+    return entry
+
+
+def make_networks(settings: Settings, store: Store) -> Networks:
+    """The network service: the zoo, the weights library with its runs, and the Settings
+    limits checked before anything is built (a 422 / 413 naming the layer or limit)."""
     return Networks(
         zoo=models.get,
-        weights=entry,
+        weights=_lookup(Library(settings, store)),
         check=lambda spec: checked_report(spec, settings),
         cap=settings.feature_cache_networks,
     )
+
+
+def user_networks(request: Request, user: UserRow) -> Networks:
+    """The network service finding weights in `user`'s view of the library (issue 14):
+    another student's run or imported file is a 404 like an unknown id."""
+    state = request.app.state
+    store = state.store.as_user(user.id, sees_all=user.is_owner)
+    return state.networks.only_weights(Library(state.settings, store).allows)
 
 
 def make_feature_maps(settings: Settings) -> FeatureMaps:

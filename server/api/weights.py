@@ -26,8 +26,9 @@ from pydantic import ValidationError
 
 import models
 from models import torchvision
-from server.api.deps import SettingsDep
+from server.api.deps import SettingsDep, StoreDep
 from server.api.errors import _where
+from server.api.limits import check_bytes
 from server.api.shapes import checked_report
 from server.config import Settings
 from server.net.core.spec import NetworkSpec
@@ -38,17 +39,36 @@ from server.store import NotFound as RunNotFound
 from server.store import Store
 
 router = APIRouter(tags=["weights"])
+WEIGHTS_FILE = "weights"  # the kind of an imported file in the store's owned_files
 
 
 class Library:
-    """The library as the app sees it: the data dir and the run store."""
+    """The library as one user sees it (issue 14): the data dir, and the store's view for
+    that user, which holds their runs (and shared ones) and knows whose imported files
+    are whose; another user's import is a 404 like an unknown id."""
 
     def __init__(self, settings: Settings, store: Store) -> None:
         self.settings = settings
         self.store = store
 
+    def _mine(self, entry: lib.Entry) -> bool:
+        return entry.kind != "upload" or self.store.may_read_file(WEIGHTS_FILE, entry.id)
+
+    def allows(self, weights_id: str) -> bool:
+        """Whether this user may use weights `weights_id` (without loading the entry): a
+        run they can read, an import of theirs, or weights everyone has."""
+        if weights_id.startswith(lib.RUN_PREFIX):
+            try:
+                self.store.get_run(weights_id.removeprefix(lib.RUN_PREFIX))
+            except RunNotFound:
+                return False
+        if weights_id.startswith(lib.UPLOAD_PREFIX):
+            return self.store.may_read_file(WEIGHTS_FILE, weights_id)
+        return True
+
     def list(self) -> list[lib.Entry]:
-        return lib.everything(self.settings.data_dir, self.store.list_runs(), models.get)
+        entries = lib.everything(self.settings.data_dir, self.store.list_runs(), models.get)
+        return [e for e in entries if self._mine(e)]
 
     def get(self, weights_id: str) -> lib.Entry:
         def get_run(run_id: str) -> Any:
@@ -58,13 +78,16 @@ class Library:
                 raise LookupError(run_id) from exc
 
         try:
-            return lib.find(weights_id, self.settings.data_dir, get_run, models.get)
+            entry = lib.find(weights_id, self.settings.data_dir, get_run, models.get)
         except lib.NotFound:
-            raise HTTPException(404, f"no weights with id {weights_id[:100]!r}") from None
+            entry = None
+        if entry is None or not self._mine(entry):
+            raise HTTPException(404, f"no weights with id {weights_id[:100]!r}")
+        return entry
 
 
-def get_library(request: Request) -> Library:
-    return Library(request.app.state.settings, request.app.state.store)
+def get_library(request: Request, store: StoreDep) -> Library:
+    return Library(request.app.state.settings, store)
 
 
 LibraryDep = Annotated[Library, Depends(get_library)]
@@ -166,6 +189,7 @@ def _import_zoo(settings: Settings, file: UploadFile, zoo: str, title: str) -> l
 @router.post("/weights", status_code=201)
 def import_weights(
     settings: SettingsDep,
+    store: StoreDep,
     file: Annotated[UploadFile, File(description="a .safetensors file, or a torchvision .pth")],
     spec: Annotated[
         str | None, Form(description="the NetworkSpec JSON a cnnplay .safetensors belongs to")
@@ -183,6 +207,7 @@ def import_weights(
             "spec, zoo: give exactly one: `spec` with a cnnplay .safetensors file, or "
             "`zoo` with a torchvision checkpoint",
         )
+    check_bytes(store, settings, file.size or 0)  # issue 14: the user's quota
     try:
         if spec is not None:
             entry = _import_spec(settings, file, spec, title)
@@ -195,6 +220,7 @@ def import_weights(
         raise HTTPException(409, f"{exc} (CNNPLAY_MAX_IMPORTED_WEIGHTS)") from None
     except usage.LibraryFull as exc:
         raise HTTPException(409, str(exc)) from None
+    store.own_file(WEIGHTS_FILE, entry.id, entry.path.stat().st_size)  # the importer's
     return entry.public()
 
 
@@ -231,4 +257,5 @@ def delete_weights(weights_id: str, library: LibraryDep, settings: SettingsDep) 
         lib.delete_upload(settings.data_dir, weights_id)
     except lib.NotFound:
         raise HTTPException(404, f"no weights with id {weights_id[:100]!r}") from None
+    library.store.forget_file(WEIGHTS_FILE, weights_id)
     return Response(status_code=204)

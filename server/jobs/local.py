@@ -126,7 +126,10 @@ class LocalExecutor:
             self._check_room()
             run_id = job.get("id") or new_id()
             self.store.create_run(
-                run_id, json.dumps(job["spec"]), json.dumps(job["config"], sort_keys=True)
+                run_id,
+                json.dumps(job["spec"]),
+                json.dumps(job["config"], sort_keys=True),
+                owner_id=job.get("owner"),  # issue 14: whose run it is
             )
             self._queue.append(run_id, job)
             self._claim_slots()

@@ -17,9 +17,11 @@ against `ID_PATTERN` before it reaches SQL (`NotFound` otherwise).
 from server.store.db import ID_PATTERN, NotFound, StoreFull, new_id, valid_id
 from server.store.networks import NetworkRow, NetworksTable
 from server.store.runs import FINISHED, STOPPED, RunRow, RunsTable
+from server.store.schema import OWNER_ID
+from server.store.users import UserRow, UsersTable
 
 
-class Store(NetworksTable, RunsTable):
+class Store(NetworksTable, RunsTable, UsersTable):
     """Every table of the store; what a caller holds."""
 
 
@@ -29,9 +31,11 @@ __all__ = [
     "STOPPED",
     "NetworkRow",
     "NotFound",
+    "OWNER_ID",
     "RunRow",
     "Store",
     "StoreFull",
+    "UserRow",
     "new_id",
     "valid_id",
 ]

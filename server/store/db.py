@@ -3,6 +3,7 @@ migrations, ids and the errors every table raises."""
 
 from __future__ import annotations
 
+import copy
 import re
 import sqlite3
 import uuid
@@ -10,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Self
 
 from server.store import schema
 
@@ -24,9 +26,10 @@ class NotFound(LookupError):
 class StoreFull(RuntimeError):
     """A table is at its row limit."""
 
-    def __init__(self, limit: int) -> None:
-        super().__init__(f"limit of {limit:,} rows reached")
+    def __init__(self, limit: int, per_user: bool = False) -> None:
+        super().__init__(f"limit of {limit:,} rows{' per user' if per_user else ''} reached")
         self.limit = limit
+        self.per_user = per_user
 
 
 def new_id() -> str:
@@ -43,6 +46,13 @@ def now() -> str:
 
 
 class Database:
+    # Whose view of the store this is (issue 14): rows created belong to `user_id`;
+    # unless `sees_all` (the teacher, the job dispatcher), reads and writes are limited
+    # to the user's own rows (reads also to rows shared with the class). `as_user`
+    # makes such a view; the store the app holds sees all.
+    user_id: str = schema.OWNER_ID
+    sees_all: bool = True
+
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -96,6 +106,22 @@ class Database:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+
+    def as_user(self, user_id: str, sees_all: bool = False) -> Self:
+        """This store as one user sees it: a copy sharing the database file."""
+        view = copy.copy(self)
+        view.user_id, view.sees_all = user_id, sees_all
+        return view
+
+    def _mine(self) -> tuple[str, tuple[str, ...]]:
+        """The SQL condition (and its parameter) for rows this view may change."""
+        return ("1", ()) if self.sees_all else ("owner_id = ?", (self.user_id,))
+
+    def _visible(self) -> tuple[str, tuple[str, ...]]:
+        """The SQL condition for rows this view may read: its own and shared ones."""
+        if self.sees_all:
+            return ("1", ())
+        return ("(owner_id = ? OR shared = 1)", (self.user_id,))
 
     def schema_version(self) -> int:
         with self._connect() as conn:

@@ -1,10 +1,15 @@
-"""Training runs and each run's event stream (issue 6)."""
+"""Training runs and each run's event stream (issue 6), each with its owner (issue 14).
+
+The job dispatcher holds the unscoped store (it writes status and events for every
+run); a router's view (`Store.as_user`) reads its user's runs and shared ones, and
+changes (cancel, pause, delete: `own_run`, `delete_run`) only its own."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from server.store.db import Database, NotFound, now, valid_id
+from server.store.schema import OWNER_ID
 
 FINISHED = ("done", "failed", "cancelled", "diverged")
 # No worker is on these runs: event streams end, the run can be deleted. A paused run (and
@@ -23,12 +28,20 @@ class RunRow:
     weights_path: str | None
     created_at: str
     finished_at: str | None
+    owner_id: str = OWNER_ID
+    shared: bool = False
 
 
 _RUN_COLUMNS = (
     "id, status, spec_json, config_json, message, metrics_json, weights_path, "
-    "created_at, finished_at"
+    "created_at, finished_at, owner_id, shared"
 )
+
+
+def _run(row: object) -> RunRow:
+    values = dict(row)  # type: ignore[call-overload]
+    values["shared"] = bool(values["shared"])
+    return RunRow(**values)
 
 
 SNAPSHOT_ROW = '{"kind": "snapshot"'  # how a snapshot event's JSON begins (json.dumps)
@@ -39,32 +52,61 @@ class RunsTable(Database):
     # past it, keep_snapshot_budget thins the run's older snapshots evenly.
     snapshot_budget: int | None = None
 
-    def create_run(self, run_id: str, spec_json: str, config_json: str) -> None:
+    def create_run(
+        self, run_id: str, spec_json: str, config_json: str, owner_id: str | None = None
+    ) -> None:
+        """A queued run of `owner_id` (the job's "owner"; this view's user by default)."""
         with self._write() as conn:
             conn.execute(
-                "INSERT INTO runs (id, status, spec_json, config_json, created_at) "
-                "VALUES (?, 'queued', ?, ?, ?)",
-                (run_id, spec_json, config_json, now()),
+                "INSERT INTO runs (id, status, spec_json, config_json, created_at, owner_id) "
+                "VALUES (?, 'queued', ?, ?, ?, ?)",
+                (run_id, spec_json, config_json, now(), owner_id or self.user_id),
             )
 
-    def get_run(self, run_id: str) -> RunRow:
+    def _one_run(self, run_id: str, where: str, args: tuple[str, ...]) -> RunRow:
         if not valid_id(run_id):
             raise NotFound(run_id)
         with self._connect() as conn:
             row = conn.execute(
-                f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,)
+                f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ? AND {where}", (run_id, *args)
             ).fetchone()
         if row is None:
             raise NotFound(run_id)
-        return RunRow(**dict(row))
+        return _run(row)
+
+    def get_run(self, run_id: str) -> RunRow:
+        """A run this view may read (its own or a shared one); NotFound otherwise."""
+        return self._one_run(run_id, *self._visible())
+
+    def own_run(self, run_id: str) -> RunRow:
+        """A run this view may change (its own); a shared one of another user is NotFound."""
+        return self._one_run(run_id, *self._mine())
 
     def list_runs(self) -> list[RunRow]:
-        """Every run, newest first."""
+        """Every run this view may read, newest first."""
+        where, args = self._visible()
         with self._connect() as conn:
             rows = conn.execute(
-                f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY created_at DESC, rowid DESC"
+                f"SELECT {_RUN_COLUMNS} FROM runs WHERE {where} "
+                "ORDER BY created_at DESC, rowid DESC",
+                args,
             ).fetchall()
-        return [RunRow(**dict(r)) for r in rows]
+        return [_run(r) for r in rows]
+
+    def count_active_runs(self, owner_id: str) -> int:
+        """A user's queued and running runs (the per-user job limit)."""
+        with self._connect() as conn:
+            return conn.execute(
+                "SELECT COUNT(*) FROM runs WHERE owner_id = ? AND status IN ('queued', 'running')",
+                (owner_id,),
+            ).fetchone()[0]
+
+    def set_run_shared(self, run_id: str, shared: bool) -> None:
+        """Share a run this view owns with the class (read-only for the others)."""
+        where, args = self._mine()
+        self._one_run(run_id, where, args)
+        with self._write() as conn:
+            conn.execute("UPDATE runs SET shared = ? WHERE id = ?", (int(shared), run_id))
 
     def set_run_status(
         self,
@@ -120,8 +162,10 @@ class RunsTable(Database):
     def delete_run(self, run_id: str) -> None:
         if not valid_id(run_id):
             raise NotFound(run_id)
+        where, args = self._mine()
         with self._write() as conn:
-            if conn.execute("DELETE FROM runs WHERE id = ?", (run_id,)).rowcount == 0:
+            cur = conn.execute(f"DELETE FROM runs WHERE id = ? AND {where}", (run_id, *args))
+            if cur.rowcount == 0:
                 raise NotFound(run_id)
 
     def fail_unfinished(self, message: str) -> int:

@@ -5,6 +5,10 @@ Never edit a released entry; append.
 
 from __future__ import annotations
 
+# The teacher's account (issue 14): the serve token signs in as it; rows stored before
+# there were users belong to it.
+OWNER_ID = "0" * 32
+
 MIGRATIONS: list[tuple[str, ...]] = [
     (
         """CREATE TABLE networks (
@@ -42,5 +46,31 @@ MIGRATIONS: list[tuple[str, ...]] = [
         "ALTER TABLE networks ADD COLUMN summary_json TEXT",
         # The designer's layer locks (issue 7): a JSON list of frozen layer paths.
         "ALTER TABLE networks ADD COLUMN frozen_json TEXT",
+    ),
+    (  # issue 14: users, a class code, an owner on every stored object, sharing
+        """CREATE TABLE users (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            role TEXT NOT NULL,
+            token_hash TEXT UNIQUE,
+            created_at TEXT NOT NULL
+        )""",
+        f"INSERT INTO users (id, name, role, token_hash, created_at) "
+        f"VALUES ('{OWNER_ID}', 'Teacher', 'owner', NULL, '')",
+        f"ALTER TABLE networks ADD COLUMN owner_id TEXT NOT NULL DEFAULT '{OWNER_ID}'",
+        "ALTER TABLE networks ADD COLUMN shared INTEGER NOT NULL DEFAULT 0",
+        f"ALTER TABLE runs ADD COLUMN owner_id TEXT NOT NULL DEFAULT '{OWNER_ID}'",
+        "ALTER TABLE runs ADD COLUMN shared INTEGER NOT NULL DEFAULT 0",
+        "CREATE INDEX networks_by_owner ON networks (owner_id)",
+        "CREATE INDEX runs_by_owner ON runs (owner_id)",
+        # Files under the data dir (uploaded datasets, imported weights): who owns which.
+        """CREATE TABLE owned_files (
+            kind TEXT NOT NULL,
+            id TEXT NOT NULL,
+            owner_id TEXT NOT NULL,
+            bytes INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (kind, id)
+        )""",
+        "CREATE TABLE class_code (code TEXT NOT NULL, created_at TEXT NOT NULL)",
     ),
 ]

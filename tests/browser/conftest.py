@@ -1,4 +1,10 @@
-"""A live server on a free port and Debian's Chromium driven by Playwright."""
+"""A live server on a free port and Debian's Chromium driven by Playwright.
+
+Sign-in (issue 14): every test server takes TOKEN as the teacher's token, and every
+browser context starts with the sign-in cookie for 127.0.0.1 (cookies ignore the
+port), so tests see the app as a signed-in teacher. `anonymous(context)` takes the
+cookie away again for tests of signing in.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +17,9 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
+from server.api.auth import COOKIE
 from server.config import Settings
 from server.main import create_app
 
@@ -30,6 +37,7 @@ ARGS = [
 # CI machines are small and shared: wait longer than Playwright's 5 s before failing.
 expect.set_options(timeout=15_000)
 SHOTS = Path(__file__).resolve().parents[2] / "screenshots"
+TOKEN = "browser-tests-teacher-token-0123456789abcdef"  # every test server's teacher
 
 
 def _free_port() -> int:
@@ -62,7 +70,7 @@ def serve(settings: Settings) -> Iterator[str]:
 
 def fresh_settings(tmp_path_factory: pytest.TempPathFactory, name: str) -> Settings:
     """Settings for a server of a test module's own: an empty data dir, a free port."""
-    return Settings(data_dir=tmp_path_factory.mktemp(name), port=_free_port())
+    return Settings(data_dir=tmp_path_factory.mktemp(name), port=_free_port(), token=TOKEN)
 
 
 @pytest.fixture(scope="session")
@@ -71,10 +79,39 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
+def sign_in(context: BrowserContext, token: str = TOKEN) -> BrowserContext:
+    """Give the context the cookie that `GET /?token=` sets, for every test server."""
+    context.add_cookies(
+        [
+            {
+                "name": COOKIE,
+                "value": token,
+                "domain": "127.0.0.1",
+                "path": "/",
+                "httpOnly": True,
+                "sameSite": "Strict",
+            }
+        ]
+    )
+    return context
+
+
+def anonymous(context: BrowserContext) -> BrowserContext:
+    """The context without any sign-in cookie."""
+    context.clear_cookies()
+    return context
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        plain_new_context = b.new_context
+
+        def signed_in_context(*args: object, **kwargs: object) -> BrowserContext:
+            return sign_in(plain_new_context(*args, **kwargs))  # type: ignore[arg-type]
+
+        b.new_context = signed_in_context  # type: ignore[method-assign]
         yield b
         b.close()
 

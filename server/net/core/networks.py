@@ -10,6 +10,7 @@ its lifespan; the zoo and the library lookup are passed in (the core imports nei
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import threading
 from collections.abc import Callable
@@ -106,6 +107,20 @@ class Networks:
             spec = self.zoo(zoo)
         assert spec is not None
         return self.get(spec, None)
+
+    def only_weights(self, allowed: Callable[[str], bool]) -> Networks:
+        """This service where a weights id `allowed` refuses is not found (one user's view
+        of the library, issue 14); the lookup and the built-network cache are shared."""
+        lookup = self._weights
+
+        def weights(weights_id: str) -> Entry:
+            if not allowed(weights_id):
+                raise LookupError(weights_id)
+            return lookup(weights_id)
+
+        view = copy.copy(self)
+        view._weights = weights
+        return view
 
     def zoo(self, name: str) -> NetworkSpec:
         try:
