@@ -205,3 +205,11 @@ def test_a_drawing_is_the_probe_scaled_like_the_training_images() -> None:
         TrainConfig(probe_image="data:image/png;base64,bm90IGEgcG5n")
     with pytest.raises(ValueError, match="probe_index 5 is past the 2 held-out"):
         probe_input(None, 5, torch.zeros(2, 1, 4, 4), torch.zeros(2), (mean, std))
+
+
+def test_a_held_out_mask_is_no_class_label() -> None:
+    scaling = (torch.zeros(1, 3, 1, 1), torch.ones(1, 3, 1, 1))
+    vx, masks = torch.rand(2, 3, 8, 8), torch.randint(0, 5, (2, 8, 8))
+    x, about = probe_input(None, 1, vx, masks, scaling)
+    assert torch.equal(x, vx[1]) and about["label"] is None
+    assert probe_input(None, 1, vx, torch.tensor([3, 4]), scaling)[1]["label"] == 4
