@@ -23,6 +23,7 @@ from server.api import (
     learning,
     networks,
     pretrained,
+    run_events,
     runs,
     services,
     shapes,
@@ -47,6 +48,7 @@ ROUTERS = [
     convolve.router,
     features.router,
     runs.router,
+    run_events.router,
     datasets.router,
     learning.router,
     pretrained.router,  # before weights: /api/weights/usage is not a weights id
@@ -62,7 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         import_lazy_torch_modules()
-        app.state.store = Store(settings.db_path)
+        app.state.store = Store(settings.db_path, iter_points=settings.max_run_iter_points)
         app.state.networks = services.make_networks(settings, app.state.store)
         app.state.feature_maps = services.make_feature_maps(settings)
         app.state.runner = runner.start(settings, app.state.store)

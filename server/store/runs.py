@@ -1,10 +1,11 @@
-"""Training runs and each run's event stream (issue 6)."""
+"""Training runs (issue 6); their event streams are server/store/events.py."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from server.store.db import Database, NotFound, now, valid_id
+from server.store.db import NotFound, now, valid_id
+from server.store.events import EventsTable
 
 FINISHED = ("done", "failed", "cancelled", "diverged")
 # No worker is on these runs: event streams end, the run can be deleted. A paused run (and
@@ -31,7 +32,7 @@ _RUN_COLUMNS = (
 )
 
 
-class RunsTable(Database):
+class RunsTable(EventsTable):
     def create_run(self, run_id: str, spec_json: str, config_json: str) -> None:
         with self._write() as conn:
             conn.execute(
@@ -75,6 +76,7 @@ class RunsTable(Database):
                 "weights_path = COALESCE(?, weights_path), finished_at = ? WHERE id = ?",
                 (status, message, metrics_json, weights_path, finished, run_id),
             )
+        self.run_changes.notify(run_id)  # event streams end or go on (issue 13)
 
     def set_run_config(self, run_id: str, config_json: str) -> None:
         """A run's config once its worker filled in what is decided at its start (the
@@ -82,39 +84,13 @@ class RunsTable(Database):
         with self._write() as conn:
             conn.execute("UPDATE runs SET config_json = ? WHERE id = ?", (config_json, run_id))
 
-    def add_run_events(self, rows: list[tuple[str, int, str]]) -> None:
-        """(run_id, seq, event_json) rows in one transaction."""
-        if not rows:
-            return
-        with self._write() as conn:
-            conn.executemany(
-                "INSERT OR IGNORE INTO run_metrics (run_id, seq, event_json) VALUES (?, ?, ?)", rows
-            )
-
-    def run_events(self, run_id: str, after: int = 0, limit: int = 1000) -> list[tuple[int, str]]:
-        """(seq, event_json) with seq > after, in order."""
-        with self._connect() as conn:
-            rows = conn.execute(
-                "SELECT seq, event_json FROM run_metrics WHERE run_id = ? AND seq > ? "
-                "ORDER BY seq LIMIT ?",
-                (run_id, after, limit),
-            ).fetchall()
-        return [(r[0], r[1]) for r in rows]
-
-    def last_seq(self, run_id: str) -> int:
-        """The highest event seq stored for the run (0 when none)."""
-        with self._connect() as conn:
-            row = conn.execute(
-                "SELECT MAX(seq) FROM run_metrics WHERE run_id = ?", (run_id,)
-            ).fetchone()
-        return row[0] or 0
-
     def delete_run(self, run_id: str) -> None:
         if not valid_id(run_id):
             raise NotFound(run_id)
         with self._write() as conn:
             if conn.execute("DELETE FROM runs WHERE id = ?", (run_id,)).rowcount == 0:
                 raise NotFound(run_id)
+        self.run_changes.notify(run_id)
 
     def fail_unfinished(self, message: str) -> int:
         """Runs a previous process left queued or running: mark them failed."""
