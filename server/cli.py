@@ -123,9 +123,10 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from server.main import create_app
+    from server.serve_limits import uvicorn_config
 
     settings = serve_settings(args)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+    uvicorn.Server(uvicorn_config(create_app(settings), settings)).run()
     return 0
 
 
