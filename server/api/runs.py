@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict
 
-from server.api import run_checks
+from server.api import run_checks, run_quota
 from server.api.deps import SettingsDep, StoreDep
 from server.api.shapes import check_size
 from server.api.weights import LibraryDep
@@ -106,10 +106,15 @@ def _row(store: Any, run_id: str) -> RunRow:
 
 @router.post("/runs", status_code=201)
 def create_run(
-    body: RunRequest, settings: SettingsDep, runner: RunnerDep, library: LibraryDep
+    body: RunRequest,
+    settings: SettingsDep,
+    runner: RunnerDep,
+    library: LibraryDep,
+    store: StoreDep,
 ) -> dict[str, Any]:
     """Queue a training run; answers its id, status and place in the queue."""
     check_size(body.spec, settings)
+    run_quota.check_room(store, settings)  # 409 past CNNPLAY_MAX_RUNS / _RUN_EVENT_BYTES
     config, init_weights = run_checks.prepare(body.spec, body.config, settings, library)
     run_id = new_id()
     job = _job(
@@ -186,6 +191,7 @@ def resume_run(
             f"only a paused run, or a failed one with a checkpoint, can resume; "
             f"it is {row.status}{why}",
         )
+    run_quota.check_room(store, settings, new_run=False)
     job = _job(
         run_id,
         json.loads(row.spec_json),

@@ -186,3 +186,23 @@ def test_past_the_stream_caps_a_429_names_the_limit(
             t.join(timeout=10)
         assert c.app.state.stream_hub.open_total == 0
         assert read_sse(c, RUN)[-1]["event"] == "end"
+
+
+def test_new_runs_stop_at_the_run_quotas_with_a_409_naming_them(tmp_path: Any) -> None:
+    import models
+
+    body = {"spec": models.get("mlp").model_dump(mode="json"), "config": {"epochs": 1}}
+    settings = Settings(data_dir=tmp_path / "a", max_runs=1)
+    with open_client(settings) as c:
+        c.app.state.store.create_run(RUN, "{}", "{}")
+        r = c.post("/api/runs", json=body)
+        assert r.status_code == 409 and "CNNPLAY_MAX_RUNS=1" in r.json()["detail"]
+    settings = Settings(data_dir=tmp_path / "b", max_run_event_bytes=1_000)
+    with open_client(settings) as c:
+        _store_run(c.app.state.store, _events(20), status="paused")
+        r = c.post("/api/runs", json=body)
+        assert r.status_code == 409 and "CNNPLAY_MAX_RUN_EVENT_BYTES=1,000" in r.json()["detail"]
+        r = c.post(f"/api/runs/{RUN}/resume")  # a resume writes more events: refused too
+        assert r.status_code == 409 and "CNNPLAY_MAX_RUN_EVENT_BYTES" in r.json()["detail"]
+        assert c.delete(f"/api/runs/{RUN}").status_code == 204
+        assert c.app.state.store.event_usage() == (0, 0)
