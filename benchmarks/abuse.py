@@ -40,6 +40,8 @@ from pathlib import Path
 
 from PIL import Image
 
+from server.store import Store
+
 ROOT = Path(__file__).resolve().parent.parent
 MB = 1 << 20
 TRAIN = {"dataset": "digits", "epochs": 100, "batch_size": 8}
@@ -94,6 +96,7 @@ def children(pid: int) -> list[int]:
 class Server:
     def __init__(self, data_dir: Path, env: dict[str, str]) -> None:
         self.port = _free_port()
+        self.data_dir = data_dir
         cmd = [sys.executable, "-m", "server.cli", "serve", "--port", str(self.port)]
         self.proc = subprocess.Popen(
             [*cmd, "--data-dir", str(data_dir)],
@@ -172,7 +175,8 @@ def start_run(server: Server) -> str:
     status, out = server.json("POST", "/api/runs", {"spec": MLP, "config": TRAIN})
     assert status == 201, out
     deadline = time.monotonic() + 120
-    while server.json("GET", f"/api/runs/{out['id']}", None)[1]["status"] != "running":
+    store = Store(server.data_dir / "cnnplay.sqlite3")
+    while store.last_seq(out["id"]) < 5:  # its worker has started and sends iterations
         assert time.monotonic() < deadline, "the run did not start"
         time.sleep(0.2)
     return out["id"]
@@ -203,10 +207,12 @@ def memory(server: Server) -> None:
             **MLP,
             "layers": [{"type": "flatten"}, {"type": "linear", "out_features": 317_000 - i}],
         }
-        status, _ = server.json(
+        status, out = server.json(
             "POST", "/api/features/overview", {"net": {"spec": spec}, "image": "mnist-3"}
         )
         codes.append(status)
+        if status != 200 and i == 0:
+            print(f"memory: a 249M-parameter spec answered {status}: {str(out)[:200]}")
     peak.halt.set()
     peak.join()
     print(f"memory: start-up RSS {base / MB:,.0f} MB; answers {sorted(set(codes))}")
@@ -262,7 +268,10 @@ def streams(server: Server, n: int) -> None:
     deadline = time.monotonic() + 60
     while len(answers) < n and time.monotonic() < deadline:
         time.sleep(0.1)
+    time.sleep(3)  # every stream following the run
+    before, t0 = received[0], time.monotonic()
     loaded = health_ms(server, 200)
+    rate = (received[0] - before) / (time.monotonic() - t0) / 1024
     open_ok = sum(1 for a in answers.values() if a == "200")
     halt.set()
     reader.join()
@@ -270,7 +279,7 @@ def streams(server: Server, n: int) -> None:
         s.close()
     server.request("POST", f"/api/runs/{run_id}/cancel")
     others = sorted({a for a in answers.values() if a != "200"})
-    print(f"streams: {open_ok} of {n} open (others: {others}), {received[0] / 1024:,.0f} KB read")
+    print(f"streams: {open_ok} of {n} open (others: {others}), reading {rate:,.0f} KB/s of events")
     q, lo = p99(quiet), p99(loaded)
     print(
         f"  health p50 {statistics.median(quiet):.1f} -> {statistics.median(loaded):.1f} ms, "

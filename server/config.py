@@ -90,6 +90,7 @@ class Settings(BaseSettings):
     max_streams_per_client: int = 32  # per client address (and per user once signed in)
     stream_heartbeat_s: float = Field(15.0, gt=0)  # an SSE comment when nothing else came
     stream_read_threads: int = Field(4, ge=1)  # threads event streams may read SQLite on
+    stream_batch_s: float = Field(0.25, ge=0)  # a stream sends at most this often (batched)
     max_connections: int = 1000  # uvicorn's limit_concurrency: 503 past it
     header_timeout_s: float = Field(10.0, gt=0)  # a request's headers, from its first byte
     keep_alive_s: int = Field(5, ge=1)  # an idle kept-alive connection is closed after it

@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 from urllib.parse import urlsplit
 
+import anyio
 from fastapi import APIRouter, Header, HTTPException, Request
 from fastapi.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
@@ -86,7 +87,7 @@ def _message(name: str, data: object) -> str:
 
 
 async def _follow(
-    streams: StreamHub, store: Store, run_id: str, seq: int, heartbeat_s: float
+    streams: StreamHub, store: Store, run_id: str, seq: int, heartbeat_s: float, batch_s: float
 ) -> AsyncIterator[str]:
     run = streams.watch(run_id)
     try:
@@ -96,16 +97,21 @@ async def _follow(
             if status is None:  # deleted while someone watched
                 yield _message("end", {"status": "deleted"})
                 return
+            chunk = []
             for s, text in rows:
                 if s > seq + 1:
-                    yield _message("thinned", {"first": seq + 1, "last": s - 1})
+                    chunk.append(_message("thinned", {"first": seq + 1, "last": s - 1}))
                 seq = s
-                yield f"id: {s}\ndata: {text}\n\n"
+                chunk.append(f"id: {s}\ndata: {text}\n\n")
+            if chunk:
+                yield "".join(chunk)  # one write for the page, not one per event
             if len(rows) == PAGE:
                 continue  # more to read now
             if status in STOPPED:  # read before the page: nothing can follow it
                 yield _message("end", {"status": status})
                 return
+            if rows:  # what comes next leaves together, at most every stream_batch_s
+                await anyio.sleep(batch_s)
             if not await streams.wait(run, version, heartbeat_s):
                 yield ": heartbeat\n\n"
     finally:
@@ -131,5 +137,7 @@ async def run_events(
         raise HTTPException(404, f"no run with id {run_id[:64]!r}") from None
     seq = _resume_point(last_event_id, after)
     release = streams.open(stream_keys(request))
-    follow = _follow(streams, store, run_id, seq, settings.stream_heartbeat_s)
+    follow = _follow(
+        streams, store, run_id, seq, settings.stream_heartbeat_s, settings.stream_batch_s
+    )
     return EventStream(follow, release)

@@ -13,6 +13,7 @@ share that read.
 from __future__ import annotations
 
 import asyncio
+import bisect
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,6 +36,14 @@ class _Run:
     version: int = 0  # bumped on every committed change to the run
     waiters: set[asyncio.Event] = field(default_factory=set)
     streams: int = 0
+    # The run's latest events, read once per change for every stream that has caught up:
+    # `tail` holds every event stored with seq > `tail_after` when a read that began at
+    # `read_version` ended (rows thinned since may still be in it: live points are fine).
+    tail: list[tuple[int, str]] = field(default_factory=list)
+    tail_after: int | None = None  # None: nothing read yet
+    read_version: int = -1
+    status: str | None = None
+    refreshing: asyncio.Future[None] | None = None
 
 
 class StreamHub:
@@ -131,9 +140,44 @@ class StreamHub:
         return await anyio.to_thread.run_sync(partial(fn, *args), limiter=self.limiter)
 
     async def page(self, store: Store, run_id: str, after: int, version: int) -> Page:
-        """store.stream_page(run_id, after): one read for every stream that asks for the
-        same page of the same version of the run (it started after that version's
-        commit, so each of them sees everything it waited for)."""
+        """The run's status and its events after `after`, as stored once `version` (or a
+        later one) was committed. A stream that has caught up is answered from the run's
+        tail, read once per change for all of its streams; one further behind reads its
+        page itself (shared with any stream at the same place)."""
+        run = self.runs[run_id]
+        while run.tail_after is None or run.read_version < version:
+            if run.refreshing is None:
+                start = after if run.tail_after is None else None
+                run.refreshing = asyncio.ensure_future(self._refresh(store, run_id, run, start))
+            await asyncio.shield(run.refreshing)
+        if after >= run.tail_after:
+            i = bisect.bisect_right(run.tail, after, key=lambda r: r[0])
+            return run.status, run.tail[i : i + PAGE]
+        return await self._shared_page(store, run_id, after, version)
+
+    async def _refresh(self, store: Store, run_id: str, run: _Run, start: int | None) -> None:
+        """Read what is new since the tail (from `start` the first time), page by page,
+        and keep the last PAGE rows."""
+        try:
+            read_version = run.version
+            after = (
+                start if start is not None else (run.tail[-1][0] if run.tail else run.tail_after)
+            )
+            assert after is not None
+            status, rows = await self.read(store.stream_page, run_id, after, PAGE)
+            tail = [*run.tail, *rows] if start is None else rows
+            tail_after = after if start is not None else run.tail_after
+            while len(rows) == PAGE:  # more than a page since: read on to the end
+                _, rows = await self.read(store.stream_page, run_id, tail[-1][0], PAGE)
+                tail += rows
+            if len(tail) > PAGE:
+                tail_after, tail = tail[-PAGE - 1][0], tail[-PAGE:]
+            run.tail, run.tail_after, run.status = tail, tail_after, status
+            run.read_version = read_version
+        finally:
+            run.refreshing = None
+
+    async def _shared_page(self, store: Store, run_id: str, after: int, version: int) -> Page:
         key = (run_id, after, version)
         future = self._reads.get(key)
         if future is None:

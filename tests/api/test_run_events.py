@@ -206,3 +206,35 @@ def test_new_runs_stop_at_the_run_quotas_with_a_409_naming_them(tmp_path: Any) -
         assert r.status_code == 409 and "CNNPLAY_MAX_RUN_EVENT_BYTES" in r.json()["detail"]
         assert c.delete(f"/api/runs/{RUN}").status_code == 204
         assert c.app.state.store.event_usage() == (0, 0)
+
+
+def test_many_streams_of_a_live_run_each_get_every_event_once(tmp_path: Any) -> None:
+    # Streams that have caught up share one read of the run's tail per change; one that
+    # starts behind it (Last-Event-ID far back) reads its own pages, then joins them.
+    settings = Settings(data_dir=tmp_path / "data", stream_batch_s=0.02)
+    with open_client(settings) as c:
+        store: Store = c.app.state.store
+        store.create_run(RUN, "{}", "{}")
+        store.set_run_status(RUN, "running")
+        first = [(RUN, s, json.dumps({"kind": "epoch", "epoch": s})) for s in range(1, 1501)]
+        store.add_run_events(first)  # more than a page before anyone watches
+        got: dict[int, list[int]] = {}
+
+        def follow(n: int, since: int) -> None:
+            msgs = read_sse(c, RUN, {"Last-Event-ID": str(since)})
+            got[n] = [int(m["id"]) for m in msgs if "id" in m]
+
+        starts = [1500, 1500, 1200, 0, 1500, 700, 1500, 1500]
+        readers = [threading.Thread(target=follow, args=(n, s)) for n, s in enumerate(starts)]
+        for t in readers:
+            t.start()
+        for k in range(1501, 1801, 10):  # the dispatcher goes on writing, in batches
+            store.add_run_events(
+                [(RUN, s, json.dumps({"kind": "epoch", "epoch": s})) for s in range(k, k + 10)]
+            )
+            time.sleep(0.01)
+        store.set_run_status(RUN, "done")
+        for t in readers:
+            t.join(timeout=30)
+    for n, since in enumerate(starts):
+        assert got[n] == list(range(since + 1, 1801)), n
