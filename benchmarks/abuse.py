@@ -25,6 +25,7 @@ import contextlib
 import http.client
 import io
 import json
+import multiprocessing
 import os
 import resource
 import selectors
@@ -37,6 +38,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 
@@ -236,50 +238,58 @@ def memory(server: Server) -> None:
     )
 
 
-def streams(server: Server, n: int) -> None:
-    run_id = start_run(server)
-    quiet = health_ms(server, 200)
+def _stream_reader(port: int, run_id: str, n: int, out: Any, halt: Any) -> None:
+    """In a process of its own (its reading must not slow the health requests' timing):
+    open n streams and read them all, as n browsers would; report the status codes once
+    all have answered, then the bytes read, when told to stop."""
     sel = selectors.DefaultSelector()
-    socks, answers = [], {}
+    socks, answers, received = [], {}, 0
     for _ in range(n):
-        s = socket.create_connection(("127.0.0.1", server.port))
+        s = socket.create_connection(("127.0.0.1", port))
         s.sendall(f"GET /api/runs/{run_id}/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
         s.setblocking(False)
         sel.register(s, selectors.EVENT_READ)
         socks.append(s)
-    received = [0]
-    halt = threading.Event()
-
-    def drain() -> None:  # read every stream as a browser would
-        while not halt.is_set():
-            for key, _ in sel.select(0.1):
-                try:
-                    chunk = key.fileobj.recv(65536)  # type: ignore[union-attr]
-                except BlockingIOError:
-                    continue
-                if key.fileobj not in answers:
-                    answers[key.fileobj] = chunk[9:12].decode()
-                received[0] += len(chunk)
-                if not chunk:
-                    sel.unregister(key.fileobj)
-
-    reader = threading.Thread(target=drain, daemon=True)
-    reader.start()
-    deadline = time.monotonic() + 60
-    while len(answers) < n and time.monotonic() < deadline:
-        time.sleep(0.1)
-    time.sleep(3)  # every stream following the run
-    before, t0 = received[0], time.monotonic()
-    loaded = health_ms(server, 200)
-    rate = (received[0] - before) / (time.monotonic() - t0) / 1024
-    open_ok = sum(1 for a in answers.values() if a == "200")
-    halt.set()
-    reader.join()
+    reported = False
+    while not halt.is_set():
+        for key, _ in sel.select(0.1):
+            try:
+                chunk = key.fileobj.recv(65536)  # type: ignore[union-attr]
+            except BlockingIOError:
+                continue
+            answers.setdefault(key.fileobj, chunk[9:12].decode())
+            received += len(chunk)
+            if not chunk:
+                sel.unregister(key.fileobj)
+        if not reported and len(answers) == n:
+            out.put(list(answers.values()))
+            reported = True
+    out.put(received)
     for s in socks:
         s.close()
+
+
+def streams(server: Server, n: int) -> None:
+    run_id = start_run(server)
+    quiet = health_ms(server, 200)
+    ctx = multiprocessing.get_context("fork")
+    out, halt = ctx.Queue(), ctx.Event()
+    reader = ctx.Process(target=_stream_reader, args=(server.port, run_id, n, out, halt))
+    reader.start()
+    codes = out.get(timeout=120)
+    time.sleep(3)  # every stream following the run
+    t0 = time.monotonic()
+    loaded = health_ms(server, 200)
+    took = time.monotonic() - t0
+    halt.set()
+    received = out.get(timeout=60)
+    reader.join()
     server.request("POST", f"/api/runs/{run_id}/cancel")
+    rate = received / (took + 3) / 1024
+    open_ok = codes.count("200")
+    answers = dict(enumerate(codes))
     others = sorted({a for a in answers.values() if a != "200"})
-    print(f"streams: {open_ok} of {n} open (others: {others}), reading {rate:,.0f} KB/s of events")
+    print(f"streams: {open_ok} of {n} open (others: {others}), reading ~{rate:,.0f} KB/s of events")
     q, lo = p99(quiet), p99(loaded)
     print(
         f"  health p50 {statistics.median(quiet):.1f} -> {statistics.median(loaded):.1f} ms, "

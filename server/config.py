@@ -90,7 +90,9 @@ class Settings(BaseSettings):
     max_streams_per_client: int = 32  # per client address (and per user once signed in)
     stream_heartbeat_s: float = Field(15.0, gt=0)  # an SSE comment when nothing else came
     stream_read_threads: int = Field(4, ge=1)  # threads event streams may read SQLite on
-    stream_batch_s: float = Field(0.25, ge=0)  # a stream sends at most this often (batched)
+    # A stream sends at most once a second, all new events in one write: per-write cost is
+    # what 500 streams of a fast run spend (health p99 0.6 s at 0.5 s, 41 ms at 1 s).
+    stream_batch_s: float = Field(1.0, ge=0)
     max_connections: int = 1000  # uvicorn's limit_concurrency: 503 past it
     header_timeout_s: float = Field(10.0, gt=0)  # a request's headers, from its first byte
     keep_alive_s: int = Field(5, ge=1)  # an idle kept-alive connection is closed after it
