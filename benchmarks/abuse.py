@@ -204,11 +204,10 @@ def memory(server: Server) -> None:
     body, kind = multipart("big.png", png.getvalue(), "image/png")
     codes = [server.request("POST", "/api/images", body, kind)[0] for _ in range(40)]
     after_uploads = peak.peak
-    for i in range(5):  # 784 -> 317,000 - i: ~248.9M parameters each, each a new network
-        spec = {
-            **MLP,
-            "layers": [{"type": "flatten"}, {"type": "linear", "out_features": 317_000 - i}],
-        }
+    for i in range(5):  # 784 -> 30,000 -> 7,500 - i: ~248.5M parameters, each a new network
+        hidden = [{"type": "linear", "out_features": 30_000}, {"type": "relu"}]
+        last = {"type": "linear", "out_features": 7_500 - i}
+        spec = {**MLP, "layers": [{"type": "flatten"}, *hidden, last]}
         status, out = server.json(
             "POST", "/api/features/overview", {"net": {"spec": spec}, "image": "mnist-3"}
         )

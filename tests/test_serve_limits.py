@@ -173,7 +173,8 @@ def test_a_stream_gives_its_place_back_when_its_client_goes(server: tuple[int, P
         seen += first.recv(65536)
     # CNNPLAY_MAX_STREAMS_PER_CLIENT=1: a second one is refused while the first is open.
     second, head = _open_stream(port, run_id)
-    second.close()
+    with second:
+        head += _read_until_closed(second)[0]  # the body (keep-alive closes it after 1 s)
     assert head.startswith(b"HTTP/1.1 429 ") and b"CNNPLAY_MAX_STREAMS_PER_CLIENT" in head
     # An event written by another process reaches the open stream at its next wake-up.
     store.add_run_events([(run_id, 1, '{"kind": "start"}')])
@@ -189,3 +190,24 @@ def test_a_stream_gives_its_place_back_when_its_client_goes(server: tuple[int, P
             break
         assert time.monotonic() < deadline, head
         time.sleep(0.2)
+
+
+def test_the_uvicorn_config_takes_every_limit_from_settings(tmp_path: Path) -> None:
+    from server.config import Settings
+    from server.serve_limits import uvicorn_config
+
+    settings = Settings(
+        data_dir=tmp_path,
+        port=8123,
+        max_connections=77,
+        keep_alive_s=3,
+        max_header_bytes=9000,
+        shutdown_grace_s=2,
+        header_timeout_s=4.5,
+    )
+    config = uvicorn_config(object(), settings)
+    assert (config.host, config.port) == ("127.0.0.1", 8123)
+    assert config.limit_concurrency == 77 and config.timeout_keep_alive == 3
+    assert config.h11_max_incomplete_event_size == 9000
+    assert config.timeout_graceful_shutdown == 2
+    assert config.http.__name__.startswith("HeaderTimeout")  # type: ignore[union-attr]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Callable
+from functools import lru_cache
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -71,7 +72,7 @@ class EventStream(StreamingResponse):
 
     media_type = "text/event-stream"
 
-    def __init__(self, content: AsyncIterator[str], release: Callable[[], None]) -> None:
+    def __init__(self, content: AsyncIterator[str | bytes], release: Callable[[], None]) -> None:
         super().__init__(content, media_type="text/event-stream", headers=HEADERS)
         self.release = release
 
@@ -82,13 +83,20 @@ class EventStream(StreamingResponse):
             self.release()
 
 
+@lru_cache(maxsize=8192)
+def _sse(seq: int, text: str) -> bytes:
+    """One stored event as SSE bytes, made once for all the streams that send it (the
+    tail's rows are the same str objects for each, so their hash is computed once too)."""
+    return f"id: {seq}\ndata: {text}\n\n".encode()
+
+
 def _message(name: str, data: object) -> str:
     return f"event: {name}\ndata: {json.dumps(data)}\n\n"
 
 
 async def _follow(
     streams: StreamHub, store: Store, run_id: str, seq: int, heartbeat_s: float, batch_s: float
-) -> AsyncIterator[str]:
+) -> AsyncIterator[str | bytes]:
     run = streams.watch(run_id)
     try:
         while True:
@@ -97,14 +105,14 @@ async def _follow(
             if status is None:  # deleted while someone watched
                 yield _message("end", {"status": "deleted"})
                 return
-            chunk = []
+            chunk: list[bytes] = []
             for s, text in rows:
                 if s > seq + 1:
-                    chunk.append(_message("thinned", {"first": seq + 1, "last": s - 1}))
+                    chunk.append(_message("thinned", {"first": seq + 1, "last": s - 1}).encode())
                 seq = s
-                chunk.append(f"id: {s}\ndata: {text}\n\n")
+                chunk.append(_sse(s, text))
             if chunk:
-                yield "".join(chunk)  # one write for the page, not one per event
+                yield b"".join(chunk)  # one write for the page, not one per event
             if len(rows) == PAGE:
                 continue  # more to read now
             if status in STOPPED:  # read before the page: nothing can follow it
