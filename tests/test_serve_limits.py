@@ -178,7 +178,9 @@ def test_a_stream_gives_its_place_back_when_its_client_goes(server: tuple[int, P
     assert head.startswith(b"HTTP/1.1 429 ") and b"CNNPLAY_MAX_STREAMS_PER_CLIENT" in head
     # An event written by another process reaches the open stream at its next wake-up.
     store.add_run_events([(run_id, 1, '{"kind": "start"}')])
-    while b'data: {"kind": "start"}' not in seen:
+    deadline = time.monotonic() + 10
+    while b'data: {"kind": "start"}' not in seen:  # heartbeats come in between
+        assert time.monotonic() < deadline, "the event did not arrive"
         seen += first.recv(65536)
     assert b"id: 1\r\n" in seen or b"id: 1\n" in seen
     first.close()  # the client goes away: its place comes back

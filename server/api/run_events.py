@@ -122,6 +122,7 @@ async def _follow(
                 await anyio.sleep(batch_s)
             if not await streams.wait(run, version, heartbeat_s):
                 yield ": heartbeat\n\n"
+                run.read_version = -1  # read the store again: a write nobody announced
     finally:
         streams.unwatch(run_id)
 

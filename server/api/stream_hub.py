@@ -41,7 +41,7 @@ class _Run:
     # `read_version` ended (rows thinned since may still be in it: live points are fine).
     tail: list[tuple[int, str]] = field(default_factory=list)
     tail_after: int | None = None  # None: nothing read yet
-    read_version: int = -1
+    read_version: int = -1  # -1: read again (a heartbeat passed: another process may write)
     status: str | None = None
     refreshing: asyncio.Future[None] | None = None
 
