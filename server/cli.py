@@ -155,6 +155,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from server.main import create_app
+    from server.serve_limits import uvicorn_config
 
     settings = with_token(serve_settings(args))
     url = sign_in_url(settings)
@@ -168,7 +169,7 @@ def _serve(args: argparse.Namespace) -> int:
         )
     if not args.no_browser:
         _open_when_up(url, settings.port)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+    uvicorn.Server(uvicorn_config(create_app(settings), settings)).run()
     return 0
 
 

@@ -24,6 +24,7 @@ from server.api import (
     learning,
     networks,
     pretrained,
+    run_events,
     runs,
     segmentation,
     services,
@@ -52,6 +53,7 @@ ROUTERS = [  # behind the auth dependency: a router added here is signed-in only
     features.router,
     runs.router,
     segmentation.router,  # issue 16: GET /api/runs/{id}/worst_iou
+    run_events.router,
     datasets.router,
     learning.router,
     pretrained.router,  # before weights: /api/weights/usage is not a weights id
@@ -69,7 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         import_lazy_torch_modules()
-        app.state.store = Store(settings.db_path)
+        app.state.store = Store(settings.db_path, iter_points=settings.max_run_iter_points)
         app.state.store.snapshot_budget = settings.snapshot_run_bytes  # issue 19
         app.state.networks = services.make_networks(settings, app.state.store)
         app.state.feature_maps = services.make_feature_maps(settings)

@@ -151,6 +151,17 @@ def _limits(settings: Settings) -> archive.Limits:
     )
 
 
+def _check_room(settings: Settings, adding: int) -> None:
+    """409 unless the uploads and `adding` more bytes fit CNNPLAY_MAX_DATASETS_BYTES."""
+    used, limit = uploaded.bytes_used(settings.data_dir), settings.max_datasets_bytes
+    if used + adding > limit or used >= limit:
+        raise HTTPException(
+            409,
+            f"this dataset needs {adding:,} bytes; uploaded datasets take {used:,} of their "
+            f"{limit:,} (CNNPLAY_MAX_DATASETS_BYTES); delete one first",
+        )
+
+
 def _title(title: str | None, filename: str | None) -> str:
     """A display title: the one given, else the zip's file name without folders or .zip."""
     raw = title or Path((filename or "").replace("\\", "/")).name.removesuffix(".zip")
@@ -183,10 +194,12 @@ def upload_dataset(
             f"there are already {have} uploaded datasets (CNNPLAY_MAX_UPLOAD_DATASETS); "
             "delete one first",
         )
+    _check_room(settings, 0)  # full already: refuse before decoding anything
     try:
         decoded = mask_archive.read_any(data, _limits(settings))  # masks/: issue 16
     except archive.ArchiveError as exc:
         raise HTTPException(exc.status, str(exc)) from None
+    _check_room(settings, uploaded.stored_bytes(decoded))
     uploaded.sweep(settings.data_dir)
     m = uploaded.save(
         settings.data_dir,

@@ -1,23 +1,19 @@
 """Training runs: POST/GET /api/runs, GET/DELETE /api/runs/{id}, POST .../cancel,
-.../pause and .../resume, GET .../misclassified, and GET /api/runs/{id}/events, a
-Server-Sent Events stream (`id:` = seq; Last-Event-ID resumes).
+.../pause and .../resume, GET .../misclassified. A run's event stream, GET
+/api/runs/{id}/events, is server/api/run_events.py.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import AsyncIterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict
-from starlette.concurrency import run_in_threadpool
 
-from server.api import run_checks
+from server.api import run_checks, run_quota
 from server.api.auth import CurrentUser
 from server.api.deps import SettingsDep, StoreDep
 from server.api.limits import check_jobs
@@ -34,7 +30,6 @@ from server.net.train.report import class_labels
 from server.store import FINISHED, STOPPED, NotFound, RunRow, new_id
 
 router = APIRouter(tags=["runs"])
-POLL_S = 0.2  # how often an event stream looks for new rows
 
 
 def get_runner(request: Request) -> LocalExecutor:
@@ -143,6 +138,7 @@ def create_run(
     """Queue a training run; answers its id, status and place in the queue."""
     check_size(body.spec, settings)
     check_jobs(store, settings)
+    run_quota.check_room(store, settings)  # 409 past CNNPLAY_MAX_RUNS / _RUN_EVENT_BYTES
     config, init_weights = run_checks.prepare(body.spec, body.config, settings, library)
     run_id = new_id()
     job = _job(
@@ -220,6 +216,7 @@ def resume_run(
             f"only a paused run, or a failed one with a checkpoint, can resume; "
             f"it is {row.status}{why}",
         )
+    run_quota.check_room(store, settings, new_run=False)
     job = _job(
         run_id,
         json.loads(row.spec_json),
@@ -328,52 +325,3 @@ def misclassified(
         "labels": labels,
         "items": items,
     }
-
-
-def _resume_point(last_event_id: str | None, after: int | None) -> int:
-    for value in (last_event_id, after):
-        if value is not None:
-            try:
-                return max(0, int(value))
-            except ValueError:
-                raise HTTPException(422, "Last-Event-ID must be an integer seq") from None
-    return 0
-
-
-@router.get("/runs/{run_id}/events")
-async def run_events(
-    run_id: str,
-    request: Request,
-    store: StoreDep,
-    last_event_id: Annotated[str | None, Header()] = None,
-    after: int | None = None,
-) -> StreamingResponse:
-    """SSE: every stored event after Last-Event-ID (or ?after=), then new ones as they
-    arrive; a final `event: end` once the run has ended and everything was sent."""
-    await run_in_threadpool(_row, store, run_id)
-    seq = _resume_point(last_event_id, after)
-
-    async def stream() -> AsyncIterator[str]:
-        nonlocal seq
-        while True:
-            # Status first: an event stored before the run ended is then surely seen below.
-            try:
-                status = (await run_in_threadpool(store.get_run, run_id)).status
-            except NotFound:  # deleted while someone watched
-                yield f"event: end\ndata: {json.dumps({'status': 'deleted'})}\n\n"
-                return
-            rows = await run_in_threadpool(store.run_events, run_id, seq)
-            for s, text in rows:
-                seq = s
-                yield f"id: {s}\ndata: {text}\n\n"
-            if rows:
-                continue  # maybe more than one page
-            if status in STOPPED:  # paused too: a resumed run is followed from its seq
-                yield f"event: end\ndata: {json.dumps({'status': status})}\n\n"
-                return
-            if await request.is_disconnected():
-                return
-            await asyncio.sleep(POLL_S)
-
-    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)

@@ -1,4 +1,5 @@
-"""Training runs and each run's event stream (issue 6), each with its owner (issue 14).
+"""Training runs and each run's event stream (issue 6), each with its owner (issue 14); their event
+streams are server/store/events.py.
 
 The job dispatcher holds the unscoped store (it writes status and events for every
 run); a router's view (`Store.as_user`) reads its user's runs and shared ones, and
@@ -8,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from server.store.db import Database, NotFound, now, valid_id
+from server.store.db import NotFound, now, valid_id
+from server.store.events import EventsTable
 from server.store.schema import OWNER_ID
 
 FINISHED = ("done", "failed", "cancelled", "diverged")
@@ -47,7 +49,7 @@ def _run(row: object) -> RunRow:
 SNAPSHOT_ROW = '{"kind": "snapshot"'  # how a snapshot event's JSON begins (json.dumps)
 
 
-class RunsTable(Database):
+class RunsTable(EventsTable):
     # Bytes of "snapshot" events kept per run (issue 19; the app sets it from Settings):
     # past it, keep_snapshot_budget thins the run's older snapshots evenly.
     snapshot_budget: int | None = None
@@ -124,6 +126,7 @@ class RunsTable(Database):
                 "weights_path = COALESCE(?, weights_path), finished_at = ? WHERE id = ?",
                 (status, message, metrics_json, weights_path, finished, run_id),
             )
+        self.run_changes.notify(run_id)  # event streams end or go on (issue 13)
 
     def set_run_config(self, run_id: str, config_json: str) -> None:
         """A run's config once its worker filled in what is decided at its start (the
@@ -132,32 +135,9 @@ class RunsTable(Database):
             conn.execute("UPDATE runs SET config_json = ? WHERE id = ?", (config_json, run_id))
 
     def add_run_events(self, rows: list[tuple[str, int, str]]) -> None:
-        """(run_id, seq, event_json) rows in one transaction."""
-        if not rows:
-            return
-        with self._write() as conn:
-            conn.executemany(
-                "INSERT OR IGNORE INTO run_metrics (run_id, seq, event_json) VALUES (?, ?, ?)", rows
-            )
+        """EventsTable's (totals, iteration thinning), then the snapshot budget (issue 19)."""
+        super().add_run_events(rows)
         self.keep_snapshot_budget(rows)
-
-    def run_events(self, run_id: str, after: int = 0, limit: int = 1000) -> list[tuple[int, str]]:
-        """(seq, event_json) with seq > after, in order."""
-        with self._connect() as conn:
-            rows = conn.execute(
-                "SELECT seq, event_json FROM run_metrics WHERE run_id = ? AND seq > ? "
-                "ORDER BY seq LIMIT ?",
-                (run_id, after, limit),
-            ).fetchall()
-        return [(r[0], r[1]) for r in rows]
-
-    def last_seq(self, run_id: str) -> int:
-        """The highest event seq stored for the run (0 when none)."""
-        with self._connect() as conn:
-            row = conn.execute(
-                "SELECT MAX(seq) FROM run_metrics WHERE run_id = ?", (run_id,)
-            ).fetchone()
-        return row[0] or 0
 
     def delete_run(self, run_id: str) -> None:
         if not valid_id(run_id):
@@ -167,6 +147,7 @@ class RunsTable(Database):
             cur = conn.execute(f"DELETE FROM runs WHERE id = ? AND {where}", (run_id, *args))
             if cur.rowcount == 0:
                 raise NotFound(run_id)
+        self.run_changes.notify(run_id)
 
     def fail_unfinished(self, message: str) -> int:
         """Runs a previous process left queued or running: mark them failed."""
@@ -216,9 +197,14 @@ class RunsTable(Database):
         keep_n = max(2, min(len(found), target * len(found) // max(total, 1)))
         keep = thin_evenly([seq for seq, _ in found], keep_n)
         drop = [(run_id, seq) for seq, _ in found if seq not in keep]
+        kept = sum(size for seq, size in found if seq in keep)
         with self._write() as conn:
             conn.executemany("DELETE FROM run_metrics WHERE run_id = ? AND seq = ?", drop)
-        return sum(size for seq, size in found if seq in keep)
+            conn.execute(  # the quotas count what is on disk (server/store/events.py)
+                "UPDATE run_event_totals SET bytes = MAX(0, bytes - ?) WHERE run_id = ?",
+                (total - kept, run_id),
+            )
+        return kept
 
 
 def thin_evenly(seqs: list[int], n: int) -> set[int]:

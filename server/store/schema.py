@@ -73,4 +73,17 @@ MIGRATIONS: list[tuple[str, ...]] = [
         )""",
         "CREATE TABLE class_code (code TEXT NOT NULL, created_at TEXT NOT NULL)",
     ),
+    (  # issue 13: per-run totals of the event stream (quotas, thinning, the seq high-water)
+        """CREATE TABLE run_event_totals (
+            run_id TEXT PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+            bytes INTEGER NOT NULL DEFAULT 0,
+            iters INTEGER NOT NULL DEFAULT 0,
+            last_seq INTEGER NOT NULL DEFAULT 0,
+            stride INTEGER NOT NULL DEFAULT 1
+        )""",
+        """INSERT INTO run_event_totals (run_id, bytes, iters, last_seq)
+           SELECT run_id, SUM(length(event_json)),
+                  SUM(json_extract(event_json, '$.kind') = 'iter'), MAX(seq)
+           FROM run_metrics GROUP BY run_id""",
+    ),
 ]

@@ -113,6 +113,20 @@ def list_all(data_dir: Path) -> list[dict[str, Any]]:
     return sorted(out, key=lambda m: m.get("created", 0))
 
 
+def bytes_used(data_dir: Path) -> int:
+    """Disk taken by every uploaded dataset (their folders' files, leftovers included):
+    what Settings.max_datasets_bytes bounds (issue 13)."""
+    base = root(data_dir)
+    if not base.is_dir():
+        return 0
+    return sum(p.stat().st_size for p in base.rglob("*") if p.is_file())
+
+
+def stored_bytes(decoded: Decoded) -> int:
+    """About what save() writes for `decoded`: its arrays (the headers are small)."""
+    return int(decoded.x.nbytes + decoded.y.nbytes)
+
+
 def load(data_dir: Path, upload_id: str) -> tuple[np.ndarray, ...]:
     """(x_train, y_train, x_val, y_val); images uint8 (N, C, H, W)."""
     path = _folder(data_dir, upload_id) / DATA
