@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     max_finetune_params: int = 30_000_000  # a run from init_from weights (ResNet-50: 25.6M)
     dataset_max_side: int = 224  # uploads keep up to this side (>= dataset_image_side)
     max_dataset_bytes: int = 512 * MiB  # one uploaded dataset as stored (3 x side x side each)
+    # --- bounded memory (issue 13, bounds): caches and stores in bytes -------
+    network_cache_bytes: int = 768 * MiB  # params + buffers of built networks kept (VGG-16: 553 MB)
+    image_store_bytes: int = 256 * MiB  # decoded pixels of uploads kept (POST /api/images)
+    upload_chunk_bytes: int = 1 * MiB  # a weights upload is copied to disk in chunks this big
 
     @property
     def db_path(self) -> Path:

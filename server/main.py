@@ -78,7 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="cnnplay", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None
     )
     app.state.settings = settings
-    app.state.images = images.ImageStore(settings.max_images)
+    app.state.images = images.ImageStore(settings.max_images, settings.image_store_bytes)
     for router in ROUTERS:
         app.include_router(router, prefix="/api")
     app.include_router(docs.router)  # /docs, /redoc, /favicon.ico: outside /api
