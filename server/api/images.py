@@ -17,6 +17,7 @@ from PIL import Image, UnidentifiedImageError
 
 from server.api.deps import SettingsDep
 from server.config import Settings
+from server.net.core import memory
 from server.net.core.cache import LRU
 from server.net.data.images import FORMATS, ImageError, ImageTooLarge, decode_image
 
@@ -95,4 +96,8 @@ def upload_image(
         raise HTTPException(413, str(exc)) from None
     except ImageError as exc:
         raise HTTPException(422, str(exc)) from None
-    return {"id": images.put(img), "width": img.width, "height": img.height}
+    finally:
+        del data
+    key = images.put(img)  # older uploads may leave: their pixels go back to the system
+    memory.release()
+    return {"id": key, "width": img.width, "height": img.height}
