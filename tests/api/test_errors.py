@@ -18,10 +18,11 @@ def test_where_drops_body_and_union_tags() -> None:
 def test_validation_detail_is_short_and_names_the_field(client: TestClient) -> None:
     r = client.post("/api/shapes", json={"layers": [{"type": "linear", "out_features": 0}]})
     assert r.status_code == 422
-    detail = r.json()["detail"]
-    assert detail[0]["field"] == "layers.0.out_features"
-    assert "greater than or equal to 1" in detail[0]["msg"]
-    assert "input" not in detail[0]
+    errors = r.json()["errors"]
+    assert errors[0]["field"] == "layers.0.out_features"
+    assert "greater than or equal to 1" in errors[0]["msg"]
+    assert "input" not in errors[0]
+    assert r.json()["detail"].startswith("layers.0.out_features: Input should be greater")
 
 
 @pytest.mark.parametrize("route", ["/api/shapes", "/api/networks"])

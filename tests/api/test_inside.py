@@ -27,7 +27,7 @@ def test_constraint_l1_lands_on_an_axis_and_l2_does_not(client: TestClient) -> N
     assert np.hypot(*d["l2"]) == pytest.approx(1.0)
     assert len(d["l1_path"]) == len(d["path_budgets"])
     r = client.post("/api/learning/constraint", json={"budget": 0})
-    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "budget"
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "budget"
 
 
 def test_histogram_of_shipped_weights_equals_numpy(client: TestClient) -> None:

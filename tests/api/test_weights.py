@@ -89,7 +89,7 @@ def test_garbage_and_pickles_are_refused(client: TestClient, tmp_path: Path) -> 
 def test_bad_spec_is_named(client: TestClient) -> None:
     r = upload(client, b"x", spec='{"name": "n", "input": {"channels": 0}}')
     assert r.status_code == 422
-    assert any(d["field"].startswith("spec.input") for d in r.json()["detail"])
+    assert any(d["field"].startswith("spec.input") for d in r.json()["errors"])
     r = upload(client, b"x", spec="not json")
     assert r.status_code == 422
 
