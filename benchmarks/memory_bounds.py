@@ -132,7 +132,7 @@ def main() -> None:
     try:
         url = f"http://127.0.0.1:{port}"
         with httpx2.Client(base_url=url, timeout=600) as c:
-            for _ in range(300):
+            for _ in range(1200):  # start-up imports torch: up to two minutes on a busy machine
                 try:
                     if c.get("/api/health").status_code == 200:
                         break

@@ -65,7 +65,7 @@ def check_header(data: bytes, settings: Settings) -> None:
     """413 when the image, decoded, could not be kept: read from its header only."""
     try:
         with Image.open(io.BytesIO(data), formats=FORMATS) as img:
-            (w, h), bands = img.size, (1 if img.mode in ("1", "L", "P") else 3)
+            (w, h), bands = img.size, (1 if img.mode == "L" else 3)  # kept as L or RGB
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
         return  # decode_image says what is wrong with it
     except Image.DecompressionBombError:
