@@ -43,7 +43,11 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
 
 @pytest.fixture(scope="module")
 def api_schema(api: TestClient) -> Any:
-    return schemathesis.openapi.from_dict(api.get("/openapi.json").json())
+    loaded = schemathesis.openapi.from_dict(api.get("/openapi.json").json())
+    # The coverage phase enumerates boundary cases of every schema; NetworkSpec's recursive
+    # one takes it tens of minutes. Examples and random fuzzing keep the run short.
+    loaded.config.phases.coverage.is_enabled = False
+    return loaded
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")

@@ -31,12 +31,12 @@ def test_every_view_runs_under_the_policy(live_server: str, page: Page) -> None:
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
     for view in VIEWS:
         page.goto(f"{live_server}/#{view}")
-        expect(page.locator("main")).to_be_visible()
+        expect(page.locator("main#view > *").first).to_be_visible()  # the view rendered
         page.wait_for_load_state("networkidle")
-    shot(page, "csp_learn")
-    page.goto(f"{live_server}/#conv")
-    page.wait_for_load_state("networkidle")
-    shot(page, "csp_conv")
+        shot(page, f"csp_{view}")
+    page.goto(f"{live_server}/#conv/in=textbook")  # style attributes: the grid's --cols
+    expect(page.locator("[data-formula]")).to_contain_text("= 3")
+    shot(page, "csp_conv_textbook")
     assert not found, found
 
 
