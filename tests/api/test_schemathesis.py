@@ -98,7 +98,7 @@ def send(client: TestClient, kwargs: dict[str, Any]) -> Any:
 
 @schema.parametrize()
 @settings(
-    max_examples=4,
+    max_examples=10,
     phases=[Phase.explicit, Phase.generate],  # no shrinking: a failure is reported as found
     deadline=None,
     suppress_health_check=list(HealthCheck),

@@ -73,6 +73,8 @@ def gradcheck(req: GradcheckRequest, settings: SettingsDep) -> GradcheckResponse
         raise HTTPException(
             422, f"spec: too large for a float64 gradient check (CNNPLAY_MAX_GRADCHECK_PARAMS): {e}"
         ) from e
+    if not any(p.requires_grad for p in net.parameters()):  # found by schemathesis (issue 13)
+        raise HTTPException(422, "spec: the network has no parameters to check gradients of")
     result = G.check(
         net,
         spec.input.shape,
