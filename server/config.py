@@ -134,6 +134,10 @@ class Settings(BaseSettings):
     max_run_event_bytes: int = 2 * GiB  # the event JSON of all runs kept
     max_run_iter_points: int = Field(4_000, ge=10)  # iteration points a finished run keeps
     max_datasets_bytes: int = 4 * GiB  # all uploaded datasets as stored
+    # --- bounded memory (issue 13, bounds): caches and stores in bytes -------
+    network_cache_bytes: int = 768 * MiB  # params + buffers of built networks kept (VGG-16: 553 MB)
+    image_store_bytes: int = 256 * MiB  # decoded pixels of uploads kept (POST /api/images)
+    upload_chunk_bytes: int = 1 * MiB  # a weights upload is copied to disk in chunks this big
 
     @property
     def db_path(self) -> Path:

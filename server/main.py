@@ -89,7 +89,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.auth = auth.Auth(settings)  # the teacher's token: settings.token or a random one
-    app.state.images = images.ImageStore(settings.max_images, settings.max_user_images)
+    app.state.images = images.ImageStore(
+        settings.max_images, settings.image_store_bytes, settings.max_user_images
+    )
     for router in PUBLIC_ROUTERS:
         app.include_router(router, prefix="/api")
     for router in ROUTERS:

@@ -46,6 +46,18 @@ class ConvolveRequest(BaseModel):
     focus: tuple[int, int] = (0, 0)
 
 
+def _finite(t: torch.Tensor, field: str) -> torch.Tensor:
+    """422 naming `field` for an empty array or a value float32 cannot hold (NaN, inf,
+    1e39: issue 13, they came back as nulls)."""
+    if t.numel() == 0:
+        raise HTTPException(422, f"{field}: must not be empty")
+    if not bool(torch.isfinite(t).all()):
+        raise HTTPException(
+            422, f"{field}: every value must be a finite number within float32 (|x| < 3.4e38)"
+        )
+    return t
+
+
 def _input(req: ConvolveRequest, request: Request, settings: Settings) -> torch.Tensor:
     """The request's input as (C, H, W) float32."""
     given = [req.input is not None, req.preset is not None, req.image_id is not None]
@@ -58,7 +70,12 @@ def _input(req: ConvolveRequest, request: Request, settings: Settings) -> torch.
             x = torch.tensor(req.input, dtype=torch.float32)
         except (ValueError, TypeError):
             raise HTTPException(422, "input: rows must all have the same length") from None
+        x = _finite(x, "input")
+        if x.ndim not in (2, 3):
+            raise HTTPException(422, "input: an (H, W) or (C, H, W) array of numbers")
         x = x[None] if x.ndim == 2 else x
+        if min(x.shape) == 0:
+            raise HTTPException(422, "input: must have at least one channel, row and column")
         if x.shape[0] > settings.max_conv_channels or max(x.shape[1:]) > settings.max_conv_side:
             raise HTTPException(
                 422,
@@ -98,6 +115,7 @@ def _weight(req: ConvolveRequest, channels: int, settings: Settings) -> torch.Te
         w = torch.tensor(req.kernel, dtype=torch.float32)
     except (ValueError, TypeError):
         raise HTTPException(422, "kernel: must be a full c' x c x f x f array") from None
+    _finite(w, "kernel")
     if w.shape[0] > settings.max_conv_channels or w.shape[-1] > settings.max_conv_kernel:
         raise HTTPException(
             422,
@@ -117,13 +135,15 @@ def convolve(req: ConvolveRequest, request: Request, settings: SettingsDep) -> d
     if req.bias is not None and req.op == "conv":
         if weight is None or len(req.bias) != weight.shape[0]:
             raise HTTPException(422, "bias: one number per filter")
-        bias = torch.tensor(req.bias, dtype=torch.float32)
+        bias = _finite(torch.tensor(req.bias, dtype=torch.float32), "bias")
     try:
         res = C.convolve(
             x, req.op, weight, bias, req.kernel_size, req.stride, req.padding, req.dilation
         )
     except C.ConvError as exc:
         raise HTTPException(422, str(exc)) from None
+    if not bool(torch.isfinite(res.output).all()):
+        raise HTTPException(422, "input, kernel: the output overflows float32; use smaller numbers")
     f = weight.shape[-1] if weight is not None else req.kernel_size
     win = C.neighbourhood(
         res, f, req.stride, req.dilation, req.padding, req.focus, settings.conv_window_cells

@@ -4,17 +4,23 @@ A pure ASGI middleware, so bodies are counted while they stream (413 past the
 limit) and nothing is buffered first. Foreign Origins may not change state or
 open event streams; a Host that is not the server's own is refused (DNS
 rebinding, as in Gradio CVE-2024-1727).
+
+Issue 13: a request with no Origin is judged by its Referer (and a browser's
+`Sec-Fetch-Site: cross-site`) the same way, and event streams are recognised by
+their path, whatever the Accept header says. Security headers: server/api/headers.py.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from server.api.headers import FIXED, SecurityHeaders, policy
 from server.config import Settings
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
@@ -22,6 +28,8 @@ WEIGHTS_UPLOAD = "/api/weights"  # POST: a .safetensors file, limited by max_wei
 FORM_SLACK = 2 * 1024 * 1024  # the multipart form around the file (the spec, boundaries)
 UPLOAD_TYPES = ("multipart/form-data", "application/zip", "application/octet-stream", "image/")
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+# event streams: GET /api/runs/{id}/events and any later .../events or .../stream route
+STREAM_PATH = re.compile(r"^/api/(.+/)?(events|stream)$")
 
 
 class _TooLarge(HTTPException):
@@ -40,6 +48,21 @@ def _over(limit: int) -> str:
 def _hostname(host: str) -> str:
     """'127.0.0.1:8000' -> '127.0.0.1', '[::1]:8000' -> '::1'."""
     return urlsplit(f"//{host}").hostname or ""
+
+
+def _foreign(headers: dict[str, str], host: str) -> str | None:
+    """The foreign site a browser says the request comes from: its Origin, else (no
+    Origin) its Referer, else a cross-site Sec-Fetch-Site; None for this server's own
+    pages and for clients that send none of them (curl, scripts)."""
+    origin = headers.get("origin")
+    if origin:
+        return origin if urlsplit(origin).netloc != host else None
+    referer = headers.get("referer")
+    if referer:
+        return referer[:200] if urlsplit(referer).netloc != host else None
+    if headers.get("sec-fetch-site") == "cross-site":
+        return "another site (Sec-Fetch-Site: cross-site)"
+    return None
 
 
 class Guard:
@@ -62,11 +85,13 @@ class Guard:
                 send, 421, f"Host {host!r} is not this server's; see CNNPLAY_ALLOWED_HOSTS"
             )
             return
-        origin = headers.get("origin")
-        streams = "text/event-stream" in headers.get("accept", "")
+        streams = bool(STREAM_PATH.match(scope["path"])) or "text/event-stream" in headers.get(
+            "accept", ""
+        )
         guarded = scope["method"] not in SAFE_METHODS or streams
-        if origin and guarded and urlsplit(origin).netloc != host:
-            await _reply(send, 403, f"requests from {origin} are not allowed")
+        foreign = _foreign(headers, host) if guarded else None
+        if foreign:
+            await _reply(send, 403, f"requests from {foreign} are not allowed")
             return
         kind = headers.get("content-type", "")
         limit = self._limit(scope["path"], kind)
@@ -119,6 +144,8 @@ async def _reply(send: Send, status: int, detail: str) -> None:
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
+                *FIXED,
+                (b"content-security-policy", policy("").encode()),
             ],
         }
     )
@@ -127,3 +154,4 @@ async def _reply(send: Send, status: int, detail: str) -> None:
 
 def install(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(Guard, settings=settings)
+    app.add_middleware(SecurityHeaders)  # outermost: on the guard's own answers too

@@ -37,6 +37,7 @@ def make_networks(settings: Settings, store: Store) -> Networks:
         weights=_lookup(Library(settings, store)),
         check=lambda spec: checked_report(spec, settings),
         cap=settings.feature_cache_networks,
+        max_bytes=settings.network_cache_bytes,
     )
 
 

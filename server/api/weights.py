@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import shutil
 from pathlib import Path
 from typing import IO, Annotated, Any
 
@@ -125,17 +124,23 @@ def _too_large(limit: int) -> HTTPException:
     return HTTPException(413, f"the file is over {limit:,} bytes (CNNPLAY_MAX_WEIGHTS_BYTES)")
 
 
-def _spool(upload: IO[bytes], folder: Path, limit: int) -> Path:
-    """Copy the upload to a hidden temp file in `folder` (no listing reads it), at most
-    `limit` bytes, so a checkpoint is memory-mapped from disk rather than held twice."""
+def _spool(upload: IO[bytes], folder: Path, limit: int, chunk: int) -> Path:
+    """Copy the upload to a hidden temp file in `folder` (no listing reads it) in chunks,
+    stopping past `limit` bytes (413), so a file is checked and memory-mapped from disk
+    rather than held in memory (issue 13)."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f".incoming-{secrets.token_hex(8)}.tmp"
-    with open(path, "wb") as out:
-        shutil.copyfileobj(upload, out, 1 << 20)
-        size = out.tell()
-    if size > limit:
+    size = 0
+    try:
+        with open(path, "wb") as out:
+            while block := upload.read(chunk):
+                size += len(block)
+                if size > limit:
+                    raise _too_large(limit)
+                out.write(block)
+    except BaseException:
         path.unlink(missing_ok=True)
-        raise _too_large(limit)
+        raise
     return path
 
 
@@ -158,13 +163,14 @@ def _check_room(settings: Settings, adding: int) -> None:
 
 def _import_spec(settings: Settings, file: UploadFile, spec: str, title: str) -> lib.Entry:
     net = _spec(spec)
-    checked_report(net, settings)  # 422 / 413 before building anything
-    limit = settings.max_weights_bytes
-    data = file.file.read(limit + 1)
-    if len(data) > limit:
-        raise _too_large(limit)
-    _check_room(settings, len(data))
-    return lib.import_file(settings.data_dir, data, net, **_store_args(settings, file, title))
+    checked_report(net, settings)  # 422 / 413 before building or reading anything
+    folder = lib.uploads_dir(settings.data_dir)
+    path = _spool(file.file, folder, settings.max_weights_bytes, settings.upload_chunk_bytes)
+    try:
+        _check_room(settings, path.stat().st_size)
+        return lib.import_path(settings.data_dir, path, net, **_store_args(settings, file, title))
+    finally:
+        path.unlink(missing_ok=True)  # moved into place when it was imported
 
 
 def _import_zoo(settings: Settings, file: UploadFile, zoo: str, title: str) -> lib.Entry:
@@ -174,7 +180,8 @@ def _import_zoo(settings: Settings, file: UploadFile, zoo: str, title: str) -> l
             f"zoo: {zoo[:100]!r} is not an architecture torchvision checkpoints import "
             f"into; one of {', '.join(torchvision.SUPPORTED)}",
         )
-    path = _spool(file.file, lib.uploads_dir(settings.data_dir), settings.max_weights_bytes)
+    folder = lib.uploads_dir(settings.data_dir)
+    path = _spool(file.file, folder, settings.max_weights_bytes, settings.upload_chunk_bytes)
     try:
         _check_room(settings, path.stat().st_size)
         net, tensors = torchvision.convert(zoo, read_state_dict(path))

@@ -110,3 +110,32 @@ def test_upload_refusals(client: TestClient) -> None:
 def test_kernels_list(client: TestClient) -> None:
     names = [k["name"] for k in client.get("/api/kernels").json()]
     assert {"sobel_x", "gaussian", "emboss"} <= set(names)
+
+
+def test_empty_and_non_finite_numbers_are_422_naming_the_field(client: TestClient) -> None:
+    # issue 13: an empty input was a 500; NaN and 1e39 came back as 200 with nulls
+    import json
+
+    def post(body: dict) -> object:
+        return client.post(
+            "/api/convolve",
+            content=json.dumps(body).encode(),  # json.dumps writes NaN and Infinity
+            headers={"content-type": "application/json"},
+        )
+
+    cases = [
+        ({"input": [], "kernel_name": "identity"}, "input"),
+        ({"input": [[]], "kernel_name": "identity"}, "input"),
+        ({"input": [[1, float("nan")]], "kernel_name": "identity"}, "input"),
+        ({"input": [[1, 1e39]], "kernel_name": "identity"}, "input"),
+        ({"input": [[1, 2], [3, 4]], "kernel": [[[[float("inf")]]]]}, "kernel"),
+        ({"input": [[1, 2], [3, 4]], "kernel": []}, "kernel"),
+        ({"input": [[1, 2], [3, 4]], "kernel": [[[[1]]]], "bias": [float("nan")]}, "bias"),
+        ({"input": [[1, 2], [3, 4]], "kernel": [[[[3e38]]]]}, "overflows"),
+    ]
+    for body, field in cases:
+        r = post(body)
+        assert r.status_code == 422, (body, r.text)
+        assert field in r.json()["detail"], (body, r.text)
+    ok = post({"input": [[1, 2], [3, 4]], "kernel": [[[[2]]]]})
+    assert ok.status_code == 200 and ok.json()["window"]["output"] == [[[2.0, 4.0], [6.0, 8.0]]]

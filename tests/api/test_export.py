@@ -179,6 +179,6 @@ def test_weights_ids_are_checked(client: TestClient, kind: str) -> None:
     r = client.post(f"/api/export/{kind}", json={"weights": "mnist_cnn", "spec": SPEC})
     assert r.status_code == 422 and r.json()["detail"].startswith("weights: mnist_cnn do not fit")
     r = client.post(f"/api/export/{kind}", json={"weights": "mnist_cnn", "extra": 1})
-    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "extra"
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "extra"
     r = client.post(f"/api/export/{kind}", json={"weights": "mnist_cnn", "spec": BAD})
     assert r.status_code == 422 and r.json()["detail"].startswith("layers.1:")

@@ -6,7 +6,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 import models
+from server.config import Settings
 from tests.api.test_runs import wait_done
+from tests.clients import open_client
 
 
 def _post(client: TestClient, path: str, body: dict[str, Any]) -> Any:
@@ -144,3 +146,26 @@ def test_init_cost_limit_says_how_deep_fits(client: TestClient) -> None:
     assert "at most 29 layers" in r.json()["detail"]
     ok = client.post("/api/learning/init", json={"depth": 29, "width": 128, "batch": 256})
     assert ok.status_code == 200
+
+
+def test_a_batch_past_the_activation_limit_is_refused_before_building(
+    settings: Settings,
+) -> None:
+    # issue 13: the per-image activation check let 512 images of a big spec through
+    small = settings.model_copy(update={"max_activation_bytes": 10 * 2**20})
+    spec = {
+        "name": "wide",
+        "input": {"channels": 1, "height": 28, "width": 28},
+        "layers": [
+            {"type": "conv2d", "out_channels": 32, "kernel_size": 3, "padding": 1},
+            {"type": "relu"},
+            {"type": "flatten"},
+            {"type": "linear", "out_features": 10},
+        ],
+    }
+    with open_client(small) as c:
+        r = c.post("/api/learning/gradflow", json={"spec": spec, "batch_size": 512})
+        assert r.status_code == 413 and "batch_size" in r.json()["detail"]
+        assert "CNNPLAY_MAX_ACTIVATION_BYTES" in r.json()["detail"]
+        ok = c.post("/api/learning/gradflow", json={"spec": spec, "batch_size": 8})
+        assert ok.status_code == 200, ok.text

@@ -67,3 +67,52 @@ def test_weights_imports_have_their_own_upload_limit(settings: Settings) -> None
         huge = {"file": ("w.safetensors", b"x" * 3_000_000, "application/octet-stream")}
         r = c.post("/api/weights", files=huge)
         assert r.status_code == 413 and "bytes" in r.json()["detail"]
+
+
+def test_a_foreign_referer_without_origin_is_refused(client: TestClient) -> None:
+    # issue 13: a request with no Origin but a foreign Referer could delete
+    r = client.delete("/api/networks/x", headers={"referer": "http://evil.example/page"})
+    assert r.status_code == 403 and "evil.example" in r.json()["detail"]
+    r = client.post("/api/shapes", json={}, headers={"sec-fetch-site": "cross-site"})
+    assert r.status_code == 403
+    own = {"referer": "http://127.0.0.1:8000/#design"}
+    assert client.post("/api/shapes", json={"layers": []}, headers=own).status_code == 200
+    assert client.post("/api/shapes", json={"layers": []}).status_code == 200  # curl, scripts
+
+
+def test_event_streams_are_guarded_whatever_the_accept_header(client: TestClient) -> None:
+    # issue 13: without `Accept: text/event-stream` a foreign Origin's stream went through
+    evil = {"origin": "http://evil.example"}
+    for accept in ({}, {"accept": "*/*"}, {"accept": "text/event-stream"}):
+        r = client.get("/api/runs/some-run/events", headers={**evil, **accept})
+        assert r.status_code == 403, accept
+    assert client.get("/api/runs/no-such-run/events").status_code == 404
+
+
+def test_security_headers_on_every_answer(client: TestClient) -> None:
+    answers = [
+        client.get("/"),
+        client.get("/api/health"),
+        client.get("/docs"),
+        client.get("/api/health", headers={"host": "attacker.example"}),  # the guard's own
+        client.get("/css/base.css"),
+    ]
+    for r in answers:
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["x-frame-options"] == "DENY"
+        csp = r.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in csp and "default-src 'self'" in csp
+        assert "http" not in csp  # no outside origin
+
+
+def test_inline_scripts_are_allowed_only_by_their_hash(client: TestClient) -> None:
+    import base64
+    import hashlib
+    import re
+
+    page = client.get("/")
+    scripts = re.findall(r"<script type=\"importmap\">(.*?)</script>", page.text, re.S)
+    digest = base64.b64encode(hashlib.sha256(scripts[0].encode()).digest()).decode()
+    assert f"'sha256-{digest}'" in page.headers["content-security-policy"]
+    assert "'unsafe-inline'" not in page.headers["content-security-policy"].split("style-src")[0]
+    assert int(page.headers["content-length"]) == len(page.content)

@@ -27,7 +27,7 @@ def test_constraint_l1_lands_on_an_axis_and_l2_does_not(client: TestClient) -> N
     assert np.hypot(*d["l2"]) == pytest.approx(1.0)
     assert len(d["l1_path"]) == len(d["path_budgets"])
     r = client.post("/api/learning/constraint", json={"budget": 0})
-    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "budget"
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "budget"
 
 
 def test_histogram_of_shipped_weights_equals_numpy(client: TestClient) -> None:
@@ -123,3 +123,24 @@ def test_gates_past_the_value_limit_is_413(settings: Settings) -> None:
     with open_client(small) as c:
         r = c.post("/api/learning/gates", json={"zoo": "rnn_mnist_lstm", "mnist_index": 0})
     assert r.status_code == 413 and "CNNPLAY_MAX_GATE_VALUES" in r.json()["detail"]
+
+
+def test_gates_refuse_before_building(client: TestClient) -> None:
+    # issue 13: a 1 GB network was built to answer "no lstm or gru layer"
+    nets = client.app.state.networks
+    before = nets.builds
+    no_rnn = {
+        "name": "wide",
+        "input": {"channels": 1, "height": 28, "width": 28},
+        "layers": [{"type": "flatten"}, {"type": "linear", "out_features": 10}],
+    }
+    r = client.post("/api/learning/gates", json={"spec": no_rnn, "mnist_index": 0})
+    assert r.status_code == 422 and "no lstm or gru" in r.json()["detail"]
+    huge = {
+        "name": "huge",
+        "input": {"channels": 1, "height": 28, "width": 28},
+        "layers": [{"type": "lstm", "hidden_size": 6_000}],
+    }
+    r = client.post("/api/learning/gates", json={"spec": huge, "mnist_index": 0})
+    assert r.status_code == 413 and "CNNPLAY_MAX_GATE_VALUES" in r.json()["detail"]
+    assert nets.builds == before

@@ -143,3 +143,10 @@ def test_modes_returns_both_runs(client: TestClient) -> None:
 def test_modes_limits_are_422(client: TestClient, body: dict, word: str) -> None:
     r = client.post("/api/learning/modes", json=body)
     assert r.status_code == 422 and word in r.text, r.text
+
+
+def test_gradcheck_of_a_network_without_parameters_is_422(client: TestClient) -> None:
+    # schemathesis found this 500 (issue 13)
+    spec = {"name": "p", "input": {"channels": 1, "height": 4, "width": 4}, "layers": []}
+    r = client.post("/api/learning/gradcheck", json={"spec": spec})
+    assert r.status_code == 422 and "no parameters" in r.json()["detail"]

@@ -124,7 +124,7 @@ def test_unknown_ids_are_404_with_a_message(client: TestClient, bad: str) -> Non
 def test_a_body_that_is_not_a_spec_is_422(client: TestClient) -> None:
     r = client.post("/api/networks", json={"layers": [{"type": "conv2d"}]})
     assert r.status_code == 422
-    assert any("out_channels" in e["field"] for e in r.json()["detail"])
+    assert any("out_channels" in e["field"] for e in r.json()["errors"])
 
 
 @pytest.fixture

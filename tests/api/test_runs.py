@@ -53,9 +53,9 @@ def wait_done(client: TestClient, run_id: str, timeout: float = 240) -> dict:
 def test_bad_config_names_the_field(client: TestClient) -> None:
     r = client.post("/api/runs", json={"spec": mlp(), "config": {"optimizer": "lbfgs"}})
     assert r.status_code == 422
-    assert r.json()["detail"][0]["field"] == "config.optimizer"
+    assert r.json()["errors"][0]["field"] == "config.optimizer"
     r = client.post("/api/runs", json={"spec": mlp(), "config": {"batch_size": 0}})
-    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "config.batch_size"
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "config.batch_size"
 
 
 def test_output_must_match_the_classes(client: TestClient) -> None:
@@ -265,5 +265,5 @@ def test_pause_survives_a_restart_and_resumes(settings: Settings) -> None:
 def test_val_split_out_of_range_names_the_field(client: TestClient) -> None:
     r = client.post("/api/runs", json={"spec": mlp(), "config": {**TINY, "val_split": 0.9}})
     assert r.status_code == 422
-    detail = r.json()["detail"][0]
+    detail = r.json()["errors"][0]
     assert detail["field"] == "config.val_split" and "0.5" in detail["msg"], detail

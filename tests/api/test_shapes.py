@@ -78,20 +78,20 @@ def test_invalid_spec_is_200_with_earlier_layers_filled(client: TestClient) -> N
 
 
 def _fields(r: Any) -> list[str]:
-    return [e["field"] for e in r.json()["detail"]]
+    return [e["field"] for e in r.json()["errors"]]
 
 
 def test_malformed_json_is_422(client: TestClient) -> None:
     r = raw(client, '{"layers": [')
     assert r.status_code == 422
-    assert r.json()["detail"][0]["type"] == "json_invalid"
+    assert r.json()["errors"][0]["type"] == "json_invalid"
 
 
 def test_unknown_layer_type_names_the_path(client: TestClient) -> None:
     r = post(client, {"layers": [{"type": "relu"}, {"type": "conv3d"}]})
     assert r.status_code == 422
     assert _fields(r) == ["layers.1"]
-    assert "conv3d" in r.json()["detail"][0]["msg"]
+    assert "conv3d" in r.json()["errors"][0]["msg"]
 
 
 def test_bad_numbers_are_422_naming_the_field(client: TestClient) -> None:
@@ -207,7 +207,7 @@ def test_no_spec_of_odd_shapes_gives_a_500(client: TestClient) -> None:
 def test_malformed_json_says_where(client: TestClient) -> None:
     r = raw(client, '{"layers": [{"type": "relu"}] x}')
     assert r.status_code == 422
-    error = r.json()["detail"][0]
+    error = r.json()["errors"][0]
     assert error["type"] == "json_invalid" and error["field"] == "body"
     assert "line 1 column" in error["msg"]
     bad_utf8 = client.post(
@@ -219,9 +219,9 @@ def test_malformed_json_says_where(client: TestClient) -> None:
 def test_body_must_be_json(client: TestClient) -> None:
     body = b'{"layers": []}'
     r = client.post("/api/shapes", content=body, headers={"content-type": "text/plain"})
-    assert r.status_code == 422 and "application/json" in r.json()["detail"][0]["msg"]
+    assert r.status_code == 422 and "application/json" in r.json()["errors"][0]["msg"]
     r = client.post("/api/shapes", content=b"", headers={"content-type": "application/json"})
-    assert r.status_code == 422 and r.json()["detail"][0]["type"] == "missing"
+    assert r.status_code == 422 and r.json()["errors"][0]["type"] == "missing"
     kind = {"content-type": "application/json; charset=utf-8"}
     assert client.post("/api/shapes", content=body, headers=kind).json()["valid"] is True
 

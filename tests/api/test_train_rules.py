@@ -84,7 +84,7 @@ def test_bad_requests(client: TestClient) -> None:
     r = plan(client, zoo="nope", source="mnist_cnn_digits04", mode="frozen", classes=5)
     assert r.status_code == 422 and "zoo" in r.json()["detail"]
     r = plan(client, zoo="mlp", source="mnist_cnn_digits04", mode="some", classes=5)
-    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "mode"
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "mode"
     spec = {"input": {"channels": 1, "height": 28, "width": 28}, "layers": [{"type": "relu"}]}
     r = plan(client, spec=spec, source="mnist_cnn_digits04", mode="frozen", classes=5)
     assert r.status_code == 422 and "not linear" in r.json()["detail"]

@@ -89,7 +89,7 @@ def test_garbage_and_pickles_are_refused(client: TestClient, tmp_path: Path) -> 
 def test_bad_spec_is_named(client: TestClient) -> None:
     r = upload(client, b"x", spec='{"name": "n", "input": {"channels": 0}}')
     assert r.status_code == 422
-    assert any(d["field"].startswith("spec.input") for d in r.json()["detail"])
+    assert any(d["field"].startswith("spec.input") for d in r.json()["errors"])
     r = upload(client, b"x", spec="not json")
     assert r.status_code == 422
 
@@ -132,3 +132,61 @@ def test_unknown_ids_are_404(client: TestClient) -> None:
     for wid in ("nope", "run-" + "0" * 32, "upload-" + "a" * 32, "upload-../../etc", "run-x"):
         r = client.get(f"/api/weights/{wid}/file")
         assert r.status_code == 404 and "no weights" in r.json()["detail"]
+
+
+class _Chunks:
+    """A file that records the size of every read."""
+
+    def __init__(self, data: bytes) -> None:
+        import io
+
+        self.inner, self.reads = io.BytesIO(data), []  # type: ignore[var-annotated]
+
+    def read(self, n: int = -1) -> bytes:
+        self.reads.append(n)
+        return self.inner.read(n)
+
+
+def test_uploads_are_spooled_in_bounded_chunks(tmp_path: Path) -> None:
+    # issue 13: uploads were read whole into memory
+    from fastapi import HTTPException
+
+    from server.api.weights import _spool
+
+    src = _Chunks(b"x" * 10_000)
+    path = _spool(src, tmp_path, limit=10_000, chunk=1_000)  # type: ignore[arg-type]
+    assert path.read_bytes() == b"x" * 10_000 and max(src.reads) == 1_000
+    src = _Chunks(b"x" * 10_000)
+    try:
+        _spool(src, tmp_path / "b", limit=4_500, chunk=1_000)  # type: ignore[arg-type]
+        raise AssertionError("no 413")
+    except HTTPException as exc:
+        assert exc.status_code == 413
+    assert len(src.reads) == 5  # stopped at the limit, not at the end of the upload
+    assert not list((tmp_path / "b").iterdir())
+
+
+def test_an_import_is_checked_from_the_file_and_moved_into_place(settings: Settings) -> None:
+    settings.upload_chunk_bytes = 4096
+    data = state_bytes(build_module(SPEC))
+    with open_client(settings) as c:
+        r = upload(c, data)
+        assert r.status_code == 201, r.text
+        folder = settings.data_dir / "weights"
+        stored = folder / (r.json()["id"].removeprefix("upload-") + ".safetensors")
+        assert stored.read_bytes() == data
+        assert not list(folder.glob(".incoming-*"))
+        state = {k: v.contiguous() for k, v in build_module(SPEC).state_dict().items()}
+        state["layers.0.weight"][0, 0, 0, 0] = float("nan")
+        r = upload(c, save(state))
+        assert r.status_code == 422 and "layers.0.weight: has NaN" in r.json()["detail"]
+        assert not list(folder.glob(".incoming-*"))
+
+
+def test_a_spec_over_the_limits_is_refused_before_the_file_is_read(settings: Settings) -> None:
+    big = SPEC.model_copy(update={"name": "big"}).model_dump_json()
+    settings.max_params = 10
+    with open_client(settings) as c:
+        r = upload(c, b"x" * 100_000, spec=big)
+        assert r.status_code == 413 and "CNNPLAY_MAX_PARAMS" in r.json()["detail"]
+        assert not (settings.data_dir / "weights").exists()

@@ -17,9 +17,11 @@ from pydantic import BaseModel, Field, model_validator
 from server.api.deps import NetworksDep, SettingsDep, StoreDep
 from server.api.learning.runs import weights_id
 from server.api.services import open_network
+from server.api.shapes import checked_report
 from server.api.weights import LibraryDep
+from server.config import Settings
 from server.net.core import encode
-from server.net.core.networks import Network, Networks
+from server.net.core.networks import Network, NetworkError, Networks
 from server.net.core.spec import NetworkSpec
 from server.net.data import mnist
 from server.net.lab import gates as G
@@ -107,8 +109,45 @@ class GatesResponse(BaseModel):
     labels: list[str]
 
 
-def _network(req: GatesRequest, networks: Networks, store: Store) -> Network:
+def _planned_spec(req: GatesRequest, networks: Networks, weights: str | None) -> NetworkSpec | None:
+    """The spec the request names, read without building anything (None: open_network
+    below says what is wrong with the reference)."""
+    try:
+        if req.spec is not None:
+            return req.spec
+        if req.zoo is not None:
+            return networks.zoo(req.zoo)
+        return networks.entry(weights or "").spec
+    except NetworkError:
+        return None
+
+
+def check_cost(spec: NetworkSpec, settings: Settings) -> None:
+    """Before the network is built (issue 13: a 1 GB network was built to answer 422):
+    the size limits, a recurrent layer, and the values its gates make."""
+    report = checked_report(spec, settings)
+    layer = next((x for x in _walk(spec.layers) if x.type in ("lstm", "gru")), None)
+    row = next((r for r in report.layers if r.type in ("lstm", "gru")), None)
+    if layer is None or row is None:
+        raise HTTPException(
+            422, f"{spec.name}: the network has no lstm or gru layer to show gates for"
+        )
+    shape = row.input_shape
+    steps = shape[-2] if len(shape) == 3 else shape[0]  # (C, H, W): H rows; (T, F): T
+    values = steps * layer.hidden_size * (len(G.GATE_NAMES[layer.type]) + 2)
+    if values > settings.max_gate_values:
+        raise HTTPException(
+            413,
+            f"{row.path}: {steps} steps x {layer.hidden_size} units is {values:,} values; the "
+            f"limit is {settings.max_gate_values:,} (CNNPLAY_MAX_GATE_VALUES)",
+        )
+
+
+def _network(req: GatesRequest, networks: Networks, store: Store, settings: Settings) -> Network:
     weights = weights_id(req.weights, store) if req.weights is not None else None
+    spec = _planned_spec(req, networks, weights)
+    if spec is not None:
+        check_cost(spec, settings)
     return open_network(networks, zoo=req.zoo, spec=req.spec, weights=weights, where="")
 
 
@@ -144,7 +183,7 @@ def gates(
 ) -> GatesResponse:
     """The first lstm/gru layer's gates, cell state and hidden state at each of its steps,
     unrolled with the layer's own weights, and the network's prediction."""
-    net = _network(req, networks, store)
+    net = _network(req, networks, store, settings)
     spec, entry = net.spec, net.weights
     try:
         path, layer = G.first_recurrent(net.module)

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from server.api.deps import SettingsDep
 from server.api.learning.common import at_most
+from server.api.shapes import check_size
 from server.net.core.build import TooLarge, build_module
 from server.net.core.shapes import ShapeError
 from server.net.core.spec import NetworkSpec
@@ -56,16 +57,24 @@ def gradcheck(req: GradcheckRequest, settings: SettingsDep) -> GradcheckResponse
         "MAX_GRADCHECK_SAMPLES",
     )
     spec = req.spec or G.tiny_spec()
+    check_size(spec, settings)
     try:
         with torch.random.fork_rng():  # seeded weights, without touching the global generator
             torch.manual_seed(req.seed)
-            net = build_module(spec, max_params=settings.max_gradcheck_params)
+            # float64: twice float32's activation bytes (issue 13: refused before building)
+            net = build_module(
+                spec,
+                max_params=settings.max_gradcheck_params,
+                max_activation_bytes=settings.max_activation_bytes // 2,
+            )
     except ShapeError as e:
         raise HTTPException(422, f"spec: {e}") from e
     except TooLarge as e:
         raise HTTPException(
             422, f"spec: too large for a float64 gradient check (CNNPLAY_MAX_GRADCHECK_PARAMS): {e}"
         ) from e
+    if not any(p.requires_grad for p in net.parameters()):  # found by schemathesis (issue 13)
+        raise HTTPException(422, "spec: the network has no parameters to check gradients of")
     result = G.check(
         net,
         spec.input.shape,

@@ -23,6 +23,7 @@ from server.api.learning.common import ActivationStats, at_most
 from server.api.shapes import checked_report
 from server.config import Settings
 from server.net.core.build import build_module
+from server.net.core.shapes import ShapeReport
 from server.net.core.spec import NetworkSpec
 from server.net.data import mnist
 from server.net.lab import gradflow as GF
@@ -76,7 +77,7 @@ class GradflowResponse(BaseModel):
     layers: list[LayerFlowOut]
 
 
-def _check_fit(spec: NetworkSpec, settings: Settings) -> None:
+def _check_fit(spec: NetworkSpec, settings: Settings) -> ShapeReport:
     report = checked_report(spec, settings)
     if spec.input.channels != 1:
         raise HTTPException(
@@ -95,6 +96,7 @@ def _check_fit(spec: NetworkSpec, settings: Settings) -> None:
         "MAX_TRAIN_PARAMS",
         " parameters",
     )
+    return report
 
 
 def mnist_batch(n: int, height: int, width: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -118,7 +120,15 @@ def gradflow(req: GradflowRequest, settings: SettingsDep) -> GradflowResponse:
         init = init or GF.comparison_init(req.preset)
     else:
         spec, init = req.spec, req.init or "default"
-    _check_fit(spec, settings)
+    report = _check_fit(spec, settings)
+    batch_bytes = report.activations * 4 * req.batch_size  # the batch's activations (issue 13)
+    if batch_bytes > settings.max_activation_bytes:
+        raise HTTPException(
+            413,
+            f"batch_size: {req.batch_size} images through this network make {batch_bytes:,} "
+            f"bytes of activations; the limit is {settings.max_activation_bytes:,} "
+            "(CNNPLAY_MAX_ACTIVATION_BYTES)",
+        )
     _, height, width = spec.input.shape
     x, y = mnist_batch(req.batch_size, height, width)
     with torch.random.fork_rng(devices=[]):  # seeded weights; the global generator untouched

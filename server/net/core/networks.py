@@ -64,6 +64,12 @@ class Network:
         return next((row for row in self.rows if row.path == path), None)
 
 
+def network_bytes(net: Network) -> int:
+    """What a kept network holds: its parameters and buffers."""
+    tensors = [*net.module.parameters(), *net.module.buffers()]
+    return sum(t.numel() * t.element_size() for t in tensors)
+
+
 def spec_key(spec: NetworkSpec) -> str:
     return hashlib.sha256(spec.model_dump_json().encode()).hexdigest()
 
@@ -76,16 +82,27 @@ class Networks:
         check: Callable[[NetworkSpec], ShapeReport],
         cap: int,
         seed: int = RANDOM_SEED,
+        max_bytes: int | None = None,
     ) -> None:
         """`zoo(name)` raises KeyError for an unknown name; `weights(id)` raises
         LookupError for an unknown id; `check(spec)` is the caller's limits before
-        anything is built (what it raises reaches the caller untouched); `cap` networks
-        are kept."""
+        anything is built (what it raises reaches the caller untouched); at most `cap`
+        networks are kept, holding at most `max_bytes` of parameters and buffers
+        together (issue 13: five 249M-parameter networks stayed, 4.5 GB). A network
+        over `max_bytes` alone is built for its request and not kept."""
         self._zoo = zoo
         self._weights = weights
         self._check = check
         self._seed = seed
-        self._cache: LRU[tuple[str, str], Network] = LRU(cap)
+        if max_bytes is None:
+            self._cache: LRU[tuple[str, str], Network] = LRU(cap)
+        else:
+            self._cache = LRU(max_bytes, network_bytes, max_items=cap)
+
+    @property
+    def cached_bytes(self) -> int:
+        """Parameter and buffer bytes of the networks kept (with a byte budget)."""
+        return self._cache.used
 
     @property
     def builds(self) -> int:

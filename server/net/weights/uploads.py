@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load as load_bytes
 from safetensors.torch import save_file
 
@@ -121,6 +121,63 @@ def check_fit(spec: NetworkSpec, tensors: dict[str, torch.Tensor], **build: Any)
         raise BadWeights("weights do not fit the network: " + "; ".join(problems))
 
 
+# safetensors' dtype names -> torch's (the ones torch 2.13 reads)
+DTYPES = {
+    "F64": torch.float64,
+    "F32": torch.float32,
+    "F16": torch.float16,
+    "BF16": torch.bfloat16,
+    "I64": torch.int64,
+    "I32": torch.int32,
+    "I16": torch.int16,
+    "I8": torch.int8,
+    "U8": torch.uint8,
+    "BOOL": torch.bool,
+}
+
+
+def _not_safetensors(exc: Exception) -> BadWeights:
+    return BadWeights(
+        f"the file is not safetensors ({exc}); export weights with "
+        "safetensors.torch.save_file, never torch.save"
+    )
+
+
+def check_file_fit(spec: NetworkSpec, path: Path, **build: Any) -> None:
+    """check_fit for a safetensors file on disk, memory-mapped: keys, shapes and dtypes
+    come from its header, and the values are read one tensor at a time (issue 13:
+    uploads were read whole into memory), so at most the largest tensor is resident."""
+    if path.stat().st_size < 8:
+        raise BadWeights("the file is not safetensors: it is shorter than a safetensors header")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            header, names = {}, f.keys()  # a safe_open handle is not iterable
+            for key in names:
+                piece = f.get_slice(key)
+                dtype = DTYPES.get(piece.get_dtype())
+                if dtype is None:
+                    raise BadWeights(f"{key}: dtype {piece.get_dtype()} is not one torch reads")
+                header[key] = torch.empty(piece.get_shape(), dtype=dtype, device="meta")
+            expected = expected_state(spec, **build)
+            try:
+                weights.check(expected, header)
+            except weights.WeightsMismatch as exc:
+                raise BadWeights(str(exc)) from None
+            problems = []
+            for key in sorted(expected):
+                want, got = expected[key], header[key]
+                if want.is_floating_point() != got.is_floating_point():
+                    problems.append(
+                        f"{key}: dtype {got.dtype} in the file, {want.dtype} in the network"
+                    )
+                elif got.is_floating_point() and not bool(torch.isfinite(f.get_tensor(key)).all()):
+                    problems.append(f"{key}: has NaN or infinite values")
+    except (SafetensorError, ValueError, RuntimeError, OverflowError) as exc:
+        raise _not_safetensors(exc) from None
+    if problems:
+        raise BadWeights("weights do not fit the network: " + "; ".join(problems))
+
+
 def write_via(path: Path, write: Callable[[Path], None]) -> None:
     """write(tmp) then fsync and os.replace: the file appears whole or not at all."""
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
@@ -184,6 +241,29 @@ def import_file(
         data_dir,
         spec,
         lambda tmp: tmp.write_bytes(data),
+        title=title,
+        file_name=file_name,
+        details={},
+        max_files=max_files,
+    )
+
+
+def import_path(
+    data_dir: Path,
+    path: Path,
+    spec: NetworkSpec,
+    title: str = "",
+    file_name: str = "",
+    max_files: int | None = None,
+    **build: Any,
+) -> Entry:
+    """import_file for a safetensors file already on disk (a spooled upload in the weights
+    folder): checked from the file, then moved into place, never read whole."""
+    check_file_fit(spec, path, **build)
+    return _store(
+        data_dir,
+        spec,
+        lambda tmp: os.replace(path, tmp),
         title=title,
         file_name=file_name,
         details={},

@@ -65,3 +65,57 @@ def test_a_failed_make_reaches_its_caller_and_the_next_tries_again() -> None:
     assert c.get_or_make("k", lambda: 5) == 5 and c.made == 1
     c.clear()
     assert c.get("k") is None and len(c) == 0
+
+
+def test_a_count_cap_beside_a_byte_budget() -> None:
+    c: LRU[str, bytes] = LRU(100, weigh=len, max_items=2)
+    for key in "abc":
+        c.put(key, b"x" * 10)
+    assert c.get("a") is None and len(c) == 2 and c.used == 20
+
+
+def test_waiters_share_a_value_too_big_to_keep() -> None:
+    # issue 13: a network over the budget was built again by every thread that waited
+    c: LRU[str, bytes] = LRU(10, weigh=len)
+    calls = []
+
+    def make() -> bytes:
+        calls.append(1)
+        time.sleep(0.05)
+        return b"x" * 11  # over the budget: never kept
+
+    got: list[bytes] = []
+    threads = [
+        threading.Thread(target=lambda: got.append(c.get_or_make("k", make))) for _ in range(8)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1 and len(got) == 8 and all(g is got[0] for g in got)
+    assert len(c) == 0 and c.used == 0
+
+
+def test_a_waiter_makes_it_again_when_the_maker_failed() -> None:
+    c: LRU[str, int] = LRU(4)
+    started = threading.Event()
+
+    def fail() -> int:
+        started.set()
+        time.sleep(0.05)
+        raise RuntimeError("boom")
+
+    errors: list[BaseException] = []
+
+    def first() -> None:
+        try:
+            c.get_or_make("k", fail)
+        except RuntimeError as exc:
+            errors.append(exc)
+
+    t = threading.Thread(target=first)
+    t.start()
+    started.wait()
+    assert c.get_or_make("k", lambda: 7) == 7  # waited for the failure, then made it
+    t.join()
+    assert len(errors) == 1 and c.get("k") == 7

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from server.net.core.networks import (
     Networks,
     NetworkUnusable,
 )
-from server.net.core.shapes import infer
+from server.net.core.shapes import ShapeReport, infer
 from server.net.core.spec import NetworkSpec
 from server.net.weights.library import Entry
 
@@ -102,3 +103,41 @@ def test_errors_name_the_field(tmp_path: Path) -> None:
     with pytest.raises(NetworkUnusable, match="upload-w"):
         nets.open(weights="upload-w")
     assert nets.builds == 0
+
+
+def _bytes_service(max_bytes: int, delay: float = 0.0) -> Networks:
+    def check(spec: NetworkSpec) -> ShapeReport:
+        time.sleep(delay)  # a slow build: every thread misses before it ends
+        return infer(spec)
+
+    def no_weights(weights_id: str) -> Entry:
+        raise KeyError(weights_id)
+
+    return Networks(models.get, no_weights, check, 10, max_bytes=max_bytes)
+
+
+def test_the_cache_is_bounded_by_parameter_bytes() -> None:
+    # issue 13: five 249M-parameter networks stayed in a count-bounded cache (4.5 GB)
+    lenet = models.get("lenet5_mnist")
+    one = sum(p.numel() * 4 for p in build_module(lenet).parameters())
+    nets = _bytes_service(2 * one + one // 2)  # room for two
+    for i in range(4):
+        nets.open(spec=lenet.model_copy(update={"name": f"n{i}"}))
+    assert nets.cached_bytes == 2 * one
+    assert nets.open(spec=lenet.model_copy(update={"name": "n3"})) is not None
+    assert nets.builds == 4  # n3 was kept
+    nets.open(spec=lenet.model_copy(update={"name": "n0"}))
+    assert nets.builds == 5  # n0 had left
+
+
+def test_a_network_over_the_byte_budget_is_built_once_for_concurrent_misses() -> None:
+    nets = _bytes_service(10, delay=0.2)  # nothing is kept
+    spec = models.get("lenet5_mnist")
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(nets.open(spec=spec))) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(got) == 6 and all(g is got[0] for g in got)
+    assert nets.cached_bytes == 0 and nets.builds == 1
