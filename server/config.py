@@ -100,6 +100,11 @@ class Settings(BaseSettings):
     # Bytes of snapshot events kept per run; past it older ones are thinned evenly.
     snapshot_run_bytes: int = Field(4 * MiB, ge=64 * 1024)
 
+    # --- fast where a user waits (issue 20) ---
+    # Seeded random-init weights of built networks, kept as files under <data dir>/init
+    # and memory-mapped (least recently used leave first; 0: build them each time).
+    init_store_bytes: int = Field(2 * GiB, ge=0)
+
     @property
     def db_path(self) -> Path:
         return self.data_dir / "cnnplay.sqlite3"

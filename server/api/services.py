@@ -8,6 +8,7 @@ import models
 from server.api.shapes import checked_report
 from server.api.weights import Library
 from server.config import Settings
+from server.net.core import init_store
 from server.net.core.feature_maps import FeatureMaps
 from server.net.core.networks import Network, NetworkError, NetworkNotFound, Networks
 from server.net.core.spec import NetworkSpec
@@ -28,6 +29,7 @@ def make_networks(settings: Settings, store: Store) -> Networks:
                 raise LookupError(weights_id) from None
             raise
 
+    init_store.configure(settings.data_dir / "init", settings.init_store_bytes)  # issue 20
     return Networks(
         zoo=models.get,
         weights=entry,
