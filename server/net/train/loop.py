@@ -35,6 +35,7 @@ from torch import nn
 
 from server.net.core.build import build_module
 from server.net.core.spec import NetworkSpec
+from server.net.core.warmup import import_lazy_torch_modules
 from server.net.data import datasets, subsets
 from server.net.lab import gradflow
 from server.net.train import feature_cache, report, snapshots, transfer
@@ -160,6 +161,7 @@ def make_optimizer(
     module: nn.Module, config: TrainConfig, params: list[Any] | None = None
 ) -> torch.optim.Optimizer:
     """`params`: parameters or per-group dicts (transfer learning); default all of them."""
+    import_lazy_torch_modules()  # torch._dynamo once, threads waiting for it (issue 20)
     params = list(module.parameters()) if params is None else params
     wd = config.l2 if config.l2_mode == "weight_decay" else 0.0
     if config.optimizer == "sgd":
