@@ -38,7 +38,7 @@ from server.net.core.spec import NetworkSpec
 from server.net.core.warmup import import_lazy_torch_modules
 from server.net.data import datasets, subsets
 from server.net.lab import gradflow
-from server.net.train import feature_cache, report, snapshots, transfer
+from server.net.train import curve, feature_cache, report, snapshots, transfer
 from server.net.train.inputs import InputStats, input_scaling, run_data
 from server.net.weights import checkpoint
 
@@ -90,6 +90,8 @@ class TrainConfig(BaseModel):
     probe_index: int = Field(0, ge=0, le=10_000_000)
     probe_image: str | None = Field(None, max_length=snapshots.PROBE_IMAGE_CHARS)
     snapshots: bool = True  # (below the fields above: it shadows the module in this body)
+    # Held-out examples the per-epoch curve is measured on (None: all; issue 20, curve.py).
+    val_curve_samples: int | None = Field(1000, ge=1)
 
     @field_validator("probe_image")
     @classmethod
@@ -288,6 +290,7 @@ def train(
         if x is None or vx is None:
             return TrainResult("cancelled", "stopped while computing features", module=module)
         net = module.layers[prefix:]  # type: ignore[index]
+    cx, cy = curve.sample(vx, vy, config.val_curve_samples, config.seed)
     while at.epoch <= config.epochs:
         epoch = at.epoch
         if at.order is None:
@@ -338,7 +341,7 @@ def train(
             )
             snap.tick(at.step, epoch)
         elapsed = time.monotonic() - started
-        val_loss, pred = evaluate(net, vx, vy, config, k)
+        val_loss, pred = evaluate(net, cx, cy, config, k)
         if not math.isfinite(val_loss):
             return TrainResult("diverged", f"the validation loss became {val_loss}", module=module)
         summary = {
@@ -347,7 +350,8 @@ def train(
             "train_loss": at.loss_sum / at.seen,
             "train_acc": at.correct / at.seen,
             "val_loss": val_loss,
-            "val_acc": float((pred == vy).float().mean()),
+            "val_acc": float((pred == cy).float().mean()),
+            "val_samples": len(cy),
             "samples_per_s": at.seen / elapsed if elapsed > 0 else None,
         }
         on_event(summary)
