@@ -3,7 +3,7 @@
 Every epoch ends with a held-out pass for the curve (val_loss, val_acc). On a run of many
 short epochs (the transfer preset: 50 images, 80 steps, 40 epochs against ~4,900 held-out
 digits) those passes were nearly all of its time. The curve is measured on a fixed random
-sample of at most `TrainConfig.val_curve_samples` held-out examples, drawn once per run
+sample of at most `TrainConfig.val_curve_samples` (250) held-out examples, drawn once per run
 from its seed by a generator of its own (training draws nothing more, so it trains
 exactly as before); the final metrics still use the whole held-out set.
 """
