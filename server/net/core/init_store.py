@@ -27,13 +27,13 @@ import threading
 from pathlib import Path
 
 import torch
-from safetensors.torch import save_file
 from torch import nn
 
 from server.net.core.build import build_module
 from server.net.core.spec import NetworkSpec
 
 SUFFIX = ".safetensors"
+ALIGN = 64  # bytes: where every stored tensor starts
 _CORE = Path(__file__).resolve().parent
 _BUILD_SOURCES = ("build.py", "modules.py", "leaf_shapes.py")
 _DTYPES = {
@@ -110,7 +110,7 @@ class InitStore:
             fd, tmp = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
             os.close(fd)
             try:
-                save_file({k: t.detach().contiguous() for k, t in tensors.items()}, tmp)
+                _save_aligned(tensors, Path(tmp))
                 os.replace(tmp, path)
                 self.writes += 1
             except (OSError, RuntimeError, ValueError):
@@ -162,6 +162,42 @@ def _meta_buildable(module: nn.Module) -> bool:
     return True
 
 
+def _save_aligned(tensors: dict[str, torch.Tensor], path: Path) -> None:
+    """A safetensors file whose every tensor starts on a 64-byte boundary, as torch's own
+    allocations do: kernels may pick their code path by alignment, and a loaded network
+    must compute exactly what the seeded build computes. Gaps are filled by "__pad*" U8
+    tensors (the format allows no holes) and the header by trailing spaces."""
+    names = {dtype: code for code, dtype in _DTYPES.items()}
+    header: dict[str, dict] = {}
+    parts: list[bytes] = []
+    offset = 0
+    for i, (name, tensor) in enumerate(tensors.items()):
+        gap = -offset % ALIGN
+        if gap:
+            header[f"__pad{i}"] = {
+                "dtype": "U8",
+                "shape": [gap],
+                "data_offsets": [offset, offset + gap],
+            }
+            parts.append(bytes(gap))
+            offset += gap
+        data = tensor.detach().contiguous().view(-1).view(torch.uint8).numpy().tobytes()
+        header[name] = {
+            "dtype": names[tensor.dtype],
+            "shape": list(tensor.shape),
+            "data_offsets": [offset, offset + len(data)],
+        }
+        parts.append(data)
+        offset += len(data)
+    text = json.dumps(header).encode()
+    text += b" " * (-(8 + len(text)) % ALIGN)
+    with open(path, "wb") as f:
+        f.write(len(text).to_bytes(8, "little"))
+        f.write(text)
+        for part in parts:
+            f.write(part)
+
+
 def _read(path: Path) -> dict[str, torch.Tensor]:
     """The file's tensors as views of a private (copy-on-write) mapping of it."""
     with open(path, "rb") as f:
@@ -171,7 +207,7 @@ def _read(path: Path) -> dict[str, torch.Tensor]:
     base = 8 + size
     out = {}
     for name, info in header.items():
-        if name == "__metadata__":
+        if name == "__metadata__" or name.startswith("__pad"):
             continue
         dtype = _DTYPES[info["dtype"]]
         start, end = info["data_offsets"]

@@ -131,3 +131,18 @@ def test_the_network_service_rebuilds_an_evicted_network_from_the_store(
         _same(first.module, again.module)
     finally:
         init_store._store = None
+
+
+def test_the_file_is_plain_safetensors_with_every_tensor_64_byte_aligned(tmp_path: Path) -> None:
+    from safetensors.torch import load_file
+
+    spec = models.get("tiny_resnet")
+    store = InitStore(tmp_path, 1 << 30)
+    store.build(spec, 0)
+    read = load_file(str(store.path(spec, 0)))  # the library reads it
+    state = seeded_build(spec, 0).state_dict()
+    for name, tensor in state.items():
+        assert torch.equal(read[name], tensor), name
+    loaded = store.build(spec, 0)
+    for tensor in list(loaded.parameters()) + list(loaded.buffers()):
+        assert tensor.data_ptr() % 64 == 0
