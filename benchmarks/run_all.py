@@ -96,7 +96,10 @@ def transfer(quick: bool) -> Row:
 
     m = measure()
     ahead = m["transfer"] > m["scratch"]
-    verdict = f"transfer {m['transfer']:.1%} vs scratch {m['scratch']:.1%}"
+    verdict = (
+        f"transfer {m['transfer']:.1%} vs scratch {m['scratch']:.1%}; "
+        f"+{m['dynamo']:.1f} s torch._dynamo import once per process"
+    )
     return (
         "transfer-vs-scratch preset",
         f"{m['seconds']:.1f} s ({verdict})",
