@@ -10,7 +10,8 @@ taken in turn with its bare forward so that a busy machine slows both alike):
   overview   POST /api/features/overview (hooks on every layer, ranges, filters)
 and prints the ratios, then the bytes sent per displayed value over every layer's
 first page. Targets: overview and layer requests within 1.5x of bare for ResNet-18;
-< 1 byte per displayed value.
+< 1 byte per displayed value. With --cold (issue 20): VGG-16's overview after the network
+left the cache against a bare forward (target <= 2x).
 """
 
 from __future__ import annotations
@@ -124,14 +125,52 @@ def bench(
         print(f"  bytes per displayed value   {sent / shown:.3f}")
 
 
+def cold_zoo(zoo: str = "vgg16", repeats: int = 3) -> dict[str, float]:
+    """Issue 20: the overview of a zoo network not in the in-memory cache (evicted, or a new
+    server) against a bare forward of the built network, medians of `repeats` in turns.
+    `first`: the very first open on a fresh data directory (the seeded build, which also
+    writes its init-store file); `cold`: later opens (the file, memory-mapped)."""
+    spec = models.get(zoo)
+    x = torch.randn(1, *spec.input.shape)
+    settings = Settings(data_dir=Path(tempfile.mkdtemp()))
+    body = {"net": {"zoo": zoo}, "image": "flower"}
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
+        t = time.perf_counter()
+        assert client.post("/api/features/overview", json=body).status_code == 200
+        first = time.perf_counter() - t
+        net = client.app.state.networks.open(zoo=zoo).module
+
+        def forward() -> object:
+            with torch.no_grad():
+                return net(x)
+
+        def cold() -> object:
+            client.app.state.networks._cache.clear()  # evicted
+            client.app.state.feature_maps.activations.clear()
+            r = client.post("/api/features/overview", json=body)
+            assert r.status_code == 200, r.text
+            return r
+
+        (bare_s, _), (cold_s, _) = paired(forward, cold, repeats)
+    return {"first": first, "bare": bare_s, "cold": cold_s}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=7, help="ResNet-18 repeats (LeNet: 30)")
     parser.add_argument("--no-bytes", action="store_true", help="only the time ratios")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
+    parser.add_argument("--cold", action="store_true", help="only VGG-16 cold (issue 20)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.cold:
+        m = cold_zoo("vgg16", 3)
+        ratio = m["cold"] / m["bare"]
+        print(f"VGG-16 bare forward        {m['bare']:6.2f} s")
+        print(f"overview, network evicted  {m['cold']:6.2f} s  ratio {ratio:.2f}x (target <= 2x)")
+        print(f"overview, first ever open  {m['first']:6.2f} s  (seeded build + store write)")
+        return
     torch.manual_seed(0)
     settings = Settings(data_dir=Path(tempfile.mkdtemp()))
     with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:

@@ -139,6 +139,11 @@ class Settings(BaseSettings):
     image_store_bytes: int = 256 * MiB  # decoded pixels of uploads kept (POST /api/images)
     upload_chunk_bytes: int = 1 * MiB  # a weights upload is copied to disk in chunks this big
 
+    # --- fast where a user waits (issue 20) ---
+    # Seeded random-init weights of built networks, kept as files under <data dir>/init
+    # and memory-mapped (least recently used leave first; 0: build them each time).
+    init_store_bytes: int = Field(2 * GiB, ge=0)
+
     @property
     def db_path(self) -> Path:
         return self.data_dir / "cnnplay.sqlite3"

@@ -37,7 +37,7 @@ from server.api import (
 )
 from server.config import Settings
 from server.jobs import runner
-from server.net.core.warmup import freeze_startup_objects, import_lazy_torch_modules
+from server.net.core import warmup
 from server.store import Store
 
 FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
@@ -70,13 +70,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        import_lazy_torch_modules()
         app.state.store = Store(settings.db_path, iter_points=settings.max_run_iter_points)
         app.state.store.snapshot_budget = settings.snapshot_run_bytes  # issue 19
         app.state.networks = services.make_networks(settings, app.state.store)
         app.state.feature_maps = services.make_feature_maps(settings)
         app.state.runner = runner.start(settings, app.state.store)
-        freeze_startup_objects()
+        warmup.start_in_background()  # torch._dynamo and gc.freeze, off the start (issue 20)
         try:
             yield
         finally:

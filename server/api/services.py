@@ -10,6 +10,7 @@ import models
 from server.api.shapes import checked_report
 from server.api.weights import Library
 from server.config import Settings
+from server.net.core import init_store
 from server.net.core.feature_maps import FeatureMaps
 from server.net.core.networks import Network, NetworkError, NetworkNotFound, Networks
 from server.net.core.spec import NetworkSpec
@@ -32,6 +33,7 @@ def _lookup(library: Library) -> Callable[[str], Entry]:
 def make_networks(settings: Settings, store: Store) -> Networks:
     """The network service: the zoo, the weights library with its runs, and the Settings
     limits checked before anything is built (a 422 / 413 naming the layer or limit)."""
+    init_store.configure(settings.data_dir / "init", settings.init_store_bytes)  # issue 20
     return Networks(
         zoo=models.get,
         weights=_lookup(Library(settings, store)),

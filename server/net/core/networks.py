@@ -17,11 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import torch
 from safetensors import SafetensorError
 from torch import nn
 
-from server.net.core.build import build_module
+from server.net.core import init_store
 from server.net.core.cache import LRU
 from server.net.core.shapes import LayerInfo, ShapeReport
 from server.net.core.spec import NetworkSpec
@@ -167,9 +166,7 @@ class Networks:
 
     def _build(self, spec: NetworkSpec, weights: Entry | None, key: tuple[str, str]) -> Network:
         report = self._check(spec)  # limits and shapes first: the build below cannot fail
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(self._seed)
-            module = build_module(spec)
+        module = init_store.build(spec, self._seed)  # the seeded build, stored (issue 20)
         if weights is not None:
             try:
                 load_into(module, weights.path)

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import torch
 
+from server.net.core.warmup import import_lazy_torch_modules
+
 Surface = Callable[[torch.Tensor], torch.Tensor]
 # Elongated quadratic curvatures: a >> b makes a narrow valley along y.
 ELONGATED_A = 20.0
@@ -71,6 +73,7 @@ class Path:
 
 
 def make_optimizer(cfg: OptimizerConfig, params: list[torch.Tensor]) -> torch.optim.Optimizer:
+    import_lazy_torch_modules()  # waits for the start-up thread's import (issue 20)
     if cfg.name == "sgd":
         return torch.optim.SGD(params, lr=cfg.lr)
     if cfg.name == "momentum":

@@ -38,9 +38,10 @@ from torch import nn
 
 from server.net.core.build import build_module
 from server.net.core.spec import NetworkSpec
+from server.net.core.warmup import import_lazy_torch_modules
 from server.net.data import datasets, subsets
 from server.net.lab import gradflow
-from server.net.train import feature_cache, report, segmentation, snapshots, transfer
+from server.net.train import curve, feature_cache, report, segmentation, snapshots, transfer
 from server.net.train.inputs import InputStats, input_scaling, run_data
 from server.net.weights import checkpoint
 
@@ -95,6 +96,8 @@ class TrainConfig(BaseModel):
     probe_index: int = Field(0, ge=0, le=10_000_000)
     probe_image: str | None = Field(None, max_length=snapshots.PROBE_IMAGE_CHARS)
     snapshots: bool = True  # (below the fields above: it shadows the module in this body)
+    # Held-out examples the per-epoch curve is measured on (None: all; issue 20, curve.py).
+    val_curve_samples: int | None = Field(250, ge=1)
 
     @field_validator("probe_image")
     @classmethod
@@ -166,6 +169,7 @@ def make_optimizer(
     module: nn.Module, config: TrainConfig, params: list[Any] | None = None
 ) -> torch.optim.Optimizer:
     """`params`: parameters or per-group dicts (transfer learning); default all of them."""
+    import_lazy_torch_modules()  # torch._dynamo once, threads waiting for it (issue 20)
     params = list(module.parameters()) if params is None else params
     wd = config.l2 if config.l2_mode == "weight_decay" else 0.0
     if config.optimizer == "sgd":
@@ -296,6 +300,8 @@ def train(
         if x is None or vx is None:
             return TrainResult("cancelled", "stopped while computing features", module=module)
         net = module.layers[prefix:]  # type: ignore[index]
+    # A segmentation run's mIoU and its live examples read the whole held-out set.
+    cx, cy = (vx, vy) if seg else curve.sample(vx, vy, config.val_curve_samples, config.seed)
     while at.epoch <= config.epochs:
         epoch = at.epoch
         if at.order is None:
@@ -347,7 +353,7 @@ def train(
             )
             snap.tick(at.step, epoch)
         elapsed = time.monotonic() - started
-        val_loss, pred = evaluate(net, vx, vy, config, k)
+        val_loss, pred = evaluate(net, cx, cy, config, k)
         if not math.isfinite(val_loss):
             return TrainResult("diverged", f"the validation loss became {val_loss}", module=module)
         summary = {
@@ -356,7 +362,8 @@ def train(
             "train_loss": at.loss_sum / at.seen,
             "train_acc": at.correct / at.seen,
             "val_loss": val_loss,
-            "val_acc": float((pred == vy).float().mean()),
+            "val_acc": float((pred == cy).float().mean()),
+            "val_samples": len(cy),
             "samples_per_s": at.seen / elapsed if elapsed > 0 else None,
         }
         if seg:  # held-out mIoU and Dice, and the live examples' masks
