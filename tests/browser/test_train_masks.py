@@ -107,5 +107,5 @@ def test_train_a_unet_and_watch_its_masks(masks_server: str, page: Page) -> None
     expect(levels.get_by_test_id("unet-encoder")).to_have_count(4)
     expect(levels.get_by_test_id("unet-decoder")).to_have_count(3)
     expect(levels.get_by_test_id("unet-decoder").first.locator("canvas")).to_have_count(8)
-    expect(levels.get_by_test_id("unet-encoder").first).to_contain_text("64x64x8")
+    expect(levels.get_by_test_id("unet-encoder").first).to_contain_text("8x64x64")
     shot(page, "features_unet_levels")
