@@ -3,8 +3,8 @@ residuals with squeeze-and-excitation) and SiLU, in seven stages."""
 
 from __future__ import annotations
 
-from models.layers import flatten, gap, linear, network
-from models.mobilenet_blocks import block_stack, cna, inverted, squeeze_excite
+from models.layers import linear
+from models.mobilenet_blocks import block_stack, cna, imagenet_net, inverted, squeeze_excite
 from models.naming import Pairs, indexed, mirrored
 from models.registry import register
 from server.net.core import spec as S
@@ -44,13 +44,7 @@ def efficientnet_b0(num_classes: int = 1000) -> S.NetworkSpec:
         features.append(S.Sequential(name=f"stage {s + 1}", layers=blocks))
     features.append(cna(LAST, 1, act="silu"))
     classifier = [S.Dropout(p=0.2), linear(num_classes)]
-    layers: list[S.Layer] = [
-        S.Sequential(name="features", layers=features),
-        gap(),
-        flatten(),
-        S.Sequential(name="classifier", layers=classifier),
-    ]
-    return network("EfficientNet-B0", (3, 224, 224), layers)
+    return imagenet_net("EfficientNet-B0", features, classifier)
 
 
 def torchvision_names(net: S.NetworkSpec) -> Pairs:

@@ -14,6 +14,7 @@ The spec mirrors torchvision's module tree one to one (models/naming.py `mirrore
 
 from __future__ import annotations
 
+from models.layers import flatten, gap, network
 from server.net.core import spec as S
 
 ACTIVATIONS = {
@@ -87,3 +88,15 @@ def block_stack(block: S.Layer, path: str) -> tuple[list[S.Layer], str]:
         return block.body, f"{path}.body"
     assert isinstance(block, S.Sequential), block.type
     return block.layers, f"{path}.layers"
+
+
+def imagenet_net(title: str, features: list[S.Layer], classifier: list[S.Layer]) -> S.NetworkSpec:
+    """features -> global average pool -> flatten -> classifier, at 224x224: the layout the
+    three mobile networks share (torchvision's `features` and `classifier` modules)."""
+    layers: list[S.Layer] = [
+        S.Sequential(name="features", layers=features),
+        gap(),
+        flatten(),
+        S.Sequential(name="classifier", layers=classifier),
+    ]
+    return network(title, (3, 224, 224), layers)

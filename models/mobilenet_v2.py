@@ -3,8 +3,8 @@ whose 3x3 convs are depthwise, ReLU6, and a linear (activation-free) 1x1 project
 
 from __future__ import annotations
 
-from models.layers import flatten, gap, linear, network
-from models.mobilenet_blocks import block_stack, cna, inverted, make_divisible
+from models.layers import linear
+from models.mobilenet_blocks import block_stack, cna, imagenet_net, inverted, make_divisible
 from models.naming import Pairs, indexed, mirrored
 from models.registry import register
 from server.net.core import spec as S
@@ -40,13 +40,7 @@ def mobilenet_v2(num_classes: int = 1000) -> S.NetworkSpec:
             in_ch = out_ch
     features.append(cna(LAST, 1, act="relu6"))
     classifier = [S.Dropout(p=0.2), linear(num_classes)]
-    layers: list[S.Layer] = [
-        S.Sequential(name="features", layers=features),
-        gap(),
-        flatten(),
-        S.Sequential(name="classifier", layers=classifier),
-    ]
-    return network("MobileNetV2", (3, 224, 224), layers)
+    return imagenet_net("MobileNetV2", features, classifier)
 
 
 def torchvision_names(net: S.NetworkSpec) -> Pairs:

@@ -3,8 +3,8 @@ blocks with squeeze-and-excitation (a hard-sigmoid gate) and hard-swish activati
 
 from __future__ import annotations
 
-from models.layers import flatten, gap, linear, network
-from models.mobilenet_blocks import cna, inverted, make_divisible, squeeze_excite
+from models.layers import linear
+from models.mobilenet_blocks import cna, imagenet_net, inverted, make_divisible, squeeze_excite
 from models.mobilenet_v2 import mobile_names
 from models.naming import Pairs
 from models.registry import register
@@ -54,13 +54,7 @@ def mobilenet_v3_small(num_classes: int = 1000) -> S.NetworkSpec:
         in_ch = out
     features.append(_cna(6 * in_ch, 1, act="hardswish"))
     classifier = [linear(LAST), S.Hardswish(), S.Dropout(p=0.2), linear(num_classes)]
-    layers: list[S.Layer] = [
-        S.Sequential(name="features", layers=features),
-        gap(),
-        flatten(),
-        S.Sequential(name="classifier", layers=classifier),
-    ]
-    return network("MobileNetV3-Small", (3, 224, 224), layers)
+    return imagenet_net("MobileNetV3-Small", features, classifier)
 
 
 def torchvision_names(net: S.NetworkSpec) -> Pairs:

@@ -31,23 +31,12 @@ from torch import nn
 
 from server.net.core.build import build_module
 from server.net.core.spec import NetworkSpec
+from server.net.weights.files import DTYPES
 
 SUFFIX = ".safetensors"
 ALIGN = 64  # bytes: where every stored tensor starts
 _CORE = Path(__file__).resolve().parent
 _BUILD_SOURCES = ("build.py", "modules.py", "leaf_shapes.py")
-_DTYPES = {
-    "F64": torch.float64,
-    "F32": torch.float32,
-    "F16": torch.float16,
-    "BF16": torch.bfloat16,
-    "I64": torch.int64,
-    "I32": torch.int32,
-    "I16": torch.int16,
-    "I8": torch.int8,
-    "U8": torch.uint8,
-    "BOOL": torch.bool,
-}
 
 
 def seeded_build(spec: NetworkSpec, seed: int) -> nn.Module:
@@ -167,7 +156,7 @@ def _save_aligned(tensors: dict[str, torch.Tensor], path: Path) -> None:
     allocations do: kernels may pick their code path by alignment, and a loaded network
     must compute exactly what the seeded build computes. Gaps are filled by "__pad*" U8
     tensors (the format allows no holes) and the header by trailing spaces."""
-    names = {dtype: code for code, dtype in _DTYPES.items()}
+    names = {dtype: code for code, dtype in DTYPES.items()}
     header: dict[str, dict] = {}
     parts: list[bytes] = []
     offset = 0
@@ -209,7 +198,7 @@ def _read(path: Path) -> dict[str, torch.Tensor]:
     for name, info in header.items():
         if name == "__metadata__" or name.startswith("__pad"):
             continue
-        dtype = _DTYPES[info["dtype"]]
+        dtype = DTYPES[info["dtype"]]
         start, end = info["data_offsets"]
         count = (end - start) // dtype.itemsize
         offset = base + start

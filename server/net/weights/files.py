@@ -16,6 +16,20 @@ from torch import nn
 from server.net.core.build import build_module
 from server.net.core.spec import NetworkSpec
 
+# safetensors' dtype names -> torch's (the ones torch 2.13 reads)
+DTYPES = {
+    "F64": torch.float64,
+    "F32": torch.float32,
+    "F16": torch.float16,
+    "BF16": torch.bfloat16,
+    "I64": torch.int64,
+    "I32": torch.int32,
+    "I16": torch.int16,
+    "I8": torch.int8,
+    "U8": torch.uint8,
+    "BOOL": torch.bool,
+}
+
 
 class WeightsMismatch(ValueError):
     """The file's tensors do not fit the spec; the message names every bad key."""

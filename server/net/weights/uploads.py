@@ -121,21 +121,6 @@ def check_fit(spec: NetworkSpec, tensors: dict[str, torch.Tensor], **build: Any)
         raise BadWeights("weights do not fit the network: " + "; ".join(problems))
 
 
-# safetensors' dtype names -> torch's (the ones torch 2.13 reads)
-DTYPES = {
-    "F64": torch.float64,
-    "F32": torch.float32,
-    "F16": torch.float16,
-    "BF16": torch.bfloat16,
-    "I64": torch.int64,
-    "I32": torch.int32,
-    "I16": torch.int16,
-    "I8": torch.int8,
-    "U8": torch.uint8,
-    "BOOL": torch.bool,
-}
-
-
 def _not_safetensors(exc: Exception) -> BadWeights:
     return BadWeights(
         f"the file is not safetensors ({exc}); export weights with "
@@ -154,7 +139,7 @@ def check_file_fit(spec: NetworkSpec, path: Path, **build: Any) -> None:
             header, names = {}, f.keys()  # a safe_open handle is not iterable
             for key in names:
                 piece = f.get_slice(key)
-                dtype = DTYPES.get(piece.get_dtype())
+                dtype = weights.DTYPES.get(piece.get_dtype())
                 if dtype is None:
                     raise BadWeights(f"{key}: dtype {piece.get_dtype()} is not one torch reads")
                 header[key] = torch.empty(piece.get_shape(), dtype=dtype, device="meta")
