@@ -127,7 +127,12 @@ async def _follow(
         streams.unwatch(run_id)
 
 
-@router.get("/runs/{run_id}/events", response_class=EventStream, responses=SSE_RESPONSES)
+@router.get(
+    "/runs/{run_id}/events",
+    response_class=EventStream,
+    responses=SSE_RESPONSES,
+    status_code=200,  # EventStream takes no status_code, so FastAPI cannot read it there
+)
 async def run_events(
     run_id: str,
     request: Request,
