@@ -90,7 +90,9 @@ def probe_input(
     if url is None:
         if not 0 <= index < len(vx):
             raise ValueError(f"probe_index {index} is past the {len(vx)} held-out examples")
-        return vx[index], {"source": "heldout", "index": index, "label": int(vy[index])}
+        y = vy[index]  # a label, or a whole mask (segmentation, issue 16): no one label
+        label = int(y) if y.dim() == 0 else None
+        return vx[index], {"source": "heldout", "index": index, "label": label}
     x = decode_probe_image(url)
     if x.shape[0] != c:  # gray drawing, RGB network (or the other way round)
         x = x.mean(0, keepdim=True).expand(c, -1, -1) if c in (1, 3) else x[:1].expand(c, -1, -1)
