@@ -109,8 +109,9 @@ def test_train_a_unet_and_watch_its_masks(masks_server: str, page: Page) -> None
     page.get_by_test_id("open-features").click()
     levels = page.get_by_test_id("unet-levels")
     expect(levels).to_be_visible(timeout=60_000)
-    expect(levels.locator(".fm-level")).to_have_count(4)  # three skip levels + the bottleneck
-    expect(levels.get_by_test_id("unet-encoder")).to_have_count(4)
+    # three skip levels, the bottleneck and its global-max context (1x1, no decoder)
+    expect(levels.locator(".fm-level")).to_have_count(5)
+    expect(levels.get_by_test_id("unet-encoder")).to_have_count(5)
     expect(levels.get_by_test_id("unet-decoder")).to_have_count(3)
     expect(levels.get_by_test_id("unet-decoder").first.locator("canvas")).to_have_count(8)
     expect(levels.get_by_test_id("unet-encoder").first).to_contain_text("64x64x8")
