@@ -86,8 +86,8 @@ register(
     "Small U-Net (segmentation, 64x64)",
     "Encoder-decoder with skip connections (concat) and a global-max context branch at "
     "the bottleneck, for per-pixel classes; with its Train settings (class-weighted "
-    "cross-entropy) it passes a held-out mIoU of 0.9 on the shapes masks within about a "
-    "minute of one idle CPU core (benchmarks/segmentation.py).",
+    "cross-entropy) it reaches a held-out mIoU above 0.7 on the shapes masks in about "
+    "90 s of one idle CPU core (benchmarks/segmentation.py).",
     unet_small,
     "small",
     task="segmentation",
