@@ -26,6 +26,9 @@ class ZooEntry:
     builder: Callable[[], NetworkSpec]
     category: Category
     task: str = "classification"  # or "segmentation": (K, H, W) score maps (issue 16)
+    # TrainConfig fields the Train view starts from when this net is picked (None: the
+    # schema's defaults), e.g. a recipe measured to reach its benchmark target (issue 16).
+    train: dict[str, Any] | None = None
 
     def build(self) -> NetworkSpec:
         return self.builder()
@@ -42,6 +45,7 @@ class ZooEntry:
             "description": self.description,
             "category": self.category,
             "task": self.task,
+            "train": dict(self.train) if self.train else None,
         }
 
 
@@ -62,12 +66,13 @@ class Registry:
         category: Category,
         *,
         task: str = "classification",
+        train: dict[str, Any] | None = None,
     ) -> ZooEntry:
         taken = self._entries.get(_key(name))
         if taken is not None:
             same = "" if taken.name == name else f" (as {taken.name!r})"
             raise ValueError(f"a zoo entry named {name!r} is already registered{same}")
-        entry = ZooEntry(name, title, description, builder, category, task)
+        entry = ZooEntry(name, title, description, builder, category, task, train)
         self._entries[_key(name)] = entry
         return entry
 

@@ -13,7 +13,9 @@ def test_list_gives_every_entry_with_its_params(client: TestClient) -> None:
     items = {item["name"]: item for item in r.json()}
     assert set(items["resnet50"]) == {
         "name", "title", "params", "input_shape", "description", "category", "task",
+        "train",
     }  # fmt: skip
+    assert items["resnet50"]["train"] is None
     assert items["resnet50"]["task"] == "classification"
     assert items["unet_small"]["task"] == "segmentation"  # issue 16
     assert items["resnet50"]["params"] == 25_557_032

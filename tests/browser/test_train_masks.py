@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, Route, expect
 
+import models
 from tests.browser.axe import AXE, WCAG_AA
 from tests.browser.conftest import fresh_settings, serve, shot
 
@@ -49,6 +50,11 @@ def test_train_a_unet_and_watch_its_masks(masks_server: str, page: Page) -> None
     page.select_option("select[name=network]", "zoo:unet_small")
     # A segmentation net picks a dataset of masks by itself.
     expect(page.locator("select[name=dataset]")).to_have_value("shapes_masks")
+    # ...and starts from the U-Net's measured recipe (its zoo entry's `train`).
+    preset = models.entry("unet_small").train or {}
+    assert preset, "unet_small carries the Train view's starting settings"
+    for name, value in preset.items():
+        expect(page.locator(f"[name={name}]")).to_have_value(str(value))
     page.fill("input[name=epochs]", "3")
     page.fill("input[name=batch_size]", "16")
     page.fill("input[name=lr]", "0.01")
@@ -103,8 +109,9 @@ def test_train_a_unet_and_watch_its_masks(masks_server: str, page: Page) -> None
     page.get_by_test_id("open-features").click()
     levels = page.get_by_test_id("unet-levels")
     expect(levels).to_be_visible(timeout=60_000)
-    expect(levels.locator(".fm-level")).to_have_count(4)  # three skip levels + the bottleneck
-    expect(levels.get_by_test_id("unet-encoder")).to_have_count(4)
+    # three skip levels, the bottleneck and its global-max context (1x1, no decoder)
+    expect(levels.locator(".fm-level")).to_have_count(5)
+    expect(levels.get_by_test_id("unet-encoder")).to_have_count(5)
     expect(levels.get_by_test_id("unet-decoder")).to_have_count(3)
     expect(levels.get_by_test_id("unet-decoder").first.locator("canvas")).to_have_count(8)
     expect(levels.get_by_test_id("unet-encoder").first).to_contain_text("8x64x64")

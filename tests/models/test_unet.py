@@ -32,6 +32,9 @@ class TorchUNet(nn.Module):
             for i in range(len(widths) - 1)
         )
         self.dec = nn.ModuleList(double(2 * w, w) for w in widths[:-1])
+        # The bottleneck's global context: [x, its global max repeated at every pixel],
+        # so the deepest up-convolution takes twice the bottleneck's channels.
+        self.ups[-1] = nn.ConvTranspose2d(2 * widths[-1], widths[-2], 2, stride=2)
         self.head = nn.Conv2d(widths[0], k, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -39,6 +42,7 @@ class TorchUNet(nn.Module):
         for i, enc in enumerate(self.enc):
             x = enc(x if i == 0 else nn.functional.max_pool2d(x, 2))
             skips.append(x)
+        x = torch.cat([x, x.amax((2, 3), keepdim=True).expand_as(x)], 1)
         for i in reversed(range(len(self.ups))):
             x = self.dec[i](torch.cat([skips[i], self.ups[i](x)], 1))  # [skip, up]
         return self.head(x)
@@ -71,7 +75,7 @@ def test_engine_shapes_and_params_equal_torch() -> None:
     assert report.error is None
     assert report.output_shape == [5, 64, 64]
     ref = TorchUNet((8, 16, 32, 64), 5)
-    assert report.total_params == sum(p.numel() for p in ref.parameters()) == 121_213
+    assert report.total_params == sum(p.numel() for p in ref.parameters()) == 129_405
     module = build_module(spec)
     acts = capture(module, torch.randn(3, 64, 64), [r.path for r in report.layers]).layers
     assert len(acts) == len(report.layers)

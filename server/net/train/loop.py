@@ -41,6 +41,7 @@ from server.net.core.spec import NetworkSpec
 from server.net.core.warmup import import_lazy_torch_modules
 from server.net.data import datasets, subsets
 from server.net.lab import gradflow
+from server.net.train import class_weights as class_weights_
 from server.net.train import curve, feature_cache, report, segmentation, snapshots, transfer
 from server.net.train.inputs import InputStats, input_scaling, run_data
 from server.net.weights import checkpoint
@@ -91,6 +92,9 @@ class TrainConfig(BaseModel):
     # What the run learns (issue 16): None follows the dataset (masks -> segmentation);
     # naming one that the dataset cannot give is refused.
     task: Literal["classification", "segmentation"] | None = None
+    # Cross-entropy weighted per class by 1/sqrt(its share of the training targets): rare
+    # mask classes (a line is ~1% of the pixels) learn as fast as common ones (issue 16).
+    class_weights: class_weights_.ClassWeights = "none"
     # Inside the network (issue 19): snapshots of the filters and of one probe's feature maps
     # while it trains; the probe is held-out example `probe_index`, or the user's drawing.
     probe_index: int = Field(0, ge=0, le=10_000_000)
@@ -114,6 +118,12 @@ class TrainConfig(BaseModel):
                 f"unknown dataset {v[:80]!r}; known: {', '.join(datasets.NAMES)} or upload:<id>"
             )
         return v
+
+    @model_validator(mode="after")
+    def _weights_need_ce(self) -> TrainConfig:
+        if self.class_weights != "none" and self.loss != "cross_entropy":
+            raise ValueError(f"class_weights is for loss='cross_entropy', not {self.loss!r}")
+        return self
 
     @model_validator(mode="after")
     def _stats_standardize(self) -> TrainConfig:
@@ -183,11 +193,13 @@ def make_optimizer(
     return torch.optim.Adam(params, lr=config.lr, weight_decay=wd)
 
 
-def _loss(out: torch.Tensor, y: torch.Tensor, kind: str, num_classes: int) -> torch.Tensor:
+def _loss(
+    out: torch.Tensor, y: torch.Tensor, kind: str, num_classes: int, w: torch.Tensor | None = None
+) -> torch.Tensor:
     if kind == "mse":
         # Raw outputs (N, K) against one-hot targets (N, K).
         return F.mse_loss(out, F.one_hot(y, num_classes).to(out.dtype))
-    return F.cross_entropy(out, y)
+    return F.cross_entropy(out, y, weight=w)  # w: class weights (issue 16) or None
 
 
 def _penalty(module: nn.Module, config: TrainConfig) -> torch.Tensor | None:
@@ -204,7 +216,12 @@ def _penalty(module: nn.Module, config: TrainConfig) -> torch.Tensor | None:
 
 
 def evaluate(
-    module: nn.Module, x: torch.Tensor, y: torch.Tensor, config: TrainConfig, k: int
+    module: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    config: TrainConfig,
+    k: int,
+    w: torch.Tensor | None = None,
 ) -> tuple[float, torch.Tensor]:
     """(mean loss, predictions (M,)) in eval mode, without gradients."""
     module.eval()
@@ -213,7 +230,7 @@ def evaluate(
     with torch.no_grad():
         for i in range(0, len(x), step):
             out = module(x[i : i + step])
-            total += float(_loss(out, y[i : i + step], config.loss, k)) * len(out)
+            total += float(_loss(out, y[i : i + step], config.loss, k, w)) * len(out)
             preds.append(out.argmax(1))
     module.train()
     return total / max(len(x), 1), torch.cat(preds) if preds else torch.zeros(0, dtype=torch.long)
@@ -267,6 +284,7 @@ def train(
     if seg:
         segmentation.check_config(config.loss)
     del data  # the scaled copies (or their features) are all the run keeps
+    weights = class_weights_.of(y, k, config.class_weights)
     opt = make_optimizer(module, config, groups)
     per_epoch = math.ceil(len(x) / config.batch_size)
     gen = torch.Generator().manual_seed(config.seed)
@@ -321,7 +339,7 @@ def train(
             batch = order[i : i + config.batch_size]
             target = y[batch]
             out = net(x[batch])
-            loss = _loss(out, target, config.loss, k)
+            loss = _loss(out, target, config.loss, k, weights)
             penalty = _penalty(module, config)  # frozen weights count, as without a cache
             total = loss + penalty if penalty is not None else loss
             total_value = float(total.detach())  # one read per batch (benchmarks/training.py)
@@ -353,7 +371,7 @@ def train(
             )
             snap.tick(at.step, epoch)
         elapsed = time.monotonic() - started
-        val_loss, pred = evaluate(net, cx, cy, config, k)
+        val_loss, pred = evaluate(net, cx, cy, config, k, weights)
         if not math.isfinite(val_loss):
             return TrainResult("diverged", f"the validation loss became {val_loss}", module=module)
         summary = {

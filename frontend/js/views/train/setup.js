@@ -79,6 +79,8 @@ export function setupForm(zoo, datasets, schema, on) {
       field("Loss", select(schema, "loss", { cross_entropy: "cross-entropy", mse: "MSE on one-hot" })),
       field("Init", select(schema, "init", { default: "PyTorch default" })),
     ]),
+    // issue 16: rare classes (a mask's thin lines) weighed up in the cross-entropy.
+    field("Class weights", select(schema, "class_weights", { none: "none", inverse_sqrt: "1/√(class share)" })),
     h("div", { class: "row2" }, [
       field("L1", number(schema, "l1", { step: "any" })),
       field("L2", number(schema, "l2", { step: "any" })),
@@ -99,8 +101,21 @@ export function setupForm(zoo, datasets, schema, on) {
   form.insideConfig = inside.read;
   const update = () => showIters(form, datasets, split);
   // A segmentation network wants a dataset of masks, a classifier one of labels (issue 16).
+  // A zoo net's own starting settings (its `train` in GET /api/zoo, e.g. the U-Net's
+  // measured recipe, issue 16); fields a previous net set go back to the schema's default.
+  let preset = {};
+  function applyPreset(z) {
+    for (const name of Object.keys(preset)) setField(name, rule(schema, name).default);
+    preset = z?.train ?? {};
+    for (const [name, value] of Object.entries(preset)) setField(name, value);
+  }
+  function setField(name, value) {
+    const el = form.elements.namedItem(name);
+    if (el && value !== undefined) el.value = String(value);
+  }
   function matchDataset() {
     const z = nets.find((n) => `zoo:${n.name}` === netSelect.value);
+    applyPreset(z);
     const d = z && datasetFor(taskOf(z), picker.current(), datasets);
     if (!d) return;
     picker.select.value = d.name;
@@ -131,6 +146,7 @@ export function readConfig(form) {
     lr: num("lr"),
     optimizer: f.get("optimizer"),
     loss: f.get("loss"),
+    class_weights: f.get("class_weights"),
     init: f.get("init"),
     l1: num("l1"),
     l2: num("l2"),
