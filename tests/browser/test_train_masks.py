@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Page, Route, expect
 
 import models
-from tests.browser.axe import AXE, WCAG_AA
+from tests.browser.axe import WCAG_AA, load_axe
 from tests.browser.conftest import fresh_settings, serve, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -27,7 +27,7 @@ def masks_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def mask_violations(page: Page) -> list[str]:
     """axe (WCAG 2 AA) on this issue's parts of the page: the mask card and the results."""
-    page.add_script_tag(path=str(AXE))
+    load_axe(page)
     return page.evaluate(
         """async (tags) => {
           const r = await axe.run({ include: [[".train-masks"], [".run-results"]] },
