@@ -57,6 +57,6 @@ def test_snapshots_can_be_switched_off(client: TestClient) -> None:
 def test_a_bad_probe_is_refused_naming_the_field(client: TestClient) -> None:
     bad = {**CONV, "probe_image": "data:image/jpeg;base64,AAAA"}
     r = client.post("/api/runs", json={"spec": lenet(), "config": bad})
-    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "config.probe_image"
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "config.probe_image"
     r = client.post("/api/runs", json={"spec": lenet(), "config": {**CONV, "probe_index": -1}})
-    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "config.probe_index"
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "config.probe_index"
