@@ -16,6 +16,7 @@ import base64
 import hashlib
 import re
 from collections.abc import Sequence
+from pathlib import Path
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -28,6 +29,7 @@ DOCS_PATHS = ("/docs", "/redoc")
 # <script ...>text</script> without a src: what an inline-script hash covers
 INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.S | re.I)
 MAX_HTML = 1 << 20  # HTML bigger than this is passed on without inline hashes
+FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
 
 
 def script_hashes(html: bytes) -> list[str]:
@@ -38,8 +40,23 @@ def script_hashes(html: bytes) -> list[str]:
     ]
 
 
+def _page_hashes() -> list[str]:
+    """The inline scripts of the app's own pages (index.html's import map), allowed on
+    every answer: a 304 for a page carries no body to hash, and the browser then applies
+    the 304's policy to the page it kept."""
+    found: list[str] = []
+    for page in sorted(FRONTEND.glob("**/*.html")):
+        if "vendor" not in page.relative_to(FRONTEND).parts:
+            found += [h for h in script_hashes(page.read_bytes()) if h not in found]
+    return found
+
+
+PAGE_HASHES = _page_hashes() if FRONTEND.is_dir() else []
+
+
 def policy(path: str, hashes: Sequence[str] = ()) -> str:
     docs = path in DOCS_PATHS
+    hashes = list(dict.fromkeys([*hashes, *PAGE_HASHES]))
     styles = (
         "style-src 'self' 'unsafe-inline'"
         if docs

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from server.api.guard import _hostname
+from server.api.headers import script_hashes
 from server.config import Settings
 from tests.clients import open_client
 
@@ -116,3 +117,14 @@ def test_inline_scripts_are_allowed_only_by_their_hash(client: TestClient) -> No
     assert f"'sha256-{digest}'" in page.headers["content-security-policy"]
     assert "'unsafe-inline'" not in page.headers["content-security-policy"].split("style-src")[0]
     assert int(page.headers["content-length"]) == len(page.content)
+
+
+def test_a_304_for_the_page_still_allows_its_import_map(client: TestClient) -> None:
+    """A reload answered 304 carries no body to hash; the browser applies the 304's policy
+    to the page it kept, so the page's own inline scripts are allowed on every answer."""
+    first = client.get("/")
+    importmap = script_hashes(first.content)
+    assert importmap and importmap[0] in first.headers["content-security-policy"]
+    again = client.get("/", headers={"if-none-match": first.headers["etag"]})
+    assert again.status_code == 304
+    assert importmap[0] in again.headers["content-security-policy"]
