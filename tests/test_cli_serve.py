@@ -12,11 +12,15 @@ from server import cli
 
 @pytest.fixture
 def no_server(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    """uvicorn.run and the browser replaced by recorders: nothing starts, nothing opens."""
+    """uvicorn's Server.run and the browser replaced by recorders: nothing starts, nothing
+    opens (serve runs uvicorn.Server with the limits of server/serve_limits.py)."""
     seen: dict[str, Any] = {"opened": []}
     import uvicorn
 
-    monkeypatch.setattr(uvicorn, "run", lambda app, host, port: seen.update(app=app, host=host))
+    def record(server: uvicorn.Server) -> None:
+        seen.update(app=server.config.app, host=server.config.host)
+
+    monkeypatch.setattr(uvicorn.Server, "run", record)
     monkeypatch.setattr(cli, "_open_when_up", lambda url, port: seen["opened"].append(url))
     return seen
 
