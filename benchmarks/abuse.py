@@ -99,7 +99,8 @@ class Server:
     def __init__(self, data_dir: Path, env: dict[str, str]) -> None:
         self.port = _free_port()
         self.data_dir = data_dir
-        cmd = [sys.executable, "-m", "server.cli", "serve", "--port", str(self.port)]
+        cmd = [sys.executable, "-m", "server.cli", "serve", "--no-browser"]
+        cmd += ["--port", str(self.port)]
         self.proc = subprocess.Popen(
             [*cmd, "--data-dir", str(data_dir)],
             env={**os.environ, "PYTHONPATH": str(ROOT), **env},

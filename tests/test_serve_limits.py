@@ -32,8 +32,12 @@ def _connect(port: int) -> socket.socket:
     return s
 
 
+TOKEN = "a-test-token-for-the-serve-limits-server"  # sign-in (issue 14): the teacher's
+
+
 def _request(path: str) -> bytes:
-    return f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
+    auth = f"Authorization: Bearer {TOKEN}\r\n"
+    return f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}\r\n".encode()
 
 
 def _read_until_closed(s: socket.socket, limit_s: float = 10.0) -> tuple[bytes, float]:
@@ -61,12 +65,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Path
         "PYTHONPATH": str(ROOT),
         "CNNPLAY_HEADER_TIMEOUT_S": str(HEADER_TIMEOUT_S),
         "CNNPLAY_KEEP_ALIVE_S": "1",
+        "CNNPLAY_TOKEN": TOKEN,
         "CNNPLAY_MAX_CONNECTIONS": "20",
         "CNNPLAY_MAX_STREAMS_PER_CLIENT": "1",
         "CNNPLAY_STREAM_HEARTBEAT_S": "0.3",
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--data-dir", str(data)],
+        [sys.executable, "-m", "server.cli", "serve", "--no-browser"]
+        + ["--port", str(port), "--data-dir", str(data)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -43,7 +43,8 @@ def test_stopping_the_server_leaks_nothing_and_leaves_no_worker(
 ) -> None:
     port = free_port()
     env = {**ENV, "CNNPLAY_WARM_WORKERS": "1"}
-    cmd = [PYTHON, "-m", "server.cli", "serve", "--port", str(port), "--data-dir", str(tmp_path)]
+    cmd = [PYTHON, "-m", "server.cli", "serve", "--no-browser"]
+    cmd += ["--port", str(port), "--data-dir", str(tmp_path)]
     server = subprocess.Popen(
         cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
