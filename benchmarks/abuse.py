@@ -59,6 +59,9 @@ MLP = {
 }
 
 
+TOKEN = "abuse-benchmark-teacher-token"  # the server signs requests in with it (issue 14)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -123,7 +126,8 @@ class Server:
     ) -> tuple[int, bytes]:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=600)
         try:
-            conn.request(method, path, body, {"Content-Type": kind} if body else {})
+            headers = {"Authorization": f"Bearer {TOKEN}"}  # signed in as the teacher
+            conn.request(method, path, body, headers | ({"Content-Type": kind} if body else {}))
             r = conn.getresponse()
             return r.status, r.read()
         finally:
@@ -246,7 +250,10 @@ def _stream_reader(port: int, run_id: str, n: int, out: Any, halt: Any) -> None:
     socks, answers, received = [], {}, 0
     for _ in range(n):
         s = socket.create_connection(("127.0.0.1", port))
-        s.sendall(f"GET /api/runs/{run_id}/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        auth = f"Authorization: Bearer {TOKEN}\r\n"
+        s.sendall(
+            f"GET /api/runs/{run_id}/events HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}\r\n".encode()
+        )
         s.setblocking(False)
         sel.register(s, selectors.EVENT_READ)
         socks.append(s)
@@ -368,6 +375,7 @@ def main() -> None:
         "CNNPLAY_MAX_STREAMS_PER_CLIENT": str(args.streams),  # one client opens them all
         "CNNPLAY_MAX_STREAMS": str(max(args.streams, 500)),
         "CNNPLAY_HEADER_TIMEOUT_S": str(header_timeout_s),
+        "CNNPLAY_TOKEN": TOKEN,
     }
     with tempfile.TemporaryDirectory() as tmp:
         server = Server(Path(tmp), env)
