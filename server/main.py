@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from server.api import (
     auth,
+    cluster,
     convolve,
     datasets,
     docs,
@@ -59,6 +60,7 @@ ROUTERS = [  # behind the auth dependency: a router added here is signed-in only
     pretrained.router,  # before weights: /api/weights/usage is not a weights id
     weights.router,
     train_rules.router,
+    cluster.router,
     users.router,
     sharing.router,
 ]

@@ -115,6 +115,8 @@ def _summary(row: RunRow, runner: LocalExecutor, settings: Settings) -> dict[str
         "finished_at": row.finished_at,
         "owner_id": row.owner_id,  # issue 14
         "shared": row.shared,
+        # issue 15: {"executor", "node", "device", ...} once a worker took it, else None
+        "ran_on": json.loads(row.ran_on_json) if row.ran_on_json else None,
     }
 
 

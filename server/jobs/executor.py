@@ -9,6 +9,9 @@ a file, socket or lock. Optional fields: "owner" (a user id: the queue serves ow
 round-robin; absent means one shared owner), "max_seconds" (the run's wall-clock limit;
 the local executor fills it from CNNPLAY_MAX_RUN_SECONDS).
 
+Where a run's worker trains is stored with the run when it starts (`ran_on_json`:
+{"executor", "node", "device", ...}; GET /api/runs shows it as "ran_on").
+
 What every executor promises (issues 13, 14):
 - A worker never outlives the server that started it, and a run never has two workers
   (the local one: a parent-death signal, a pipe watchdog, a lock beside the checkpoint).
@@ -59,3 +62,10 @@ class Executor(Protocol):
         ...
 
     def status(self, run_id: str) -> str: ...
+
+    def capacity(self) -> dict[str, Any]:
+        """What the Train view shows beside the queue (GET /api/cluster, issue 15):
+        {"executor": "local" | "ray", "nodes": [{"id", "address", "cpus", "gpus",
+        "alive"}], "cpus", "gpus" (totals of the live nodes), "slots" (runs that may
+        train at once), "busy" (runs training now), "queued"}."""
+        ...

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import json
 import multiprocessing as mp
+import os
 import socket
 import threading
 import time
@@ -184,6 +185,22 @@ class LocalExecutor:
     def status(self, run_id: str) -> str:
         return self.store.get_run(run_id).status
 
+    def capacity(self) -> dict[str, Any]:
+        """One node, this machine; its workers train on the CPU."""
+        cpus = float(os.cpu_count() or 1)
+        node = {"id": socket.gethostname(), "address": "local", "cpus": cpus, "gpus": 0.0}
+        with self._lock:
+            busy, queued = len(self._running), len(self._queue)
+        return {
+            "executor": "local",
+            "nodes": [{**node, "alive": True}],
+            "cpus": cpus,
+            "gpus": 0.0,
+            "slots": self.max_jobs,
+            "busy": busy,
+            "queued": queued,
+        }
+
     def worker_pid(self, run_id: str) -> int | None:
         with self._lock:
             r = self._running.get(run_id)
@@ -272,6 +289,8 @@ class LocalExecutor:
                 r.worker, r.started_at = worker, time.monotonic()
                 if r.asked:
                     worker.control.value = r.asked
+            placement = {"executor": "local", "node": socket.gethostname(), "device": "cpu"}
+            self.store.set_run_placement(run_id, json.dumps({**placement, "pid": worker.pid}))
 
     def _service(self, timeout: float) -> None:
         """Wait up to `timeout` for a pipe to have something, then read every ready one."""

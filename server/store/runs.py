@@ -32,11 +32,12 @@ class RunRow:
     finished_at: str | None
     owner_id: str = OWNER_ID
     shared: bool = False
+    ran_on_json: str | None = None  # issue 15: the executor and node that ran it
 
 
 _RUN_COLUMNS = (
     "id, status, spec_json, config_json, message, metrics_json, weights_path, "
-    "created_at, finished_at, owner_id, shared"
+    "created_at, finished_at, owner_id, shared, ran_on_json"
 )
 
 
@@ -133,6 +134,11 @@ class RunsTable(EventsTable):
         input statistics, issue 12)."""
         with self._write() as conn:
             conn.execute("UPDATE runs SET config_json = ? WHERE id = ?", (config_json, run_id))
+
+    def set_run_placement(self, run_id: str, ran_on_json: str) -> None:
+        """Where a run's worker is (issue 15): the executor, the node, the device."""
+        with self._write() as conn:
+            conn.execute("UPDATE runs SET ran_on_json = ? WHERE id = ?", (ran_on_json, run_id))
 
     def add_run_events(self, rows: list[tuple[str, int, str]]) -> None:
         """EventsTable's (totals, iteration thinning), then the snapshot budget (issue 19)."""

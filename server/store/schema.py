@@ -86,4 +86,7 @@ MIGRATIONS: list[tuple[str, ...]] = [
                   SUM(json_extract(event_json, '$.kind') = 'iter'), MAX(seq)
            FROM run_metrics GROUP BY run_id""",
     ),
+    (  # issue 15: where a run trained ({"executor", "node", "device", ...}), set at its start
+        "ALTER TABLE runs ADD COLUMN ran_on_json TEXT",
+    ),
 ]

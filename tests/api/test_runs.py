@@ -97,6 +97,8 @@ def test_run_lifecycle_and_sse_resume(client: TestClient) -> None:
     run = wait_done(client, run_id)
     assert run["status"] == "done" and run["has_weights"]
     assert 0 < run["accuracy"] <= 1 and len(run["metrics"]["confusion"]) == 10
+    assert run["ran_on"]["executor"] == "local" and run["ran_on"]["device"] == "cpu"
+    assert run["ran_on"]["node"] and run["ran_on"]["pid"] > 0
     listed = client.get("/api/runs").json()
     assert listed[0]["id"] == run_id and listed[0]["config"]["dataset"] == "digits"
     assert client.post(f"/api/runs/{run_id}/cancel").status_code == 409
