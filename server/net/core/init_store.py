@@ -155,10 +155,12 @@ def _save_aligned(tensors: dict[str, torch.Tensor], path: Path) -> None:
     """A safetensors file whose every tensor starts on a 64-byte boundary, as torch's own
     allocations do: kernels may pick their code path by alignment, and a loaded network
     must compute exactly what the seeded build computes. Gaps are filled by "__pad*" U8
-    tensors (the format allows no holes) and the header by trailing spaces."""
+    tensors (the format allows no holes) and the header by trailing spaces. The header is
+    worked out from shapes alone and each tensor's bytes are written from its own memory,
+    so writing VGG-16's 553 MB holds no second copy of it."""
     names = {dtype: code for code, dtype in DTYPES.items()}
     header: dict[str, dict] = {}
-    parts: list[bytes] = []
+    parts: list[torch.Tensor | int] = []  # a tensor's bytes, or a gap of zeros
     offset = 0
     for i, (name, tensor) in enumerate(tensors.items()):
         gap = -offset % ALIGN
@@ -168,23 +170,27 @@ def _save_aligned(tensors: dict[str, torch.Tensor], path: Path) -> None:
                 "shape": [gap],
                 "data_offsets": [offset, offset + gap],
             }
-            parts.append(bytes(gap))
+            parts.append(gap)
             offset += gap
-        data = tensor.detach().contiguous().view(-1).view(torch.uint8).numpy().tobytes()
+        size = tensor.numel() * tensor.element_size()
         header[name] = {
             "dtype": names[tensor.dtype],
             "shape": list(tensor.shape),
-            "data_offsets": [offset, offset + len(data)],
+            "data_offsets": [offset, offset + size],
         }
-        parts.append(data)
-        offset += len(data)
+        parts.append(tensor)
+        offset += size
     text = json.dumps(header).encode()
     text += b" " * (-(8 + len(text)) % ALIGN)
     with open(path, "wb") as f:
         f.write(len(text).to_bytes(8, "little"))
         f.write(text)
         for part in parts:
-            f.write(part)
+            if isinstance(part, int):
+                f.write(bytes(part))
+            elif part.numel():
+                flat = part.detach().contiguous().view(-1).view(torch.uint8)
+                f.write(memoryview(flat.numpy()))
 
 
 def _read(path: Path) -> dict[str, torch.Tensor]:
