@@ -126,7 +126,7 @@ def test_docs_and_the_openapi_document_are_public(settings: Settings) -> None:
 
 
 def test_an_exposed_server_takes_any_host_but_still_needs_the_token(tmp_path: Path) -> None:
-    exposed = Settings(data_dir=tmp_path / "d", host="0.0.0.0")
+    exposed = Settings(warm_workers=0, data_dir=tmp_path / "d", host="0.0.0.0")
     with open_client(exposed, base_url="http://lab-7.school.example:8000") as client:
         assert client.get("/api/me").status_code == 200
         bare = client.get("/api/networks", headers={"Authorization": ""})
@@ -134,6 +134,6 @@ def test_an_exposed_server_takes_any_host_but_still_needs_the_token(tmp_path: Pa
         # the Origin check stays: a foreign page may not change anything
         evil = client.post("/api/networks", json={}, headers={"Origin": "http://evil.example"})
         assert evil.status_code == 403
-    local = Settings(data_dir=tmp_path / "e")
+    local = Settings(warm_workers=0, data_dir=tmp_path / "e")
     with open_client(local, base_url="http://lab-7.school.example:8000") as client:
         assert client.get("/api/me").status_code == 421  # loopback only: Host is checked

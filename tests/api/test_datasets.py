@@ -129,13 +129,15 @@ def test_bad_zips_are_refused_and_nothing_is_written(
 
 def test_upload_limits_come_from_settings(tmp_path: Path) -> None:
 
-    settings = Settings(data_dir=tmp_path / "d", max_archive_entries=3, max_upload_datasets=1)
+    settings = Settings(
+        warm_workers=0, data_dir=tmp_path / "d", max_archive_entries=3, max_upload_datasets=1
+    )
     with open_client(settings) as c:
         r = upload(c, good_zip())
         assert r.status_code == 413 and "CNNPLAY_MAX_ARCHIVE_ENTRIES" in r.json()["detail"]
         ok = zip_of({"a/1.png": png(), "b/1.png": png(), "b/2.png": png()})
         assert upload(c, ok).status_code == 422  # class 'a' has 1 image
-    settings = Settings(data_dir=tmp_path / "e", max_upload_datasets=1)
+    settings = Settings(warm_workers=0, data_dir=tmp_path / "e", max_upload_datasets=1)
     with open_client(settings) as c:
         assert upload(c, good_zip()).status_code == 201
         r = upload(c, good_zip())
@@ -212,12 +214,12 @@ def test_photos_are_stored_at_224_and_the_bytes_are_bounded(tmp_path: Path) -> N
     from server.main import create_app
 
     photos = zip_of({f"{c}/{i}.png": png((9, 9, 9), size=(300, 260)) for c in "ab" for i in (1, 2)})
-    small = Settings(data_dir=tmp_path / "a", max_dataset_bytes=3 * 3 * 224 * 224)
+    small = Settings(warm_workers=0, data_dir=tmp_path / "a", max_dataset_bytes=3 * 3 * 224 * 224)
     with open_client(small) as client:
         r = upload(client, photos)
         assert r.status_code == 413 and "CNNPLAY_MAX_DATASET_BYTES" in r.json()["detail"]
         assert client.get("/api/datasets").json()[-1]["kind"] != "upload"
-    app = create_app(Settings(data_dir=tmp_path / "b"))
+    app = create_app(Settings(warm_workers=0, data_dir=tmp_path / "b"))
     with open_client(app) as client:
         d = upload(client, photos).json()
         assert (d["channels"], d["height"], d["width"]) == (3, 224, 224)

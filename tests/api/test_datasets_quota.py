@@ -13,7 +13,7 @@ from tests.net.data.test_archive import good_zip
 
 def test_uploads_stop_at_the_total_bound_with_a_409_naming_it(tmp_path: Path) -> None:
     # One upload of good_zip(): 6 grey images stored at 64 x 64, 24,576 bytes of pixels.
-    settings = Settings(data_dir=tmp_path / "d", max_datasets_bytes=40_000)
+    settings = Settings(data_dir=tmp_path / "d", max_datasets_bytes=40_000, warm_workers=0)
     with open_client(settings) as c:
         assert upload(c, good_zip()).status_code == 201
         used = uploaded.bytes_used(settings.data_dir)
@@ -29,7 +29,7 @@ def test_uploads_stop_at_the_total_bound_with_a_409_naming_it(tmp_path: Path) ->
 
 
 def test_a_dataset_larger_than_the_bound_is_refused_whole(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path / "d", max_datasets_bytes=10_000)
+    settings = Settings(data_dir=tmp_path / "d", max_datasets_bytes=10_000, warm_workers=0)
     with open_client(settings) as c:
         r = upload(c, good_zip())
         assert r.status_code == 409  # 24,576 bytes of pixels + 6 int64 labels

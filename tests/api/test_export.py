@@ -59,7 +59,7 @@ def test_not_a_spec_is_422(client: TestClient, kind: str) -> None:
 
 @pytest.fixture
 def tight_client(tmp_path: Path) -> Iterator[TestClient]:
-    settings = Settings(data_dir=tmp_path / "data", max_params=1000, max_layers=3)
+    settings = Settings(warm_workers=0, data_dir=tmp_path / "data", max_params=1000, max_layers=3)
     with open_client(settings) as c:
         yield c
 

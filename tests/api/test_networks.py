@@ -129,7 +129,9 @@ def test_a_body_that_is_not_a_spec_is_422(client: TestClient) -> None:
 
 @pytest.fixture
 def small_client(tmp_path: Path) -> Iterator[TestClient]:
-    settings = Settings(data_dir=tmp_path / "data", max_saved_networks=2, max_layers=3)
+    settings = Settings(
+        warm_workers=0, data_dir=tmp_path / "data", max_saved_networks=2, max_layers=3
+    )
     with open_client(settings) as c:
         yield c
 

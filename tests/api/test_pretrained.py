@@ -245,7 +245,7 @@ def test_cancel_a_download(client: TestClient, web: RangeServer) -> None:
 def test_the_library_bound_refuses_a_download(
     web: RangeServer, settings: Settings, tmp_path: Path
 ) -> None:
-    small = Settings(data_dir=settings.data_dir, max_library_bytes=1000)
+    small = Settings(warm_workers=0, data_dir=settings.data_dir, max_library_bytes=1000)
     with open_client(small) as c:
         fake_resnet18(c, web)
         r = c.post("/api/pretrained/imagenet-resnet18/download")

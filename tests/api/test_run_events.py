@@ -58,7 +58,7 @@ def _store_run(store: Store, events: list[dict[str, Any]], status: str = "done")
 
 @pytest.fixture
 def thin_client(tmp_path: Any) -> Iterator[TestClient]:
-    settings = Settings(data_dir=tmp_path / "data", max_run_iter_points=20)
+    settings = Settings(warm_workers=0, data_dir=tmp_path / "data", max_run_iter_points=20)
     with open_client(settings) as c:
         yield c
 
@@ -122,7 +122,7 @@ def test_live_events_arrive_as_the_store_commits_them(client: TestClient) -> Non
 
 
 def test_a_quiet_stream_sends_heartbeats(tmp_path: Any) -> None:
-    settings = Settings(data_dir=tmp_path / "data", stream_heartbeat_s=0.05)
+    settings = Settings(warm_workers=0, data_dir=tmp_path / "data", stream_heartbeat_s=0.05)
     with open_client(settings) as c:
         store: Store = c.app.state.store
         store.create_run(RUN, "{}", "{}")
@@ -165,7 +165,7 @@ def test_a_bad_last_event_id_is_422(client: TestClient) -> None:
 def test_past_the_stream_caps_a_429_names_the_limit(
     tmp_path: Any, limits: dict[str, int], named: str
 ) -> None:
-    settings = Settings(data_dir=tmp_path / "data", **limits)
+    settings = Settings(warm_workers=0, data_dir=tmp_path / "data", **limits)
     with open_client(settings) as c:
         store: Store = c.app.state.store
         store.create_run(RUN, "{}", "{}")  # queued: its streams stay open
@@ -192,12 +192,12 @@ def test_new_runs_stop_at_the_run_quotas_with_a_409_naming_them(tmp_path: Any) -
     import models
 
     body = {"spec": models.get("mlp").model_dump(mode="json"), "config": {"epochs": 1}}
-    settings = Settings(data_dir=tmp_path / "a", max_runs=1)
+    settings = Settings(warm_workers=0, data_dir=tmp_path / "a", max_runs=1)
     with open_client(settings) as c:
         c.app.state.store.create_run(RUN, "{}", "{}")
         r = c.post("/api/runs", json=body)
         assert r.status_code == 409 and "CNNPLAY_MAX_RUNS=1" in r.json()["detail"]
-    settings = Settings(data_dir=tmp_path / "b", max_run_event_bytes=1_000)
+    settings = Settings(warm_workers=0, data_dir=tmp_path / "b", max_run_event_bytes=1_000)
     with open_client(settings) as c:
         _store_run(c.app.state.store, _events(20), status="paused")
         r = c.post("/api/runs", json=body)
@@ -211,7 +211,7 @@ def test_new_runs_stop_at_the_run_quotas_with_a_409_naming_them(tmp_path: Any) -
 def test_many_streams_of_a_live_run_each_get_every_event_once(tmp_path: Any) -> None:
     # Streams that have caught up share one read of the run's tail per change; one that
     # starts behind it (Last-Event-ID far back) reads its own pages, then joins them.
-    settings = Settings(data_dir=tmp_path / "data", stream_batch_s=0.02)
+    settings = Settings(warm_workers=0, data_dir=tmp_path / "data", stream_batch_s=0.02)
     with open_client(settings) as c:
         store: Store = c.app.state.store
         store.create_run(RUN, "{}", "{}")

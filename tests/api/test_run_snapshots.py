@@ -21,7 +21,7 @@ def lenet() -> dict:
 
 @pytest.mark.slow
 def test_the_event_stream_carries_snapshots_and_replays_them(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path / "data", snapshot_interval_s=0.05)
+    settings = Settings(warm_workers=0, data_dir=tmp_path / "data", snapshot_interval_s=0.05)
     with open_client(settings) as client:
         r = client.post("/api/runs", json={"spec": lenet(), "config": CONV})
         assert r.status_code == 201, r.text

@@ -38,7 +38,7 @@ SKIP = ("/events",)
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     data = Path(tmp_path_factory.mktemp("schemathesis")) / "data"
-    with open_client(Settings(data_dir=data, max_jobs=1)) as client:
+    with open_client(Settings(warm_workers=0, data_dir=data, max_jobs=1)) as client:
         yield client
 
 

@@ -127,7 +127,7 @@ def test_unknown_and_unfit_sources(client: TestClient, settings: Settings) -> No
 
 
 def test_pretrained_networks_have_their_own_size_limit(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path / "data", max_finetune_params=100)
+    settings = Settings(warm_workers=0, data_dir=tmp_path / "data", max_finetune_params=100)
     with open_client(settings) as client:
         source = imported(settings, RGB)
         body = {"spec": RGB.model_dump(mode="json"), "config": config(source)}
