@@ -76,6 +76,7 @@ class JobActor:
         self._ckpt = self._root / "run.ckpt.safetensors"
         self._weights = self._root / "run.safetensors"
         self._ckpt_seen: tuple[int, int] | None = None
+        self._placed = False  # the first drain says where the actor runs
 
     def where(self) -> dict[str, Any]:
         """The node, its address, this process and the GPUs Ray gave it."""
@@ -149,6 +150,8 @@ class JobActor:
             events, self._events = self._events, []
             finished = self._finished and not self._events
         out: dict[str, Any] = {"events": events, "finished": finished, "checkpoint": None}
+        if not self._placed:
+            out["where"], self._placed = self.where(), True
         stamp = self._stamp()
         if stamp is not None and stamp != self._ckpt_seen:
             try:

@@ -19,6 +19,8 @@ class Running:
     asked: int = 0  # CANCEL or PAUSE asked before a worker had the job
     cancel_at: float | None = None
     timed_out: bool = False  # killed for overstaying its time limit
+    device: str = "cpu"  # where it trains (a Ray run may get "cuda")
+    pid: int | None = None  # a Ray actor's process, once it said where it runs
 
 
 def died_message(job: dict[str, Any], why: str) -> str:
