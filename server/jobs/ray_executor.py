@@ -193,9 +193,9 @@ class RayExecutor(Dispatch):
     def _hand_over(self) -> None:
         for run_id, r in self._unstarted():
             job = r.job
-            needs, device = ray_ship.resources(
-                self._params(job), self._free_gpus(), self.gpu_min_params
-            )
+            free = self._free_gpus()
+            params = self._params(job) if free >= 1 else 0  # worth working out with a GPU only
+            needs, device = ray_ship.resources(params, free, self.gpu_min_params)
             actor = None
             if device == "cpu":
                 actor = self._take_warm()
@@ -214,9 +214,7 @@ class RayExecutor(Dispatch):
                 self._drains[actor.drain.remote()] = run_id
 
     def _params(self, job: dict[str, Any]) -> int:
-        """The network's parameter count, only worth working out when a GPU is there."""
-        if self._free_gpus() < 1:
-            return 0
+        """The network's parameter count (0 when its shapes do not work out)."""
         try:
             return ray_ship.param_count(job["spec"])
         except Exception:

@@ -58,9 +58,9 @@ def test_a_gpu_only_for_a_big_network_when_one_is_free() -> None:
 
 def upload(data_dir: Path) -> str:
     rng = np.random.default_rng(0)
-    x = rng.integers(0, 255, (60, 1, 8, 8), dtype=np.uint8)
-    y = np.repeat(np.arange(3), 20)
-    decoded = archive.Decoded(x, y, ["a", "b", "c"], [])
+    x = rng.integers(0, 255, (100, 1, 8, 8), dtype=np.uint8)
+    y = np.repeat(np.arange(10), 10)  # ten classes, as the mlp's head has
+    decoded = archive.Decoded(x, y, [f"c{i}" for i in range(10)], [])
     return str(uploaded.save(data_dir, decoded, "tiny", 0.25, seed=0)["name"])
 
 
@@ -93,7 +93,8 @@ def test_an_actor_trains_on_an_upload_without_the_server_data_dir(ray: Any, tmp_
     ray.get(done, timeout=30)
     end = events[-1]
     assert end["status"] == "done", end
-    assert events[0]["kind"] == "start" and events[0]["train_size"] == 45
+    start = events[0]
+    assert start["kind"] == "start" and start["train_size"] + start["val_size"] == 100
 
 
 def test_a_run_on_an_upload_comes_back_with_its_weights(ray: Any, tmp_path: Path) -> None:
@@ -136,18 +137,19 @@ time.sleep(600)
 
 def test_an_actor_dies_with_the_server_that_owns_it(ray: Any, tmp_path: Path) -> None:
     address = ray.get_runtime_context().gcs_address
-    owner = subprocess.Popen(
-        [PYTHON, "-c", OWNER, address, str(tmp_path)], env=ENV, stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert owner.stdout is not None
-        pid = int(owner.stdout.readline())
-        assert wait_gone({pid}, timeout=0.5) == {pid}  # training
-        os.kill(owner.pid, signal.SIGKILL)
-        owner.wait(timeout=10)
-        assert wait_gone({pid}, timeout=20) == set()
-    finally:
-        owner.kill()
+    env = {**os.environ, **ENV}  # ray.init set this cluster's auth mode in os.environ
+    with subprocess.Popen(
+        [PYTHON, "-c", OWNER, address, str(tmp_path)], env=env, stdout=subprocess.PIPE, text=True
+    ) as owner:
+        try:
+            assert owner.stdout is not None
+            pid = int(owner.stdout.readline())
+            assert wait_gone({pid}, timeout=0.5) == {pid}  # training
+            os.kill(owner.pid, signal.SIGKILL)  # the server dies without a word
+            owner.wait(timeout=10)
+            assert wait_gone({pid}, timeout=20) == set()  # and so does its actor
+        finally:
+            owner.kill()
 
 
 def test_a_run_through_the_api_streams_pauses_resumes_and_finishes(
