@@ -306,6 +306,11 @@ class RayExecutor(Dispatch):
         self._write(rows, ends)
         for run_id, why in gone:
             r = self._take(run_id)
+            if r is not None and r.timed_out:
+                why = (
+                    f"stopped: it ran past its time limit of {r.job.get('max_seconds'):g} s "
+                    f"(CNNPLAY_MAX_RUN_SECONDS) and did not pause within {LIMIT_GRACE_S:g} s"
+                )
             if r is not None:
                 self._record_death(run_id, r, why)
 

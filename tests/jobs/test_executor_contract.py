@@ -165,3 +165,15 @@ def test_a_full_queue_refuses_with_queue_full_and_429(
         assert codes == [201, 201, 429]
         for run in client.get("/api/runs").json():
             client.post(f"/api/runs/{run['id']}/cancel")
+
+
+def test_a_run_past_its_time_limit_pauses_with_its_checkpoint(
+    make_executor: MakeExecutor, ex_settings: Settings
+) -> None:
+    ex = make_executor(max_run_seconds=1)
+    spec = job(ex_settings, **LONG)
+    run_id = ex.submit(spec)
+    assert ended(ex, run_id) == "paused", ex.store.get_run(run_id).message
+    message = ex.store.get_run(run_id).message
+    assert "time limit of 1 s" in message and "CNNPLAY_MAX_RUN_SECONDS" in message
+    assert checkpoint.read_meta(Path(spec["checkpoint_path"]))["step"] > 0  # on the server
