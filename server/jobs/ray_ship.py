@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from server.net.data import datasets, downloads, uploaded
+from server.net.data import downloads, uploaded
 
 SERVER_FIELDS = ("checkpoint_path", "weights_path", "data_dir", "init_weights")
 
@@ -55,10 +55,6 @@ def dataset_stamp(folder: Path) -> str | None:
 
 def dataset_files(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
-
-
-def is_builtin(name: str) -> bool:
-    return name in datasets.NAMES and dataset_folder(name, Path(".")) is None
 
 
 def param_count(spec: dict[str, Any]) -> int:
