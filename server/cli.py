@@ -100,6 +100,7 @@ def serve_settings(args: argparse.Namespace) -> Settings:
     """Settings from CNNPLAY_* with the flags that were given on top; a data directory
     that cannot be used is refused here, before the server starts."""
     given = {"host": args.host, "port": args.port, "data_dir": args.data_dir}
+    given |= {"executor": args.executor, "ray_address": args.ray_address}  # issue 15
     try:
         settings = Settings(**{k: v for k, v in given.items() if v is not None})
     except ValidationError as exc:  # a bad CNNPLAY_* environment variable
@@ -240,6 +241,18 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--data-dir", type=Path, help="default: ~/.cnnplay")
     serve.add_argument(
         "--no-browser", action="store_true", help="do not open the sign-in address in a browser"
+    )
+    # issue 15: CNNPLAY_EXECUTOR / CNNPLAY_RAY_ADDRESS when not given
+    serve.add_argument(
+        "--executor",
+        choices=["local", "ray"],
+        help="where runs train: local worker processes (default) or a Ray cluster",
+    )
+    serve.add_argument(
+        "--ray-address",
+        metavar="ADDRESS",
+        help="the Ray cluster to join (e.g. 10.0.0.5:6379); without it --executor ray "
+        "starts a Ray instance on this machine",
     )
     serve.set_defaults(run=_serve)
 

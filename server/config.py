@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -104,6 +105,14 @@ class Settings(BaseSettings):
     # and each resume gets this long again); 0 = no limit
     max_run_seconds: int = 4 * 3600
     warm_workers: int = 1  # idle workers kept with torch imported (~0.3 GB each, no CPU)
+    # issue 15: where runs train. "local": worker processes on this machine; "ray": Ray
+    # actors on a cluster (pip install -e ".[ray]" on every node), at ray_address, or a
+    # Ray instance started on this machine when None.
+    executor: Literal["local", "ray"] = "local"
+    ray_address: str | None = None
+    # A Ray run asks for a GPU (and trains on cuda) when its network has at least this
+    # many parameters and the cluster has a GPU free; smaller ones are faster on a CPU.
+    ray_gpu_min_params: int = Field(1_000_000, ge=0)
 
     # --- sign-in and a class of users (issue 14) ---------------------------------
     # The teacher's token (CNNPLAY_TOKEN). None: `cnnplay serve` makes a random one, and

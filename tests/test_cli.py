@@ -224,3 +224,17 @@ def test_the_console_script_prints_no_traceback() -> None:
     assert run.stderr == (
         f"error: cannot write {out}: the directory /nonexistent/dir does not exist\n"
     )
+
+
+def test_serve_takes_the_executor_and_ray_address_flags(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CNNPLAY_EXECUTOR", "local")
+    base = ["serve", "--data-dir", str(tmp_path)]
+    assert serve_settings(parser().parse_args(base)).executor == "local"
+    flags = parser().parse_args([*base, "--executor", "ray", "--ray-address", "10.0.0.5:6379"])
+    settings = serve_settings(flags)
+    assert (settings.executor, settings.ray_address) == ("ray", "10.0.0.5:6379")
+    monkeypatch.setenv("CNNPLAY_EXECUTOR", "spark")
+    with pytest.raises(CliError, match="setting executor"):
+        serve_settings(parser().parse_args(base))

@@ -20,8 +20,9 @@ from server.api.limits import check_jobs
 from server.api.shapes import check_size
 from server.api.weights import LibraryDep
 from server.config import Settings
+from server.jobs import job
+from server.jobs.dispatch import Dispatch
 from server.jobs.executor import QueueFull
-from server.jobs.local import LocalExecutor
 from server.net.core import encode
 from server.net.core.spec import NetworkSpec
 from server.net.train.inputs import run_data
@@ -32,11 +33,11 @@ from server.store import FINISHED, STOPPED, NotFound, RunRow, new_id
 router = APIRouter(tags=["runs"])
 
 
-def get_runner(request: Request) -> LocalExecutor:
+def get_runner(request: Request) -> Dispatch:
     return request.app.state.runner
 
 
-RunnerDep = Annotated[LocalExecutor, Depends(get_runner)]
+RunnerDep = Annotated[Dispatch, Depends(get_runner)]
 
 
 class RunRequest(BaseModel):
@@ -46,47 +47,10 @@ class RunRequest(BaseModel):
 
 
 def _checkpoint_path(settings: Settings, run_id: str) -> Path:
-    return settings.data_dir / "runs" / f"{run_id}.ckpt.safetensors"
+    return job.checkpoint_path(settings, run_id)
 
 
-def _job(
-    run_id: str,
-    spec: dict[str, Any],
-    config: dict[str, Any],
-    settings: Settings,
-    resume: bool,
-    init_weights: str | None,
-    owner: str,
-) -> dict[str, Any]:
-    """The plain-data job a worker gets (server/jobs/executor.py)."""
-    return {
-        "id": run_id,
-        "owner": owner,  # the user whose run it is (issue 14: the queue is fair among them)
-        "spec": spec,
-        "config": config,
-        "weights_path": str(settings.data_dir / "runs" / f"{run_id}.safetensors"),
-        "checkpoint_path": str(_checkpoint_path(settings, run_id)),
-        "resume": resume,
-        "max_params": max(settings.max_train_params, settings.max_finetune_params),
-        "max_misclassified": settings.max_misclassified,
-        "data_dir": str(settings.data_dir),  # downloaded / uploaded datasets
-        # config.init_from's file as the library found it: one field, a path here (an
-        # executor on other machines would ship its bytes instead; train() takes both).
-        "init_weights": init_weights,
-        "snapshots": _snapshot_limits(settings),  # issue 19: Inside the network
-    }
-
-
-def _snapshot_limits(settings: Settings) -> dict[str, Any]:
-    """server/net/train/snapshots.Limits from the Settings (plain data for the worker)."""
-    return {
-        "interval_s": settings.snapshot_interval_s,
-        "cost_fraction": settings.snapshot_cost_fraction,
-        "channels": settings.snapshot_channels,
-        "tile": settings.snapshot_tile,
-        "layers": settings.snapshot_layers,
-        "filters": settings.snapshot_filters,
-    }
+_job = job.make_job  # the plain-data job a worker gets (server/jobs/job.py)
 
 
 def _resumable(row: RunRow, settings: Settings) -> bool:
@@ -97,7 +61,7 @@ def _resumable(row: RunRow, settings: Settings) -> bool:
     return row.status == "failed" and _checkpoint_path(settings, row.id).is_file()
 
 
-def _summary(row: RunRow, runner: LocalExecutor, settings: Settings) -> dict[str, Any]:
+def _summary(row: RunRow, runner: Dispatch, settings: Settings) -> dict[str, Any]:
     spec = json.loads(row.spec_json)
     metrics = json.loads(row.metrics_json) if row.metrics_json else None
     return {
@@ -143,7 +107,7 @@ def create_run(
     run_quota.check_room(store, settings)  # 409 past CNNPLAY_MAX_RUNS / _RUN_EVENT_BYTES
     config, init_weights = run_checks.prepare(body.spec, body.config, settings, library)
     run_id = new_id()
-    job = _job(
+    new_job = _job(
         run_id,
         body.spec.model_dump(mode="json"),
         config.model_dump(mode="json"),
@@ -153,7 +117,7 @@ def create_run(
         owner=user.id,
     )
     try:
-        runner.submit(job)
+        runner.submit(new_job)
     except QueueFull as exc:
         raise HTTPException(429, str(exc)) from exc
     return {"id": run_id, "status": runner.status(run_id), "position": runner.position(run_id)}
@@ -219,7 +183,7 @@ def resume_run(
             f"it is {row.status}{why}",
         )
     run_quota.check_room(store, settings, new_run=False)
-    job = _job(
+    new_job = _job(
         run_id,
         json.loads(row.spec_json),
         json.loads(row.config_json),
@@ -231,7 +195,7 @@ def resume_run(
         owner=row.owner_id,
     )
     try:
-        runner.resume(job)
+        runner.resume(new_job)
     except QueueFull as exc:
         raise HTTPException(429, str(exc)) from exc
     return {"id": run_id, "status": runner.status(run_id), "position": runner.position(run_id)}

@@ -1,10 +1,11 @@
-"""The narrow executor interface a training backend serves (local processes now, Ray later).
+"""The narrow executor interface a training backend serves: LocalExecutor (local.py,
+worker processes) and RayExecutor (ray_executor.py, Ray actors on a cluster; issue 15).
 
 A job spec is plain JSON-able data: {"id": str, "spec": NetworkSpec as dict, "config":
 TrainConfig as dict, "weights_path": str, "checkpoint_path": str, "resume": bool,
 "max_params": int, "max_misclassified": int, "data_dir": str, "init_weights": str | None
-(config.init_from's safetensors file: a path for local workers; an executor on other
-machines would send its bytes in this field, which train() also takes)}. Nothing in it is
+(config.init_from's safetensors file on the server; the Ray executor sends its bytes,
+which train() also takes)}, and with Ray "device" ("cpu" or "cuda"). Nothing in it is
 a file, socket or lock. Optional fields: "owner" (a user id: the queue serves owners
 round-robin; absent means one shared owner), "max_seconds" (the run's wall-clock limit;
 the local executor fills it from CNNPLAY_MAX_RUN_SECONDS).
@@ -14,11 +15,15 @@ Where a run's worker trains is stored with the run when it starts (`ran_on_json`
 
 What every executor promises (issues 13, 14):
 - A worker never outlives the server that started it, and a run never has two workers
-  (the local one: a parent-death signal, a pipe watchdog, a lock beside the checkpoint).
+  (the local one: a parent-death signal, a pipe watchdog, a lock beside the checkpoint;
+  Ray: actors owned by the web process, one per run).
 - A run past its time limit pauses with its checkpoint, status "paused" and a message
   naming CNNPLAY_MAX_RUN_SECONDS: it can be resumed (and gets the limit again).
 - Waiting runs are served round-robin by owner; queue_position() is the 1-based place a
   run would start at if nothing else arrived.
+- stop() pauses running and queued runs ("paused: the server stopped"); the next server
+  queues them again (runner.start), with the runs a crashed one left queued or running.
+tests/jobs/test_executor_contract.py checks these against every executor.
 """
 
 from __future__ import annotations

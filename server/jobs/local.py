@@ -27,12 +27,11 @@ import time
 from multiprocessing.connection import wait
 from typing import Any
 
-from server.jobs.executor import QueueFull
-from server.jobs.fair_queue import FairQueue
+from server.jobs.dispatch import Dispatch
 from server.jobs.pool import JOIN_S, WarmPool, Worker, spawn
-from server.jobs.running import Running, died_message
+from server.jobs.running import Running
 from server.jobs.worker import CANCEL, PAUSE
-from server.store import Store, new_id
+from server.store import Store
 
 TICK_S = 0.1  # the dispatcher wakes at least this often (a pipe or a submit wakes it at once)
 CANCEL_KILL_S = 10.0  # a cancelled worker still alive after this is killed
@@ -42,7 +41,9 @@ EXIT_KILL_S = 10.0  # a worker that sent "end" but has not exited after this is 
 MAX_MESSAGES = 2000  # read from one pipe per tick, so one chatty worker cannot starve others
 
 
-class LocalExecutor:
+class LocalExecutor(Dispatch):
+    executor_name = "local"
+
     def __init__(
         self,
         store: Store,
@@ -52,19 +53,11 @@ class LocalExecutor:
         warm_workers: int = 0,
         max_run_seconds: float | None = None,
     ) -> None:
-        self.store = store
-        self.max_jobs = max_jobs
-        self.max_queued = max_queued
-        self.max_run_seconds = max_run_seconds
+        super().__init__(store, max_jobs, max_queued, max_run_seconds)
         self._ctx = mp.get_context("spawn")
         self._pool = WarmPool(self._ctx, warm_workers)
-        self._queue = FairQueue()
-        self._running: dict[str, Running] = {}
-        self._seq: dict[str, int] = {}
         self._exiting: list[tuple[Worker, float]] = []  # sent "end", not reaped yet
-        self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        self._halt = threading.Event()
         self._loop_done = threading.Event()
         self._release = threading.Event()  # the dispatcher thread may end (after stop)
         self._wake_r: socket.socket | None = None  # a self-pipe: submit() wakes the dispatcher
@@ -83,20 +76,16 @@ class LocalExecutor:
     def stop(self) -> None:
         """Pause every worker (each writes a checkpoint and ends "paused"); one that does
         not manage within STOP_PAUSE_S is killed and its run fails. Queued runs become
-        paused too: both can be resumed once the server is back."""
+        paused too: both are queued again when the server is back (runner.start)."""
         self._halt.set()
         self._wake()
         if self._thread is not None:
             self._loop_done.wait(timeout=30)
         with self._lock:
-            queued = []
-            while len(self._queue):
-                queued.append(self._queue.popleft()[0])
-            for run_id, r in list(self._running.items()):
-                if r.worker is None:  # never handed over: nothing ran
-                    del self._running[run_id]
-                    queued.append(run_id)
-                elif r.worker.control.value != CANCEL:
+            self._stopping = True
+            queued = self._drain_queue()
+            for r in self._running.values():
+                if r.worker.control.value != CANCEL:
                     r.worker.control.value = PAUSE
         deadline = time.monotonic() + STOP_PAUSE_S
         while self._running and time.monotonic() < deadline:
@@ -107,8 +96,7 @@ class LocalExecutor:
         end = time.monotonic() + JOIN_S
         while self._running and time.monotonic() < end:
             self._service(TICK_S)  # their pipes close: "failed", resumable
-        for run_id in queued:
-            self.store.set_run_status(run_id, "paused", "paused: the server stopped")
+        self._pause_queued(queued)
         self._pool.close()
         for worker, _ in self._exiting:
             worker.process.join(timeout=JOIN_S)
@@ -120,77 +108,13 @@ class LocalExecutor:
             if sock is not None:
                 sock.close()
 
-    # --- the interface ------------------------------------------------------------
-
-    def submit(self, job: dict[str, Any]) -> str:
-        with self._lock:
-            self._check_room()
-            run_id = job.get("id") or new_id()
-            self.store.create_run(
-                run_id,
-                json.dumps(job["spec"]),
-                json.dumps(job["config"], sort_keys=True),
-                owner_id=job.get("owner"),  # issue 14: whose run it is
-            )
-            self._queue.append(run_id, job)
-            self._claim_slots()
-        self._wake()
-        return run_id
-
-    def cancel(self, run_id: str) -> bool:
-        with self._lock:
-            if self._queue.remove(run_id):
-                self.store.set_run_status(run_id, "cancelled", "cancelled while queued")
-                return True
-            running = self._running.get(run_id)
-            if running is None:
-                return False
-            self._ask(running, CANCEL)  # the worker checks it before every batch
-            running.cancel_at = time.monotonic()
-        self._wake()
-        return True
-
-    def pause(self, run_id: str) -> bool:
-        with self._lock:
-            if self._queue.remove(run_id):
-                self.store.set_run_status(run_id, "paused", "paused while queued")
-                return True
-            running = self._running.get(run_id)
-            if running is None:
-                return False
-            self._ask(running, PAUSE)  # checked before every batch, like cancel
-        self._wake()
-        return True
-
-    def resume(self, job: dict[str, Any]) -> None:
-        run_id = job["id"]
-        with self._lock:
-            self._check_room()
-            if run_id in self._running or run_id in self._queue:
-                return  # already on its way
-            self.store.set_run_status(run_id, "queued")
-            self._queue.append(run_id, job)
-            self._claim_slots()
-        self._wake()
-
-    def queue_position(self, run_id: str) -> int | None:
-        with self._lock:
-            return self._queue.position(run_id)
-
-    position = queue_position  # the name the runs API first used
-
-    def events(self, run_id: str, after: int = 0) -> list[tuple[int, dict[str, Any]]]:
-        return [(seq, json.loads(text)) for seq, text in self.store.run_events(run_id, after)]
-
-    def status(self, run_id: str) -> str:
-        return self.store.get_run(run_id).status
+    # --- the interface (the rest is Dispatch's) -----------------------------------
 
     def capacity(self) -> dict[str, Any]:
         """One node, this machine; its workers train on the CPU."""
         cpus = float(os.cpu_count() or 1)
         node = {"id": socket.gethostname(), "address": "local", "cpus": cpus, "gpus": 0.0}
-        with self._lock:
-            busy, queued = len(self._running), len(self._queue)
+        busy, queued = self.counts()
         return {
             "executor": "local",
             "nodes": [{**node, "alive": True}],
@@ -215,36 +139,22 @@ class LocalExecutor:
         with self._lock:
             return sum(1 for w in self._pool.idle if w.ready)
 
-    # --- under self._lock ---------------------------------------------------------
+    # --- Dispatch's hooks ---------------------------------------------------------
 
-    def _check_room(self) -> None:
-        if len(self._queue) >= self.max_queued:
-            raise QueueFull(f"{self.max_queued} runs are already waiting (CNNPLAY_MAX_QUEUED_JOBS)")
-
-    def _claim_slots(self) -> None:
-        """Queued runs take free slots at once (status "running"); the dispatcher thread
-        gives each a worker within moments."""
-        while len(self._queue) and len(self._running) < self.max_jobs and not self._halt.is_set():
-            run_id, job = self._queue.popleft()
-            if self.max_run_seconds and not job.get("max_seconds"):
-                job = {**job, "max_seconds": self.max_run_seconds}
-            # A resumed run numbers its events after the ones already stored.
-            self._seq[run_id] = self.store.last_seq(run_id)
-            self.store.set_run_status(run_id, "running")
-            self._running[run_id] = Running(job)
-
-    def _ask(self, running: Running, value: int) -> None:
-        if running.worker is None:
-            running.asked = CANCEL if CANCEL in (value, running.asked) else value
-        elif running.worker.control.value != CANCEL:
+    def _tell(self, running: Running, value: int) -> None:
+        if running.worker.control.value != CANCEL:
             running.worker.control.value = value
 
-    # --- the dispatcher thread ----------------------------------------------------
+    def _let_go(self, running: Running) -> None:
+        running.worker.conn.close()
+        self._exiting.append((running.worker, time.monotonic()))
 
     def _wake(self) -> None:
         if self._wake_w is not None:
             with contextlib.suppress(OSError):  # full (it is awake anyway) or closed
                 self._wake_w.send(b"!")
+
+    # --- the dispatcher thread ----------------------------------------------------
 
     def _main(self) -> None:
         try:
@@ -271,17 +181,7 @@ class LocalExecutor:
 
     def _hand_over(self) -> None:
         """Give every run that has a slot but no worker a warm worker (or a new one)."""
-        with self._lock:
-            self._claim_slots()
-            waiting = [(rid, r) for rid, r in self._running.items() if r.worker is None]
-        for run_id, r in waiting:
-            if r.asked:  # cancelled or paused before it started: no worker needed
-                with self._lock:
-                    self._running.pop(run_id, None)
-                    self._seq.pop(run_id, None)
-                status = "cancelled" if r.asked == CANCEL else "paused"
-                self.store.set_run_status(run_id, status, f"{status} before it started")
-                continue
+        for run_id, r in self._unstarted():
             worker = self._pool.take() or spawn(self._ctx)
             with contextlib.suppress(OSError):  # it died idle: its pipe's EOF tells the run
                 worker.conn.send(r.job)
@@ -309,81 +209,31 @@ class LocalExecutor:
                         pass
             elif conn in running:
                 run_id, worker = running[conn]
-                if not self._read(run_id, worker, rows, ends):
+                events, alive = worker.read(MAX_MESSAGES)
+                self._number(run_id, events, rows, ends)
+                if not alive:
                     gone.append(run_id)
             else:
                 self._pool.on_readable(conn)
-        if rows:
-            self.store.add_run_events(rows)  # events first: a reader that sees the
-        for run_id, end in ends:  # status "done" then surely finds every event
-            self._finish(run_id, end)
+        self._write(rows, ends)
         for run_id in gone:
             self._died(run_id)
 
-    def _read(
-        self,
-        run_id: str,
-        worker: Worker,
-        rows: list[tuple[str, int, str]],
-        ends: list[tuple[str, dict[str, Any]]],
-    ) -> bool:
-        """Number a worker's new events into `rows`; False once the worker has exited."""
-        events, alive = worker.read(MAX_MESSAGES)
-        with self._lock:
-            first = self._seq.get(run_id, 0) + 1
-            self._seq[run_id] = first + len(events) - 1
-        for seq, event in enumerate(events, first):
-            rows.append((run_id, seq, json.dumps(event)))
-            if event.get("kind") == "start" and event.get("input_stats"):
-                self._store_stats(run_id, event["input_stats"])
-            if event.get("kind") == "end":
-                ends.append((run_id, event))
-        return alive
-
-    def _finish(self, run_id: str, end: dict[str, Any]) -> None:
-        metrics = end.get("metrics")
-        self.store.set_run_status(
-            run_id,
-            end["status"],
-            end.get("message", ""),
-            json.dumps(metrics) if metrics else None,
-            end.get("weights_path"),
-        )
-        with self._lock:
-            r = self._running.pop(run_id, None)
-            self._seq.pop(run_id, None)
-        if r is not None and r.worker is not None:
-            r.worker.conn.close()
-            self._exiting.append((r.worker, time.monotonic()))
-
     def _died(self, run_id: str) -> None:
         """The pipe closed without an "end": the worker died (or was killed)."""
-        with self._lock:
-            r = self._running.pop(run_id, None)
-            self._seq.pop(run_id, None)
+        r = self._take(run_id)
         if r is None or r.worker is None:
             return  # its "end" came in the same read
         r.worker.process.join(timeout=JOIN_S)
         r.worker.conn.close()
         code = r.worker.process.exitcode
-        status = "cancelled" if r.cancel_at is not None else "failed"
         why = f"the worker process died (exit code {code})"
         if r.timed_out:
             why = (
                 f"stopped: it ran past its time limit of {r.job.get('max_seconds'):g} s "
                 f"(CNNPLAY_MAX_RUN_SECONDS) and did not pause within {LIMIT_GRACE_S:g} s"
             )
-        self.store.set_run_status(run_id, status, died_message(r.job, why))
-
-    def _store_stats(self, run_id: str, stats: dict[str, Any]) -> None:
-        """The input scaling a run started with goes into its stored config (issue 12):
-        the weights library reads it there instead of reloading the training set, and a
-        resumed run scales its inputs the same way."""
-        running = self._running.get(run_id)
-        if running is None or running.job["config"].get("input_stats"):
-            return
-        running.job["config"] = {**running.job["config"], "input_stats": stats}
-        self.store.set_run_config(run_id, json.dumps(running.job["config"], sort_keys=True))
+        self._record_death(run_id, r, why)
 
     def _reap(self) -> None:
         """Kill what overstays (a cancel, a time limit, an exit), collect exited workers."""

@@ -1,4 +1,4 @@
-"""A run that holds a slot in the local executor, and what to say when its worker died."""
+"""A run that holds a slot in an executor, and what to say when its worker died."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from server.jobs.pool import Worker
 from server.net.weights import checkpoint
 
 
@@ -15,11 +14,13 @@ class Running:
     """A run that holds one of the max_jobs slots."""
 
     job: dict[str, Any]
-    worker: Worker | None = None  # None until the dispatcher thread hands the job over
+    worker: Any = None  # a pool.Worker or a Ray actor; None until the job is handed over
     started_at: float = 0.0
     asked: int = 0  # CANCEL or PAUSE asked before a worker had the job
     cancel_at: float | None = None
     timed_out: bool = False  # killed for overstaying its time limit
+    device: str = "cpu"  # where it trains (a Ray run may get "cuda")
+    pid: int | None = None  # a Ray actor's process, once it said where it runs
 
 
 def died_message(job: dict[str, Any], why: str) -> str:

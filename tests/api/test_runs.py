@@ -133,15 +133,15 @@ def test_datasets_listing(client: TestClient) -> None:
     assert got["digits"]["train_size"] + got["digits"]["val_size"] == 1797
 
 
-def test_runs_left_running_are_failed_on_start(settings: Settings) -> None:
+def test_runs_left_running_are_queued_again_on_start(settings: Settings) -> None:
+    """Issue 15: a run a crashed server left running trains again (not failed)."""
     store = Store(settings.db_path)
     store.create_run("a" * 32, json.dumps(mlp()), json.dumps(TINY))
     store.set_run_status("a" * 32, "running")
     with open_client(settings) as c:
-        run = c.get("/api/runs/" + "a" * 32).json()
-        assert run["status"] == "failed" and run["message"] == "server restarted"
-        # Its stream ends at once instead of waiting forever.
-        assert read_sse(c, "a" * 32)[-1] == {"event": "end", "data": {"status": "failed"}}
+        run = wait_done(c, "a" * 32)
+        assert run["status"] == "done" and run["ran_on"]["executor"] == "local"
+        assert read_sse(c, "a" * 32)[-1] == {"event": "end", "data": {"status": "done"}}
 
 
 def test_an_unknown_frozen_path_is_named(client: TestClient) -> None:
