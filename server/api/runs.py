@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -92,6 +94,22 @@ def _row(store: Any, run_id: str, own: bool = False) -> RunRow:
         raise HTTPException(404, f"no run with id {run_id[:64]!r}") from exc
 
 
+# One admission at a time: a user's count of queued + running runs and the queueing that
+# adds to it happen together, so two requests at once cannot both pass the last place.
+_ADMISSION = threading.Lock()
+
+
+def _admit(store: Any, settings: Settings, enqueue: Callable[[], Any]) -> None:
+    """Queue a run (new or resumed) if its user has room (429 otherwise, as when the
+    queue is full)."""
+    with _ADMISSION:
+        check_jobs(store, settings)
+        try:
+            enqueue()
+        except QueueFull as exc:
+            raise HTTPException(429, str(exc)) from exc
+
+
 @router.post("/runs", status_code=201)
 def create_run(
     body: RunRequest,
@@ -103,7 +121,6 @@ def create_run(
 ) -> dict[str, Any]:
     """Queue a training run; answers its id, status and place in the queue."""
     check_size(body.spec, settings)
-    check_jobs(store, settings)
     run_quota.check_room(store, settings)  # 409 past CNNPLAY_MAX_RUNS / _RUN_EVENT_BYTES
     config, init_weights = run_checks.prepare(body.spec, body.config, settings, library)
     run_id = new_id()
@@ -116,10 +133,7 @@ def create_run(
         init_weights=init_weights,
         owner=user.id,
     )
-    try:
-        runner.submit(new_job)
-    except QueueFull as exc:
-        raise HTTPException(429, str(exc)) from exc
+    _admit(store, settings, lambda: runner.submit(new_job))
     return {"id": run_id, "status": runner.status(run_id), "position": runner.position(run_id)}
 
 
@@ -194,10 +208,7 @@ def resume_run(
         ),
         owner=row.owner_id,
     )
-    try:
-        runner.resume(new_job)
-    except QueueFull as exc:
-        raise HTTPException(429, str(exc)) from exc
+    _admit(store, settings, lambda: runner.resume(new_job))
     return {"id": run_id, "status": runner.status(run_id), "position": runner.position(run_id)}
 
 

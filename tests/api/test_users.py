@@ -107,3 +107,30 @@ def test_per_user_limits_name_their_setting(settings: Settings) -> None:
         assert ada.post("/api/networks", json=big).status_code == 201
         r = ada.post("/api/networks", json=big)
         assert r.status_code == 409 and "CNNPLAY_MAX_USER_BYTES" in r.json()["detail"]
+
+
+def test_a_students_job_limit_holds_for_requests_at_once_and_for_resumes(
+    settings: Settings,
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.api.test_runs import TINY, mlp, wait_done
+
+    tight = settings.model_copy(update={"max_user_jobs": 1, "max_jobs": 1})
+    long = {**TINY, "epochs": 50, "batch_size": 8}
+    with open_client(tight) as client:
+        ada = as_token(client, student_token(client, "Ada"))
+        body = {"spec": mlp(), "config": long}
+        with ThreadPoolExecutor(6) as pool:
+            answers = list(pool.map(lambda _: ada.post("/api/runs", json=body), range(6)))
+        codes = sorted(r.status_code for r in answers)
+        assert codes == [201, 429, 429, 429, 429, 429]
+        first = ada.get("/api/runs").json()[0]["id"]
+        assert ada.post(f"/api/runs/{first}/pause").status_code == 200
+        assert wait_done(ada, first)["status"] == "paused"
+        second = ada.post("/api/runs", json=body)  # the pause freed Ada's place
+        assert second.status_code == 201
+        r = ada.post(f"/api/runs/{first}/resume")  # a resume takes a place too
+        assert r.status_code == 429 and "CNNPLAY_MAX_USER_JOBS" in r.json()["detail"]
+        ada.post(f"/api/runs/{second.json()['id']}/cancel")
+        wait_done(ada, second.json()["id"])
