@@ -4,7 +4,7 @@
   for every conv/linear layer ||dL/dW||, ||W|| and their ratio, and a histogram of the
   activation that follows it (the next relu/sigmoid/tanh/... in the same stack, past any
   batch norm or dropout; the layer's own output when none follows).
-- `maybe_probe(...)`: the same numbers while training, called by server/net/train/loop.py after
+- `maybe_probe(...)`: the same numbers while training, called by server/net/train/epoch.py after
   `backward()` and before `step()` on every `probe_every`-th iteration (1, k+1, 2k+1...).
   Gradients are the training step's own; activations come from a second forward pass of the
   same batch under no_grad with hooks that exist only for that pass, with the random

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from server.net.data import datasets
 
 if TYPE_CHECKING:
-    from server.net.train.loop import TrainConfig
+    from server.net.train.config import TrainConfig
 
 # Pixel values a dataset had before [0, 1] scaling, for normalize="none" (255 unless listed).
 RAW_MAX = datasets.RAW_MAX

@@ -57,7 +57,8 @@ def final_metrics(
 
 
 def predict(module: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(predicted class (M,), its softmax probability (M,)) in eval mode, no gradients."""
+    """(predicted class (M,), its softmax probability (M,)) in eval mode, no gradients; on the
+    CPU whatever device the module is on (the metrics are the CPU's)."""
     module.eval()
     preds, confs = [], []
     step = eval_batch(x)
@@ -69,4 +70,4 @@ def predict(module: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Ten
     module.train()
     if not preds:
         return torch.zeros(0, dtype=torch.long), torch.zeros(0)
-    return torch.cat(preds), torch.cat(confs)
+    return torch.cat(preds).cpu(), torch.cat(confs).cpu()

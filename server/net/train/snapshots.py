@@ -289,14 +289,17 @@ def taker(
     on_event: Callable[[Event], None],
     step: int,
     epoch: int,
+    device: torch.device | str = "cpu",
 ) -> Taker | Off:
     """The training loop's one hook: a Taker that has taken its first snapshot (at `step`),
-    or Off when the run takes none (`limits` None or config.snapshots false)."""
+    or Off when the run takes none (`limits` None or config.snapshots false). The probe is
+    chosen on the CPU (`held_out`, `scaling`) and run on `device`, the module's."""
     lim = Limits.of(limits)
     if lim is None or not config.snapshots:
         return Off()
     vx, vy = held_out
-    probe = probe_input(config.probe_image, config.probe_index, vx, vy, scaling)
+    x, about = probe_input(config.probe_image, config.probe_index, vx, vy, scaling)
+    probe = (x.to(device), about)
     names = list(labels) if labels else []
     t = Taker(spec, module, probe, names, lim, on_event)
     t.take(step, epoch)

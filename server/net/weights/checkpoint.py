@@ -58,7 +58,7 @@ def _split_optimizer(opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor
     for index, entry in opt.state_dict()["state"].items():
         for name, value in entry.items():
             if isinstance(value, torch.Tensor):
-                tensors[f"optim.{index}.{name}"] = value.detach().contiguous().clone()
+                tensors[f"optim.{index}.{name}"] = value.detach().cpu().contiguous().clone()
             else:
                 rest.setdefault(str(index), {})[name] = value
     return tensors, rest
@@ -71,9 +71,10 @@ def save(
     gen: torch.Generator,
     progress: Progress,
 ) -> None:
-    """Write the checkpoint via a temporary file and os.replace."""
+    """Write the checkpoint via a temporary file and os.replace; CPU tensors whatever device
+    the run trains on, so that it loads anywhere (`load` copies them onto the module's)."""
     tensors = {
-        f"model.{k}": v.detach().contiguous().clone() for k, v in module.state_dict().items()
+        f"model.{k}": v.detach().cpu().contiguous().clone() for k, v in module.state_dict().items()
     }
     optim_tensors, optim_rest = _split_optimizer(opt)
     tensors.update(optim_tensors)

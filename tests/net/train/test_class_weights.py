@@ -11,7 +11,8 @@ import torch.nn.functional as F
 from pydantic import ValidationError
 
 from server.net.train import class_weights
-from server.net.train.loop import TrainConfig, _loss
+from server.net.train.config import TrainConfig
+from server.net.train.objective import loss as _loss
 
 
 def test_none_is_plain_cross_entropy() -> None:

@@ -125,3 +125,87 @@ def test_val_split_sets_the_train_and_held_out_sizes() -> None:
     assert sum(map(sum, result.metrics["confusion"])) == 539
     with pytest.raises(ValueError, match="val_split"):
         TrainConfig(val_split=0.01)
+
+
+def _tiny_run(**kw: Any) -> tuple[Any, list[dict]]:
+    """A small conv net on the 8x8 digits with every per-batch extra on: gradient flow
+    probes, snapshots, a checkpoint per epoch."""
+    from server.net.train.snapshots import Limits
+
+    spec = NetworkSpec.model_validate(
+        {
+            "input": {"height": 8, "width": 8},
+            "layers": [
+                {"type": "conv2d", "out_channels": 4, "kernel_size": 3, "padding": 1},
+                {"type": "relu"},
+                {"type": "flatten"},
+                {"type": "linear", "out_features": 10},
+            ],
+        }
+    )
+    config = TrainConfig(dataset="digits", epochs=2, batch_size=50, probe_every=7, l2=1e-3)
+    events: list[dict] = []
+    result = train(spec, config, events.append, snapshot=Limits(interval_s=0.0), **kw)
+    return result, events
+
+
+def _same(a: tuple[Any, list[dict]], b: tuple[Any, list[dict]]) -> None:
+    (ra, ea), (rb, eb) = a, b
+    assert ra.status == rb.status == "done" and ra.metrics == rb.metrics
+
+    def timeless(events: list[dict]) -> list[dict]:  # timing, and snapshots taken by time
+        return [
+            {k: v for k, v in e.items() if k != "samples_per_s"}
+            for e in events
+            if e["kind"] != "snapshot"
+        ]
+
+    assert timeless(ea) == timeless(eb)
+    snaps_a = {e["iter"]: e for e in ea if e["kind"] == "snapshot"}
+    snaps_b = {e["iter"]: e for e in eb if e["kind"] == "snapshot"}
+    both = snaps_a.keys() & snaps_b.keys()
+    assert len(both) >= 2 and all(snaps_a[i] == snaps_b[i] for i in both)  # first, last
+    sa, sb = ra.module.state_dict(), rb.module.state_dict()
+    assert sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+def test_device_cpu_is_bit_identical_to_the_default(tmp_path: Any) -> None:
+    default = _tiny_run(checkpoint_path=tmp_path / "a.ckpt")
+    assert {"iter", "gradflow", "snapshot", "epoch"} <= {e["kind"] for e in default[1]}
+    _same(default, _tiny_run(device="cpu", checkpoint_path=tmp_path / "b.ckpt"))
+    _same(default, _tiny_run(device=torch.device("cpu"), checkpoint_path=tmp_path / "c.ckpt"))
+
+
+def test_the_loop_never_calls_cuda(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only `device` says where a run trains: nothing moves to a GPU by itself."""
+
+    def refuse(*args: Any, **kw: Any) -> None:
+        raise AssertionError(".cuda() was called")
+
+    monkeypatch.setattr(torch.Tensor, "cuda", refuse)
+    monkeypatch.setattr(torch.nn.Module, "cuda", refuse)
+    result, events = _tiny_run()
+    assert result.status == "done"
+    assert all(isinstance(e["loss"], float) for e in events if e["kind"] == "iter")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+def test_a_device_torch_cannot_use_is_refused() -> None:
+    # The device is really used: without CUDA, torch refuses to move the module there.
+    with pytest.raises((AssertionError, RuntimeError), match="(?i)cuda"):
+        _tiny_run(device="cuda")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
+def test_a_cuda_run_reports_floats_and_returns_a_cpu_module(tmp_path: Any) -> None:
+    from server.net.weights import checkpoint
+
+    path = tmp_path / "gpu.ckpt"
+    result, events = _tiny_run(device="cuda", checkpoint_path=path)
+    assert result.status == "done" and result.metrics["accuracy"] > 0.5
+    assert all(p.device.type == "cpu" for p in result.module.parameters())
+    iters = [e for e in events if e["kind"] == "iter"]
+    assert all(type(e["loss"]) is float and type(e["acc"]) is float for e in iters)
+    cpu, _ = _tiny_run()
+    assert abs(result.metrics["accuracy"] - cpu.metrics["accuracy"]) < 0.05
+    assert checkpoint.read_meta(path)["step"] == iters[-1]["iter"]
