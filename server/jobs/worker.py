@@ -140,7 +140,7 @@ def run_job(job: dict[str, Any], send: Send, control: Any) -> None:
             data_dir=job.get("data_dir"),  # downloaded / uploaded datasets (H2, issue 6)
             init_weights=job.get("init_weights"),  # config.init_from's file (issue 17)
             snapshot=job.get("snapshots"),  # Inside the network's limits (issue 19)
-            **({"device": job["device"]} if job.get("device", "cpu") != "cpu" else {}),
+            device=job.get("device", "cpu"),  # "cuda" where the Ray executor got a GPU
         )
         status, message = result.status, result.message
         timed_out = control.value == 0 and time.monotonic() > deadline
