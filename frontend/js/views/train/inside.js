@@ -53,7 +53,8 @@ export function insideCard(slot) {
     shown = i;
     const my = ++drawing;
     label.textContent = `iteration ${s.iter.toLocaleString()} · epoch ${s.epoch} (snapshot ${i + 1} of ${snaps.length})`;
-    const [f, p] = await Promise.all([filterStrip(s.filters), probeRows(s.probe)]);
+    const small = probe.clientWidth > 0 && probe.clientWidth < 360; // a phone: 8 maps a row
+    const [f, p] = await Promise.all([filterStrip(s.filters), probeRows(s.probe, small ? 32 : 40)]);
     if (my !== drawing || card.dead()) return;
     filters.replaceChildren(...f);
     filters.dataset.iter = String(s.iter);
@@ -112,14 +113,15 @@ async function filterStrip(f) {
   ];
 }
 
-/** One row per layer: its name and its first few feature maps, each on its own scale. */
-async function probeRows(p) {
+/** One row per layer: its name and its first few feature maps (about `mapPx` pixels), each
+ * on its own scale. */
+async function probeRows(p, mapPx) {
   const pages = [p.input, ...p.layers];
   const atlases = await Promise.all(pages.map(atlasOf));
   return pages.map((page, k) => {
     const tiles = [];
-    // Maps about 40px; a vector (rows of 32 values) as a block about 160px wide.
-    const px = page.vector ? 160 : k === 0 ? 64 : 40; // the probe itself a little bigger
+    // A vector (rows of 32 values) as a block about 160px wide.
+    const px = page.vector ? 160 : k === 0 ? 64 : mapPx; // the probe itself a little bigger
     for (let i = 0; i < page.count; i++) tiles.push(sizedTile(atlases[k], page, i, px, true));
     const name = k === 0 ? "input" : page.path;
     const more = page.channels > page.count ? ` · ${page.count} of ${page.channels}` : "";

@@ -33,7 +33,7 @@ export function maskResults(metrics, runId, links) {
       h("span", { class: "muted" }, ` held-out mean IoU · Dice ${score(metrics.dice)} · pixel accuracy ${pct(metrics.accuracy)}`),
     ]),
     links,
-    h("section", {}, [h("h3", {}, "Per class (held-out pixels)"), h("div", { class: "table-scroll" }, table), legend(labels, metrics.palette)]),
+    h("section", {}, [h("h3", {}, "Per class (held-out pixels)"), h("div", { class: "table-scroll", tabindex: 0, role: "region", "aria-label": "Per-class IoU and Dice (scrollable)" }, table), legend(labels, metrics.palette)]),
     runId && metrics.worst_iou ? worstGallery(runId, metrics.worst_iou) : null,
   ]);
 }
