@@ -4,15 +4,14 @@ nothing runs off the page sideways, axe passes; a screenshot of each to look at.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import Page, expect
 
 from tests.browser.axe import VIEWPORTS, axe_violations
-from tests.browser.conftest import fresh_settings, serve, shot
+from tests.browser.conftest import fresh_settings, serve, shorten_runs, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -72,13 +71,6 @@ def check_every_size(page: Page, name: str) -> None:
     page.set_viewport_size({"width": 1280, "height": 800})
 
 
-def shorten(route: Route) -> None:
-    """Segmentation runs train on 48 images: the layout, not the masks, is under test."""
-    body = json.loads(route.request.post_data or "{}")
-    body["config"]["train_limit"] = 48
-    route.continue_(post_data=json.dumps(body))
-
-
 def test_the_train_view_in_each_state(layout_server: str, page: Page) -> None:
     page.goto(f"{layout_server}/#train")
     expect(page.get_by_test_id("cluster-load")).to_contain_text("training")
@@ -112,7 +104,7 @@ def test_the_train_view_in_each_state(layout_server: str, page: Page) -> None:
     expect(score).to_have_text(re.compile(r"^\d+\.\d%$"))
     check_every_size(page, "classification_done")
 
-    page.route("**/api/runs", lambda r: shorten(r) if r.request.method == "POST" else r.continue_())
+    shorten_runs(page)
     page.select_option("select[name=network]", "zoo:unet_small")
     expect(page.locator("select[name=dataset]")).to_have_value("shapes_masks")
     page.fill("input[name=epochs]", "1")
