@@ -171,6 +171,8 @@ export function convUpload(file, opts) {
 
 // --- training runs (issue 6) --------------------------------------------------
 export const listRuns = () => getJSON("/api/runs");
+/** The executor's capacity: nodes, CPUs, GPUs, slots, busy, queued (issue 15). */
+export const cluster = () => getJSON("/api/cluster");
 export const trainDatasets = () => getJSON("/api/train/datasets");
 // Datasets (issue 6): every one with its status; downloads; uploaded zips.
 export const listDatasets = () => getJSON("/api/datasets");

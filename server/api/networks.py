@@ -94,6 +94,8 @@ def list_networks(store: StoreDep) -> list[dict[str, Any]]:
                 "name": row.name,
                 "created_at": row.created_at,
                 "updated_at": row.updated_at,
+                "owner_id": row.owner_id,  # another's shared design is read-only (issue 14)
+                "shared": row.shared,
                 **summary,
             }
         )

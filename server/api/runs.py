@@ -77,6 +77,9 @@ def _summary(row: RunRow, runner: Dispatch, settings: Settings) -> dict[str, Any
         "network": spec.get("name", "Untitled"),
         "config": json.loads(row.config_json),
         "accuracy": metrics["accuracy"] if metrics else None,
+        # a segmentation run's accuracy is over pixels; its mean IoU says more (issue 16)
+        "task": metrics.get("task", "classification") if metrics else None,
+        "miou": metrics.get("miou") if metrics else None,
         "created_at": row.created_at,
         "finished_at": row.finished_at,
         "owner_id": row.owner_id,  # issue 14

@@ -49,8 +49,10 @@ def test_list_newest_first_with_params(client: TestClient) -> None:
     assert lenet["valid"] is True and lenet["input_shape"] == [1, 32, 32]
     assert rows[0]["valid"] is False  # a design in progress may be saved
     assert set(lenet) == {
-        "id", "name", "created_at", "updated_at", "total_params", "valid", "input_shape"
+        "id", "name", "created_at", "updated_at", "total_params", "valid", "input_shape",
+        "owner_id", "shared",  # whose it is: another's shared design opens read-only
     }  # fmt: skip
+    assert lenet["shared"] is False and lenet["owner_id"]
 
 
 def test_list_reads_stored_summaries_and_works_out_older_rows(

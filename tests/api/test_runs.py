@@ -101,6 +101,7 @@ def test_run_lifecycle_and_sse_resume(client: TestClient) -> None:
     assert run["ran_on"]["node"] and run["ran_on"]["pid"] > 0
     listed = client.get("/api/runs").json()
     assert listed[0]["id"] == run_id and listed[0]["config"]["dataset"] == "digits"
+    assert listed[0]["task"] == "classification" and listed[0]["miou"] is None
     assert client.post(f"/api/runs/{run_id}/cancel").status_code == 409
     assert client.delete(f"/api/runs/{run_id}").status_code == 204
     assert client.get(f"/api/runs/{run_id}").status_code == 404

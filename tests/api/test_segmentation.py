@@ -89,6 +89,10 @@ def test_a_run_reports_miou_live_masks_and_the_worst_iou_gallery(client: TestCli
     assert first["true"] == last["true"] and first["image"] == last["image"]
     m = run["metrics"]
     assert m["task"] == "segmentation" and m["miou"] == epochs[-1]["miou"]
+    # The runs list says what its score is: mIoU beside the pixel accuracy.
+    listed = next(x for x in client.get("/api/runs").json() if x["id"] == run_id)
+    assert listed["task"] == "segmentation" and listed["miou"] == m["miou"]
+    assert listed["accuracy"] == m["accuracy"]
     assert m["labels"][0] == "background" and len(m["palette"]) == 5
     assert len(m["per_class"]) == 5 and "iou" in m["per_class"][0]
     assert m["worst_iou"]["total"] == 500

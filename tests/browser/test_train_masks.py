@@ -5,16 +5,15 @@ no such field, and a full epoch is a minute on a shared CPU."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import Page, expect
 
 import models
 from tests.browser.axe import WCAG_AA, load_axe
-from tests.browser.conftest import fresh_settings, serve, shot
+from tests.browser.conftest import fresh_settings, serve, shorten_runs, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -38,15 +37,9 @@ def mask_violations(page: Page) -> list[str]:
     )
 
 
-def shorten(route: Route) -> None:
-    body = json.loads(route.request.post_data or "{}")
-    body["config"]["train_limit"] = 48
-    route.continue_(post_data=json.dumps(body))
-
-
 def test_train_a_unet_and_watch_its_masks(masks_server: str, page: Page) -> None:
     page.goto(f"{masks_server}/#train")
-    page.route("**/api/runs", lambda r: shorten(r) if r.request.method == "POST" else r.continue_())
+    shorten_runs(page)
     page.select_option("select[name=network]", "zoo:unet_small")
     # A segmentation net picks a dataset of masks by itself.
     expect(page.locator("select[name=dataset]")).to_have_value("shapes_masks")

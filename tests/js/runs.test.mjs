@@ -1,7 +1,7 @@
 // node --test tests/js/: which run statuses are over (lib/runs.js).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { FINISHED, STOPPED, isFinished, isStopped, queueText, runTimes } from "../../frontend/js/lib/runs.js";
+import { FINISHED, STOPPED, isFinished, isStopped, queueText, runTimes, scoreText, scoreTitle } from "../../frontend/js/lib/runs.js";
 
 test("ended runs are finished and stopped", () => {
   for (const s of ["done", "failed", "cancelled", "diverged"]) {
@@ -47,4 +47,17 @@ test("start time and duration: to finished_at, or to now while running", () => {
   const old = { status: "done", created_at: new Date(2026, 10, 30, 9, 1).toISOString(), finished_at: new Date(2026, 10, 30, 9, 1, 42).toISOString() };
   assert.deepEqual(runTimes(old, now), { started: "2026-11-30 09:01", took: "42 s", seconds: 42 });
   assert.equal(runTimes({}, now).started, "–");
+});
+
+test("the runs list's score says what it is: accuracy, or a segmentation run's mIoU", () => {
+  assert.equal(scoreText({ accuracy: null }), "");
+  assert.equal(scoreTitle({}), "");
+  assert.equal(scoreText({ accuracy: 0.9063, task: "classification" }), "90.6%");
+  assert.equal(scoreText({ accuracy: 0.9063 }), "90.6%", "runs listed before tasks were");
+  assert.equal(scoreTitle({ accuracy: 0.9 }), "held-out accuracy");
+  const seg = { accuracy: 0.931, task: "segmentation", miou: 0.6123 };
+  assert.equal(scoreText(seg), "mIoU 0.612");
+  assert.equal(scoreTitle(seg), "held-out mean IoU over the classes; pixel accuracy 93.1%");
+  assert.equal(scoreText({ ...seg, miou: null }), "93.1% pixels");
+  assert.equal(scoreTitle({ ...seg, miou: null }), "held-out pixel accuracy 93.1%");
 });

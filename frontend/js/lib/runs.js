@@ -34,3 +34,21 @@ export function runTimes(run, now = new Date()) {
   const took = s < 60 ? `${s} s` : s < 3600 ? `${Math.floor(s / 60)} min ${pad2(s % 60)} s` : `${Math.floor(s / 3600)} h ${pad2(Math.round((s % 3600) / 60))} min`;
   return { started, took: run.finished_at || !isStopped(run.status) ? took : "–", seconds };
 }
+
+/** The runs list's score of a finished run: held-out accuracy ("90.6%"); a segmentation
+ * run's mean IoU ("mIoU 0.612"), or its accuracy marked as over pixels where it has no
+ * mIoU ("93.1% pixels"); "" before it has metrics. */
+export function scoreText(run) {
+  if (run?.accuracy == null) return "";
+  const pct = `${(100 * run.accuracy).toFixed(1)}%`;
+  if (run.task !== "segmentation") return pct;
+  return run.miou != null ? `mIoU ${run.miou.toFixed(3)}` : `${pct} pixels`;
+}
+
+/** The score cell's tooltip: what the number is. */
+export function scoreTitle(run) {
+  if (run?.accuracy == null) return "";
+  if (run.task !== "segmentation") return "held-out accuracy";
+  const pixels = `pixel accuracy ${(100 * run.accuracy).toFixed(1)}%`;
+  return run.miou != null ? `held-out mean IoU over the classes; ${pixels}` : `held-out ${pixels}`;
+}

@@ -30,8 +30,9 @@ const act = designActions({
   load: (s) => load(s),
   relock: (paths) => relock(paths),
   refresh: () => refresh(),
+  readOnly: (net) => setReadOnly(net),
 });
-const { say, onStart, loadZoo, save, refreshSaved } = act;
+const { say, onStart, loadZoo, save, copy, refreshSaved } = act;
 let kept = null; // the design when the view was left for another tab, restored on return
 // The current design is also kept in localStorage, where the feature-map and training
 // views pick it up as "the design" (lib/design_store.js), and a reload without a link restores it.
@@ -49,6 +50,7 @@ export async function mount(el, hashRest) {
       refresh();
     },
     save,
+    copy,
     share: () => share(st.ui, spec(), [...st.locked], say),
     exportAs: (kind) => exportAs(kind, spec(), say),
     fileName: () => fileName(spec()),
@@ -67,6 +69,7 @@ export async function mount(el, hashRest) {
     ctl: null,
     timer: null,
     savedId: null,
+    readOnly: null, // another user's shared design, open to read and copy
     lastHash: null,
     collapsed: new Set(), // paths of folded blocks
     locked: new Set(), // layer paths frozen for transfer learning (lib/locks.js)
@@ -119,6 +122,7 @@ export function onHash(rest) {
     st.collapsed = foldDeep(spec);
     st.selected = null;
     st.savedId = null;
+    setReadOnly(null);
     refresh();
   }
 }
@@ -228,6 +232,7 @@ function load(next, { undoable = true } = {}) {
   st.selected = null;
   st.insertStack = null;
   st.savedId = null;
+  setReadOnly(null);
   st.locked = new Set();
   if (undoable) commit(next);
   else {
@@ -236,8 +241,22 @@ function load(next, { undoable = true } = {}) {
   }
 }
 
+/** A shared design of another user (`net`) can be read, not changed: its editors are inert
+ * and the toolbar offers a copy; null makes the designer editable again. */
+function setReadOnly(net) {
+  st.readOnly = net ? { id: net.id, name: net.name ?? net.spec?.name ?? "Untitled" } : null;
+  const { ui } = st;
+  for (const el of [ui.name, ui.palette, ui.main, ui.inspector]) el.inert = Boolean(net);
+  ui.save.disabled = Boolean(net);
+  ui.undo.disabled = Boolean(net) || !st.history.canUndo;
+  ui.redo.disabled = Boolean(net) || !st.history.canRedo;
+  ui.root.classList.toggle("read-only", Boolean(net));
+  ui.readOnly.hidden = !net;
+  ui.readOnlyText.textContent = net ? `“${st.readOnly.name}” is shared with the class: you can look, not change it. ` : "";
+}
+
 function onKey(e) {
-  if (!st || !(e.ctrlKey || e.metaKey) || e.key.toLowerCase() !== "z") return;
+  if (!st || st.readOnly || !(e.ctrlKey || e.metaKey) || e.key.toLowerCase() !== "z") return;
   const t = e.target;
   if (t instanceof HTMLInputElement && t.type === "text") return; // the field's own undo
   e.preventDefault();
@@ -256,8 +275,8 @@ function refresh({ keepForm = false, keepInput = false, noShapes = false, focus 
   const { ui } = st;
   if (document.activeElement !== ui.name) ui.name.value = s.name ?? "";
   if (!keepInput) renderInputEditor(ui.input, s, st.network, onInput);
-  ui.undo.disabled = !st.history.canUndo;
-  ui.redo.disabled = !st.history.canRedo;
+  ui.undo.disabled = !st.history.canUndo || Boolean(st.readOnly);
+  ui.redo.disabled = !st.history.canRedo || Boolean(st.readOnly);
   if (!keepForm) {
     const layer = st.selected ? E.getAt(s, st.selected) : null;
     renderLayerForm(ui.form, layer, layer && st.types[layer.type], st.selected, onField);

@@ -9,6 +9,7 @@ import { duration, pace } from "../lib/pace.js";
 import { isStopped, queueText } from "../lib/runs.js";
 import { COLORS, ema, lineChart } from "../widgets/charts.js";
 import { h } from "../dom.js";
+import { clusterCard } from "./train/cluster.js";
 import { fitHead } from "./train/datasets.js";
 import { absorb, emptyData } from "./train/events.js";
 import { leaveGuard, stillRunningNote } from "./train/leave.js";
@@ -25,6 +26,7 @@ let root = null;
 let ui = null; // elements
 let live = null; // the followed run: {id, follow, data, charts}
 let runs = null; // the runs list (train/runs_table.js)
+let capacity = null; // where runs train, polled while the view is open (train/cluster.js)
 let datasets = [];
 
 let guard = null; // asks before the page closes on a running run (train/leave.js)
@@ -75,8 +77,10 @@ export function unmount() {
   live?.inside.destroy();
   live?.masks.destroy();
   runs?.destroy();
+  capacity?.destroy();
   live = null;
   runs = null;
+  capacity = null;
   root = null;
   ui = null;
 }
@@ -119,7 +123,10 @@ function build(zoo, schema) {
     h("div", { class: "run-results" }),
   ]);
   const runsPanel = h("section", { class: "panel train-runs" }, [
-    h("div", { class: "live-head" }, [h("h2", {}, "Runs"), h("span", { class: "muted" }, "tick two or more to compare")]),
+    h("div", { class: "runs-head" }, [
+      h("div", { class: "live-head" }, [h("h2", {}, "Runs"), h("span", { class: "muted" }, "tick two or more to compare")]),
+      h("section", { class: "cluster-card", "data-testid": "cluster-card", "aria-label": "Where runs train" }), // issue 15
+    ]),
     h("div", { class: "runs-table-wrap" }),
     h("div", { class: "compare" }),
   ]);
@@ -127,6 +134,7 @@ function build(zoo, schema) {
   livePanel.querySelector(".live-head").after(guard.control);
   const note = h("div", { class: "still-running", "data-testid": "still-running", role: "status", hidden: true });
   guard.control.after(note); // at the top, where a returning user looks first
+  capacity = clusterCard(runsPanel.querySelector(".cluster-card"));
   runs = runsTable(runsPanel, { alive: () => root !== null, datasets: () => datasets, follow, resume });
   const transferPanel = transferSection({ follow, refreshRuns, compareRuns: (ids) => runs?.compare(ids) }); // issue 7
   root.append(h("aside", { class: "panel train-setup" }, form), livePanel, transferPanel, runsPanel);
@@ -265,6 +273,7 @@ async function resume(id, name) {
 }
 
 function setStatus(status, resumable = status === "paused") {
+  if (live && live.status !== status) capacity?.refresh(); // a slot taken or freed
   if (live) live.status = status;
   const b = ui.livePanel.querySelector('[data-testid="run-status"]');
   b.textContent = live ? `${live.name}: ${status}` : status;
@@ -329,5 +338,6 @@ async function finish(run, status) {
 }
 
 function refreshRuns() {
+  capacity?.refresh();
   return runs?.refresh();
 }

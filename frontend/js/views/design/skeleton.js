@@ -53,6 +53,14 @@ export function skeleton(act) {
     ui.shareLink,
   );
   ui.zooDesc = h("p", { class: "zoo-desc", "data-testid": "zoo-desc", hidden: true });
+  // Another user's design shared with the class opens read-only, with a way to copy it.
+  ui.readOnlyText = h("span", {});
+  ui.readOnly = h(
+    "p",
+    { class: "read-only-note", "data-testid": "read-only", role: "status", hidden: true },
+    ui.readOnlyText,
+    h("button", { type: "button", class: "primary small", "data-testid": "copy-design", onclick: act.copy }, "Copy to my designs"),
+  );
   ui.input = h("div", { class: "input-editor" });
   ui.totals = h("div", { class: "totals", "aria-live": "polite" });
   ui.count = h("span", { class: "muted" });
@@ -83,11 +91,11 @@ export function skeleton(act) {
       ui.undo,
       ui.redo,
       h("span", { class: "sep" }),
-      h(
+      (ui.save = h(
         "button",
         { type: "button", class: "primary", "data-testid": "save", onclick: act.save },
         "Save",
-      ),
+      )),
       h("button", { type: "button", "data-testid": "share", onclick: act.share }, "Share link"),
       h(
         "button",
@@ -102,9 +110,10 @@ export function skeleton(act) {
       ui.status,
       ui.shareBox,
       ui.zooDesc,
+      ui.readOnly,
     ),
     ui.palette,
-    h(
+    (ui.main = h(
       "section",
       { class: "panel d-main", "aria-label": "Layers" },
       h("div", { class: "d-head" }, ui.input, ui.count),
@@ -119,11 +128,11 @@ export function skeleton(act) {
         h("span", {}),
       ),
       ui.list,
-    ),
+    )),
     h(
       "div",
       { class: "d-side" },
-      h("section", { class: "panel inspector", "aria-label": "Selected layer" }, ui.form, ui.stats),
+      (ui.inspector = h("section", { class: "panel inspector", "aria-label": "Selected layer" }, ui.form, ui.stats)),
       ui.pretrained,
       h(
         "section",

@@ -7,6 +7,7 @@
 import { histStrip, layerNormData, layerSeries, livePlot, logOpts } from "../../widgets/flow_charts.js";
 import { sig3 as fmt } from "../../lib/format.js";
 import { h } from "../../dom.js";
+import { liveCard } from "../../widgets/live_card.js";
 
 // One probe costs about 0.4-2 iterations (a second forward pass and per-layer statistics):
 // every 50 iterations keeps the cost under 2% of the run.
@@ -39,32 +40,21 @@ export function probeConfig(f) {
 export function flowCard(slot) {
   let flows = [];
   let plot = null;
-  let pending = false;
-  let follow = true; // the slider sits on the newest probe
-  let dead = false;
-  slot.replaceChildren();
-  slot.hidden = true;
-
+  const card = liveCard(slot, {
+    slider: { "aria-label": "probe iteration", "data-testid": "gf-probe" },
+    label: "gf-probe-label",
+    word: "probe",
+    row: "gf-train-slider",
+    draw,
+    onSlide: () => showProbe(),
+  });
+  const { slider, label } = card;
   const summary = h("p", { class: "muted gf-train-summary", "data-testid": "gf-train-summary" });
   const chart = h("div", { class: "gf-train-chart", "data-testid": "gf-chart" });
-  const slider = h("input", { type: "range", min: 0, max: 0, value: 0, step: 1, "aria-label": "probe iteration", "data-testid": "gf-probe" });
-  const label = h("output", { "data-testid": "gf-probe-label" });
   const strip = h("div", { class: "gf-strip", "data-testid": "gf-strip" });
-  slider.addEventListener("input", () => {
-    follow = Number(slider.value) === flows.length - 1;
-    showProbe();
-  });
 
   function build() {
-    slot.replaceChildren(
-      h("h3", {}, "Gradient flow"),
-      summary,
-      chart,
-      h("h4", {}, "Activations after each layer"),
-      h("label", { class: "gf-train-slider" }, [h("span", {}, "probe"), slider, label]),
-      strip,
-    );
-    slot.hidden = false;
+    card.open(h("h3", {}, "Gradient flow"), summary, chart, h("h4", {}, "Activations after each layer"), card.row, strip);
   }
 
   function showProbe() {
@@ -76,8 +66,6 @@ export function flowCard(slot) {
   }
 
   function draw() {
-    pending = false;
-    if (dead) return; // destroyed while a redraw was waiting: the slot has a new card
     if (!flows.length) {
       plot?.destroy();
       plot = null;
@@ -99,36 +87,27 @@ export function flowCard(slot) {
       `(log scale; first layer blue, last orange). Iteration ${last.iter}: first layer ${fmt(first.grad_norm)}, ` +
       `last ${fmt(end.grad_norm)}` +
       (first.grad_norm > 0 && end.grad_norm > 0 ? ` (first ÷ last = ${fmt(first.grad_norm / end.grad_norm)}).` : ".");
-    slider.max = String(flows.length - 1);
-    if (follow) slider.value = slider.max;
+    card.fit(flows.length);
     showProbe();
-  }
-
-  function schedule() {
-    if (pending) return;
-    pending = true; // at most one redraw per frame, however fast events come
-    requestAnimationFrame(draw);
   }
 
   return {
     event(e) {
       if (e.kind === "gradflow" && e.layers?.length) {
         flows.push(e);
-        schedule();
+        card.schedule();
       } else if (e.kind === "resume" && flows.some((f) => f.iter > e.iter)) {
         flows = flows.filter((f) => f.iter <= e.iter); // a killed worker's probes past the checkpoint
         plot?.destroy();
         plot = null;
-        schedule();
+        card.schedule();
       }
     },
     destroy() {
-      dead = true;
       plot?.destroy();
       plot = null;
       flows = [];
-      slot.replaceChildren();
-      slot.hidden = true;
+      card.destroy();
     },
   };
 }

@@ -9,6 +9,7 @@ import { h } from "../../dom.js";
 import { probText } from "../../lib/pretrained.js";
 import { addSnapshot, changeRows, changeText, keepEvenly } from "../../lib/snapshots.js";
 import { drawPad } from "../../widgets/draw.js";
+import { liveCard } from "../../widgets/live_card.js";
 import { atlasPixels, pngBlob, rgbTileCanvas, sizedTile } from "../../widgets/tiles.js";
 
 const KEEP = 300; // snapshots a live view holds (the store keeps its own byte budget)
@@ -16,29 +17,26 @@ const KEEP = 300; // snapshots a live view holds (the store keeps its own byte b
 /** The card in `slot` (hidden until the first snapshot); feed it every run event. */
 export function insideCard(slot) {
   let snaps = [];
-  let follow = true; // the slider sits on the newest snapshot
   let shown = -1;
   let drawing = 0; // a newer draw drops an older one still decoding
-  let pending = false;
-  let dead = false;
-  slot.replaceChildren();
-  slot.hidden = true;
-
-  const slider = h("input", { type: "range", min: 0, max: 0, value: 0, step: 1, "aria-label": "snapshot", "data-testid": "inside-slider" });
-  const label = h("output", { "data-testid": "inside-label" });
+  const card = liveCard(slot, {
+    slider: { "aria-label": "snapshot", "data-testid": "inside-slider" },
+    label: "inside-label",
+    word: "time",
+    row: "inside-slider",
+    draw,
+    onSlide: () => show(),
+  });
+  const { slider, label } = card;
   const filters = h("div", { class: "inside-filters", "data-testid": "inside-filters" });
   const probe = h("div", { class: "inside-probe", "data-testid": "inside-probe" });
   const preds = h("ol", { class: "inside-preds", "data-testid": "inside-preds" });
   const moves = h("ul", { class: "inside-moves", "data-testid": "inside-moves" });
-  slider.addEventListener("input", () => {
-    follow = Number(slider.value) === snaps.length - 1;
-    show();
-  });
 
   function build() {
-    slot.replaceChildren(
+    card.open(
       h("h3", {}, "Inside the network"),
-      h("label", { class: "inside-slider" }, [h("span", {}, "time"), slider, label]),
+      card.row,
       h("div", { class: "inside-grid" }, [
         h("section", {}, [h("h4", {}, "First-layer filters"), filters, h("h4", {}, "Which layers move"), moves]),
         h("section", {}, [h("h4", {}, "Prediction for the probe"), preds]),
@@ -46,7 +44,6 @@ export function insideCard(slot) {
       h("h4", {}, "The probe through every layer"),
       probe,
     );
-    slot.hidden = false;
   }
 
   async function show() {
@@ -56,8 +53,9 @@ export function insideCard(slot) {
     shown = i;
     const my = ++drawing;
     label.textContent = `iteration ${s.iter.toLocaleString()} · epoch ${s.epoch} (snapshot ${i + 1} of ${snaps.length})`;
-    const [f, p] = await Promise.all([filterStrip(s.filters), probeRows(s.probe)]);
-    if (my !== drawing || dead) return;
+    const small = probe.clientWidth > 0 && probe.clientWidth < 360; // a phone: 8 maps a row
+    const [f, p] = await Promise.all([filterStrip(s.filters), probeRows(s.probe, small ? 32 : 40)]);
+    if (my !== drawing || card.dead()) return;
     filters.replaceChildren(...f);
     filters.dataset.iter = String(s.iter);
     filters.dataset.pixels = s.filters ? s.filters.png : "";
@@ -70,35 +68,25 @@ export function insideCard(slot) {
   }
 
   function draw() {
-    pending = false;
-    if (dead || !snaps.length) return;
+    if (!snaps.length) return;
     if (slot.hidden) build();
-    slider.max = String(snaps.length - 1);
-    if (follow) slider.value = slider.max;
-    if (Number(slider.value) !== shown || follow) show();
-  }
-
-  function schedule() {
-    if (pending) return;
-    pending = true; // at most one redraw per frame, however fast events come
-    requestAnimationFrame(draw);
+    card.fit(snaps.length);
+    if (Number(slider.value) !== shown || card.following()) show();
   }
 
   return {
     event(e) {
       if (e.kind === "snapshot") {
         snaps = keepEvenly(addSnapshot(snaps, e), KEEP);
-        schedule();
+        card.schedule();
       } else if (e.kind === "resume" && snaps.some((s) => s.iter > e.iter)) {
         snaps = snaps.filter((s) => s.iter <= e.iter); // a killed worker's, past the checkpoint
-        schedule();
+        card.schedule();
       }
     },
     destroy() {
-      dead = true;
       snaps = [];
-      slot.replaceChildren();
-      slot.hidden = true;
+      card.destroy();
     },
   };
 }
@@ -125,14 +113,15 @@ async function filterStrip(f) {
   ];
 }
 
-/** One row per layer: its name and its first few feature maps, each on its own scale. */
-async function probeRows(p) {
+/** One row per layer: its name and its first few feature maps (about `mapPx` pixels), each
+ * on its own scale. */
+async function probeRows(p, mapPx) {
   const pages = [p.input, ...p.layers];
   const atlases = await Promise.all(pages.map(atlasOf));
   return pages.map((page, k) => {
     const tiles = [];
-    // Maps about 40px; a vector (rows of 32 values) as a block about 160px wide.
-    const px = page.vector ? 160 : k === 0 ? 64 : 40; // the probe itself a little bigger
+    // A vector (rows of 32 values) as a block about 160px wide.
+    const px = page.vector ? 160 : k === 0 ? 64 : mapPx; // the probe itself a little bigger
     for (let i = 0; i < page.count; i++) tiles.push(sizedTile(atlases[k], page, i, px, true));
     const name = k === 0 ? "input" : page.path;
     const more = page.channels > page.count ? ` · ${page.count} of ${page.channels}` : "";

@@ -4,6 +4,7 @@
 import * as api from "../../api.js";
 import { h } from "../../dom.js";
 import { percent as pct } from "../../lib/format.js";
+import { pager } from "../../widgets/pager.js";
 import { legend, maskTriple } from "./masks.js";
 
 const PAGE = 12;
@@ -32,7 +33,7 @@ export function maskResults(metrics, runId, links) {
       h("span", { class: "muted" }, ` held-out mean IoU · Dice ${score(metrics.dice)} · pixel accuracy ${pct(metrics.accuracy)}`),
     ]),
     links,
-    h("section", {}, [h("h3", {}, "Per class (held-out pixels)"), h("div", { class: "table-scroll" }, table), legend(labels, metrics.palette)]),
+    h("section", {}, [h("h3", {}, "Per class (held-out pixels)"), h("div", { class: "table-scroll", tabindex: 0, role: "region", "aria-label": "Per-class IoU and Dice (scrollable)" }, table), legend(labels, metrics.palette)]),
     runId && metrics.worst_iou ? worstGallery(runId, metrics.worst_iou) : null,
   ]);
 }
@@ -40,44 +41,26 @@ export function maskResults(metrics, runId, links) {
 function worstGallery(runId, kept) {
   const head = h("p", { class: "muted", "data-testid": "worst-summary" }, "Loading the held-out examples...");
   const cards = h("div", { class: "mask-gallery", "data-testid": "worst-grid" });
-  const prev = h("button", { type: "button", "data-testid": "worst-prev" }, "Previous");
-  const next = h("button", { type: "button", "data-testid": "worst-next" }, "Next");
-  const where = h("span", { class: "muted" });
-  const state = { offset: 0, token: 0 };
-
-  async function load() {
-    const token = ++state.token;
-    prev.disabled = next.disabled = true;
-    let page;
-    try {
-      page = await api.runWorstIou(runId, { offset: state.offset, limit: PAGE });
-    } catch (err) {
+  const pages = pager({
+    testid: "worst",
+    size: PAGE,
+    request: (offset) => api.runWorstIou(runId, { offset, limit: PAGE }),
+    show: (page) => {
+      head.textContent = `${page.total.toLocaleString()} held-out examples, lowest IoU first (each image's mean IoU over the classes in its true or predicted mask)`;
+      cards.replaceChildren(...page.items.map((it) => maskTriple(it, 64)));
+      return { shown: page.items.length, of: page.kept };
+    },
+    fail: (err) => {
       head.textContent = err.message;
-      return;
-    }
-    if (token !== state.token) return;
-    head.textContent = `${page.total.toLocaleString()} held-out examples, lowest IoU first (each image's mean IoU over the classes in its true or predicted mask)`;
-    cards.replaceChildren(...page.items.map((it) => maskTriple(it, 64)));
-    const end = state.offset + page.items.length;
-    where.textContent = page.kept ? `${state.offset + 1}-${end} of ${page.kept}` : "none";
-    prev.disabled = state.offset === 0;
-    next.disabled = end >= page.kept;
-  }
-  prev.addEventListener("click", () => {
-    state.offset = Math.max(0, state.offset - PAGE);
-    load();
+    },
   });
-  next.addEventListener("click", () => {
-    state.offset += PAGE;
-    load();
-  });
-  load();
+  pages.load();
   return h("section", { class: "wrong" }, [
     h("h3", {}, "Worst held-out examples"),
     head,
     h("div", { class: "mask-heads small muted", "aria-hidden": "true" }, [h("span", {}, "image"), h("span", {}, "true mask"), h("span", {}, "predicted")]),
     cards,
-    h("div", { class: "wrong-pager" }, [prev, where, next]),
+    pages.el,
     kept.items.length < kept.total ? h("p", { class: "muted" }, `The ${kept.items.length} worst are kept.`) : null,
   ]);
 }

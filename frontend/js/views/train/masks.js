@@ -21,7 +21,7 @@ export function legend(labels, palette) {
 }
 
 /** One example: image | true mask | predicted mask, pixelated, with its IoU. */
-export function maskTriple(it, size = 96) {
+export function maskTriple(it, size = 80) {
   const img = (src, alt, testid) => h("img", { src, alt, width: size, height: size, "data-testid": testid });
   return h("figure", { class: "mask-triple", title: `held-out #${it.index}` }, [
     h("div", { class: "mask-images" }, [

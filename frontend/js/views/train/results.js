@@ -4,6 +4,7 @@
 import * as api from "../../api.js";
 import { h } from "../../dom.js";
 import { percent as pct } from "../../lib/format.js";
+import { pager } from "../../widgets/pager.js";
 import { maskResults } from "./mask_results.js";
 
 const PAGE = 24;
@@ -107,39 +108,37 @@ function confusion(cm, labels, onPick) {
 function misclassified(runId, labels, kept) {
   const head = h("p", { class: "muted", "data-testid": "wrong-summary" });
   const cards = h("div", { class: "wrong-grid", "data-testid": "wrong-grid" });
-  const prev = h("button", { type: "button", "data-testid": "wrong-prev" }, "Previous");
-  const next = h("button", { type: "button", "data-testid": "wrong-next" }, "Next");
-  const where = h("span", { class: "muted" });
   const clear = h("button", { type: "button", class: "link", hidden: true }, "show all");
+  const filter = { true: null, pred: null };
+  const pages = pager({
+    testid: "wrong",
+    size: PAGE,
+    request: (offset) => api.runMisclassified(runId, { ...filter, offset, limit: PAGE }),
+    show: (page) => {
+      showPage(page);
+      return { shown: page.items.length, of: page.matching };
+    },
+    fail: (err) => {
+      head.textContent = err.message;
+    },
+  });
   const el = h("section", { class: "wrong" }, [
     h("h3", {}, "Misclassified held-out examples"),
     h("div", { class: "wrong-head" }, [head, clear]),
     cards,
-    h("div", { class: "wrong-pager" }, [prev, where, next]),
+    pages.el,
   ]);
-  const state = { true: null, pred: null, offset: 0, token: 0 };
   if (!kept) {
     head.textContent = "This run was trained before misclassified examples were recorded.";
-    el.querySelector(".wrong-pager").hidden = true;
+    pages.el.hidden = true;
     return { el, show: () => {} };
   }
 
-  async function load() {
-    const token = ++state.token;
-    prev.disabled = next.disabled = true;
-    if (!head.textContent) head.textContent = "Loading the held-out examples...";
-    let page;
-    try {
-      page = await api.runMisclassified(runId, { true: state.true, pred: state.pred, offset: state.offset, limit: PAGE });
-    } catch (err) {
-      head.textContent = err.message;
-      return;
-    }
-    if (token !== state.token) return; // a newer request is on its way
-    const filtered = state.true !== null;
+  function showPage(page) {
+    const filtered = filter.true !== null;
     clear.hidden = !filtered;
     head.textContent = filtered
-      ? `True ${labels[state.true]}, predicted ${labels[state.pred]}: ${page.matching} example${page.matching === 1 ? "" : "s"}`
+      ? `True ${labels[filter.true]}, predicted ${labels[filter.pred]}: ${page.matching} example${page.matching === 1 ? "" : "s"}`
       : `${page.total.toLocaleString()} of the held-out examples were wrong` +
         (page.kept < page.total ? `; the ${page.kept} most confident are kept` : "") +
         (page.total ? ", most confident first" : "");
@@ -155,28 +154,17 @@ function misclassified(runId, labels, kept) {
         ]),
       ),
     );
-    const end = state.offset + page.items.length;
-    where.textContent = page.matching ? `${state.offset + 1}-${end} of ${page.matching}` : "none";
-    prev.disabled = state.offset === 0;
-    next.disabled = end >= page.matching;
   }
 
-  prev.addEventListener("click", () => {
-    state.offset = Math.max(0, state.offset - PAGE);
-    load();
-  });
-  next.addEventListener("click", () => {
-    state.offset += PAGE;
-    load();
-  });
   clear.addEventListener("click", () => {
     el.closest(".results")?.querySelectorAll(".confusion .picked").forEach((c) => c.classList.remove("picked"));
     show(null, null);
   });
   function show(t, p) {
-    Object.assign(state, { true: t, pred: p, offset: 0 });
-    load();
+    Object.assign(filter, { true: t, pred: p });
+    pages.first();
   }
-  load();
+  head.textContent = "Loading the held-out examples...";
+  pages.load();
   return { el, show };
 }

@@ -3,7 +3,8 @@
 // datasets() (upload titles), follow(id, name, status) and resume(id, name).
 import * as api from "../../api.js";
 import { h } from "../../dom.js";
-import { isStopped, queueText, runTimes } from "../../lib/runs.js";
+import { ranOnText, ranOnTitle } from "../../lib/cluster.js";
+import { isStopped, queueText, runTimes, scoreText, scoreTitle } from "../../lib/runs.js";
 import { COLORS, ema, lineChart } from "../../widgets/charts.js";
 import { absorb, emptyData } from "./events.js";
 
@@ -29,8 +30,13 @@ export function runsTable(panel, on) {
     ];
   }
 
-  function accText(r) {
-    return r.accuracy == null ? "" : `${(100 * r.accuracy).toFixed(1)}%`;
+  /** The status badge, and under it where the run trained (issue 15). */
+  function statusCell(r) {
+    const where = ranOnText(r.ran_on);
+    return h("td", {}, [
+      h("span", { class: "badge", "data-status": r.status }, r.status === "queued" ? queueText(r) : r.status),
+      where ? h("small", { class: "ran-on muted", "data-testid": "ran-on", title: ranOnTitle(r.ran_on) }, where) : null,
+    ]);
   }
 
   async function refreshRuns() {
@@ -49,8 +55,8 @@ export function runsTable(panel, on) {
         h("td", { title: r.config.dataset }, r.config.dataset.startsWith("upload:") ? on.datasets().find((d) => d.name === r.config.dataset)?.title ?? "deleted upload" : r.config.dataset),
         h("td", {}, `${r.config.optimizer} ${r.config.lr}`),
         h("td", {}, `${r.config.batch_size} x ${r.config.epochs}`),
-        h("td", {}, h("span", { class: "badge", "data-status": r.status }, r.status === "queued" ? queueText(r) : r.status)),
-        h("td", { class: "num" }, accText(r)),
+        statusCell(r),
+        h("td", { class: "num", "data-testid": "run-score", title: scoreTitle(r) }, scoreText(r)),
         ...timeCells(r),
         h("td", { class: "run-actions" }, [
           h("button", { type: "button", class: "link", "aria-label": "view run", onclick: () => on.follow(r.id, r.network, r.status) }, "View"),
@@ -61,7 +67,7 @@ export function runsTable(panel, on) {
     );
     wrap.replaceChildren(
       h("table", { class: "runs-table" }, [
-        h("thead", {}, h("tr", {}, ["", "Network", "Data", "Optimizer", "Batch x epochs", "Status", "Accuracy", "Started", "Took", ""].map((t) => h("th", {}, t)))),
+        h("thead", {}, h("tr", {}, ["", "Network", "Data", "Optimizer", "Batch x epochs", "Status", "Score", "Started", "Took", ""].map((t) => h("th", {}, t)))),
         h("tbody", {}, rows),
       ]),
     );
@@ -110,7 +116,8 @@ export function runsTable(panel, on) {
           const differs = new Set(vals).size > 1;
           return h("tr", { class: differs ? "differs" : "" }, [h("th", { scope: "row" }, t), ...vals.map((v) => h("td", {}, v))]);
         }),
-        h("tr", {}, [h("th", { scope: "row" }, "Accuracy"), ...chosen.map((r) => h("td", { class: "num" }, accText(r) || r.status))]),
+        h("tr", {}, [h("th", { scope: "row" }, "Score"), ...chosen.map((r) => h("td", { class: "num", title: scoreTitle(r) }, scoreText(r) || r.status))]),
+        h("tr", {}, [h("th", { scope: "row" }, "Trained on"), ...chosen.map((r) => h("td", { title: ranOnTitle(r.ran_on) }, ranOnText(r.ran_on) || "–"))]),
       ]),
     ]);
     const lossEl = h("div", { class: "chart" });
