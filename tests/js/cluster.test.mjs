@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  amount, executorName, foldNodes, loadText, moreText, nodeText, ranOnText, ranOnTitle, totalsText,
+  amount, executorName, foldNodes, loadText, moreText, nodeText, ranOnText, ranOnTitle, shortId, totalsText,
 } from "../../frontend/js/lib/cluster.js";
 
 const node = (id, alive = true, cpus = 8, gpus = 0) => ({ id, address: `10.0.0.${id}`, cpus, gpus, alive });
@@ -64,4 +64,11 @@ test("where a run trained, short and long", () => {
   const ray = { executor: "ray", node: "node-3", device: "cuda" };
   assert.equal(ranOnText(ray), "cuda · ray:node-3");
   assert.equal(ranOnTitle(ray), "ray executor, node node-3, cuda");
+});
+
+test("Ray's long node ids show by their first 8 digits, host names whole", () => {
+  const id = "d8bcf55650c056a6a5026d26768e3f8cd7356b1b48ad50dd4abce20d";
+  assert.equal(shortId(id), "d8bcf556");
+  assert.equal(shortId("box-1"), "box-1");
+  assert.equal(ranOnText({ executor: "ray", node: id, device: "cpu" }), "cpu · ray:d8bcf556");
 });

@@ -37,6 +37,10 @@ export function nodeText(n) {
   return n.alive ? `${plural(n.cpus, "CPU")} · ${plural(n.gpus, "GPU")}` : "dead";
 }
 
+/** A node's id as a card shows it: Ray's 56-hex-digit ids by their first 8 digits (the
+ * whole id is in the title), a host name as it is. */
+export const shortId = (id) => (/^[0-9a-f]{16,}$/.test(String(id)) ? String(id).slice(0, 8) : String(id));
+
 /** The nodes a card lists and the rest folded: dead nodes first (they are news), then in
  * the server's order; `more` counts the hidden ones and `moreDead` the dead among them. */
 export function foldNodes(nodes, shown = SHOWN_NODES) {
@@ -55,7 +59,8 @@ export const moreText = ({ more, moreDead }) =>
  * "" before a worker took it. */
 export function ranOnText(ranOn) {
   if (!ranOn) return "";
-  const where = ranOn.executor === "local" ? ranOn.node : `${ranOn.executor}:${ranOn.node}`;
+  const node = shortId(ranOn.node);
+  const where = ranOn.executor === "local" ? node : `${ranOn.executor}:${node}`;
   return `${ranOn.device} · ${where}`;
 }
 

@@ -5,7 +5,7 @@
 // (refresh()), and never again after destroy().
 import * as api from "../../api.js";
 import { h } from "../../dom.js";
-import { executorName, foldNodes, loadText, moreText, nodeText, totalsText } from "../../lib/cluster.js";
+import { executorName, foldNodes, loadText, moreText, nodeText, shortId, totalsText } from "../../lib/cluster.js";
 
 export const POLL_MS = 3000;
 
@@ -41,7 +41,7 @@ export function clusterCard(slot) {
       ...fold.shown.map((n) =>
         h("li", { class: n.alive ? "alive" : "dead", "data-node": n.id, title: `${n.id} at ${n.address}` }, [
           h("span", { class: "cluster-dot", "aria-hidden": "true" }),
-          h("code", {}, n.id),
+          h("code", {}, shortId(n.id)),
           " ",
           h("span", { class: "muted" }, nodeText(n)),
         ]),
