@@ -6,7 +6,7 @@ One run, one machine:
       the LocalExecutor's spawned worker, events through its queue into SQLite), taken from
       the job's own "epoch" events, against a plain loop in this process on the same model,
       data, normalization, optimizer, batch size and thread count (1, as the worker).
-      Target: job >= 0.9x the plain loop.
+      Target: job >= 0.97x the plain loop (issue 20).
   (b) p99 of POST /api/shapes (a ResNet-18 spec) over real HTTP, idle and while a job
       trains. Target: p99 < 50 ms during training.
   (c) issue 19: train() in this process with the server's snapshot limits (the "Inside the
@@ -42,7 +42,7 @@ from server.net.train.inputs import normalizer, run_data
 from server.net.train.loop import TrainConfig, make_optimizer, train
 from server.net.train.snapshots import Limits
 
-TARGET_RATIO = 0.9
+TARGET_RATIO = 0.97  # issue 20 (was 0.9 in issue 6)
 TARGET_P99_MS = 50.0
 TARGET_SNAPSHOT_RATIO = 0.95  # issue 19: snapshots cost under 5% of training time
 ROOT = Path(__file__).resolve().parent.parent
