@@ -173,7 +173,7 @@ class LocalExecutor(Dispatch):
                     break
                 self._reap()
                 self._hand_over()
-                self._pool.refill()
+                self._pool.refill(busy=len(self._running))
             except Exception:  # keep dispatching; one bad tick must not stop the runner
                 import traceback
 

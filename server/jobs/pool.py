@@ -7,10 +7,14 @@ the last step, so Start is a pipe write instead of an interpreter start, ~2 s of
 (torch, torch._dynamo through the first optimizer) and a first forward/backward.
 
 Idle warm workers cost memory, not CPU: each is blocked in a read. At most `size` wait;
-the dispatcher refills the pool after handing one out. The pool fills for the first time
-WARM_DELAY_S after the executor starts, so the server's own start-up has the CPU first
-and short-lived apps (tests, one-off CLI calls) never pay for a worker. Every worker is
-started from the dispatcher thread (see lifeline.py on why that thread matters).
+the dispatcher refills the pool after handing one out, but only while a core is free for
+the replacement's imports (one core for the web process, one per training job): on a
+2-core machine that is once no job trains, because a refill beside a job took ~2 s of
+CPU from it (the job fell to 0.77x a plain loop in benchmarks/training.py). The pool
+fills for the first time WARM_DELAY_S after the executor starts, so the server's own
+start-up has the CPU first and short-lived apps (tests, one-off CLI calls) never pay for
+a worker. Every worker is started from the dispatcher thread (see lifeline.py on why
+that thread matters).
 """
 
 from __future__ import annotations
@@ -80,8 +84,11 @@ def spawn(ctx: Any) -> Worker:
 
 
 class WarmPool:
-    def __init__(self, ctx: Any, size: int, delay_s: float = WARM_DELAY_S) -> None:
+    def __init__(
+        self, ctx: Any, size: int, delay_s: float = WARM_DELAY_S, cores: int | None = None
+    ) -> None:
         self.ctx, self.size = ctx, max(0, size)
+        self.cores = cores or os.cpu_count() or 1
         self.idle: list[Worker] = []
         self._not_before = time.monotonic() + delay_s
 
@@ -94,8 +101,10 @@ class WarmPool:
         self._not_before = max(self._not_before, time.monotonic() + REFILL_DELAY_S)
         return chosen
 
-    def refill(self) -> None:
-        if time.monotonic() < self._not_before:
+    def refill(self, busy: int = 0) -> None:
+        """Start workers up to `size`, unless `busy` training jobs (and the web process)
+        already use every core."""
+        if time.monotonic() < self._not_before or busy + 1 >= self.cores:
             return
         while len(self.idle) < self.size:
             self.idle.append(spawn(self.ctx))

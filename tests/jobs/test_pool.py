@@ -35,3 +35,18 @@ def test_a_warm_worker_takes_the_job_and_the_pool_refills(tmp_path: Path) -> Non
     finally:
         ex.stop()
     assert not alive(fresh)  # stop() takes the idle ones down too
+
+
+def test_the_pool_refills_only_while_a_core_is_free(monkeypatch: pytest.MonkeyPatch) -> None:
+    from server.jobs import pool
+
+    started: list[object] = []
+    monkeypatch.setattr(pool, "spawn", lambda ctx: started.append(ctx) or object())
+    two_cores = pool.WarmPool("ctx", size=1, delay_s=0, cores=2)
+    two_cores.refill(busy=1)  # the web process and one job: no core left for imports
+    assert started == []
+    two_cores.refill(busy=0)
+    assert len(started) == 1 and len(two_cores.idle) == 1
+    many = pool.WarmPool("ctx", size=2, delay_s=0, cores=16)
+    many.refill(busy=3)
+    assert len(started) == 3 and len(many.idle) == 2
