@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -28,6 +29,9 @@ from fastapi.testclient import TestClient
 
 import models
 from server.config import Settings
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks import signed_in  # noqa: E402  (run as a script: the repository root)
 from server.main import create_app
 from server.net.core import encode
 from server.net.core.build import build_module
@@ -134,7 +138,7 @@ def cold_zoo(zoo: str = "vgg16", repeats: int = 3) -> dict[str, float]:
     x = torch.randn(1, *spec.input.shape)
     settings = Settings(data_dir=Path(tempfile.mkdtemp()))
     body = {"net": {"zoo": zoo}, "image": "flower"}
-    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
+    with signed_in.client(create_app(settings)) as client:
         t = time.perf_counter()
         assert client.post("/api/features/overview", json=body).status_code == 200
         first = time.perf_counter() - t
@@ -173,7 +177,7 @@ def main() -> None:
         return
     torch.manual_seed(0)
     settings = Settings(data_dir=Path(tempfile.mkdtemp()))
-    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
+    with signed_in.client(create_app(settings)) as client:
         bench(client, "lenet5_mnist", "mnist-7", "layers.0", 30, not args.no_bytes)
         bench(client, "resnet18", "flower", "layers.4.layers.1", args.repeats, not args.no_bytes)
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import socket
 import statistics
+import sys
 import tempfile
 import threading
 import time
@@ -35,12 +36,14 @@ from pathlib import Path
 import httpx2
 import uvicorn
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
 from torchinfo import summary
 
 import models
 from server.api.shapes import to_json
 from server.config import Settings
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks import signed_in  # noqa: E402  (run as a script: the repository root)
 from server.main import create_app
 from server.net.core.build import build_module
 from server.net.core.shapes import infer
@@ -77,7 +80,7 @@ def timed(fn: Callable[[], object], repeat: int) -> Timing:
 
 
 def in_process(app: FastAPI, body: bytes, repeat: int) -> tuple[Timing, dict]:
-    with TestClient(app, base_url="http://127.0.0.1:8000") as client:
+    with signed_in.client(app) as client:
 
         def api() -> None:
             r = client.post("/api/shapes", content=body, headers=HEADERS)
@@ -111,6 +114,7 @@ def served(app: FastAPI) -> Iterator[str]:
 
 def over_http(app: FastAPI, body: bytes, repeat: int) -> Timing:
     with served(app) as url, httpx2.Client(base_url=url) as client:  # one kept-alive connection
+        client.headers["Authorization"] = f"Bearer {app.state.auth.token}"
 
         def api() -> None:
             r = client.post("/api/shapes", content=body, headers=HEADERS)
