@@ -51,11 +51,12 @@ class LocalExecutor(Dispatch):
         max_queued: int,
         *,
         warm_workers: int = 0,
+        cores: int | None = None,  # what the warm pool's refill rule counts (pool.py)
         max_run_seconds: float | None = None,
     ) -> None:
         super().__init__(store, max_jobs, max_queued, max_run_seconds)
         self._ctx = mp.get_context("spawn")
-        self._pool = WarmPool(self._ctx, warm_workers)
+        self._pool = WarmPool(self._ctx, warm_workers, cores=cores)
         self._exiting: list[tuple[Worker, float]] = []  # sent "end", not reaped yet
         self._thread: threading.Thread | None = None
         self._loop_done = threading.Event()

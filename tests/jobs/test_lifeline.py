@@ -69,7 +69,9 @@ import models
 from server.jobs.local import LocalExecutor
 from server.store import Store
 tmp = Path(sys.argv[1])
-ex = LocalExecutor(Store(tmp / "db.sqlite3"), max_jobs=1, max_queued=2, warm_workers=1)
+ex = LocalExecutor(
+    Store(tmp / "db.sqlite3"), max_jobs=1, max_queued=2, warm_workers=1, cores=4
+)  # refill beside the job whatever this machine has (pool.py)
 ex.start()
 run_id = "a" * 32
 ex.submit({"id": run_id, "spec": models.get("mlp").model_dump(mode="json"),
