@@ -169,3 +169,9 @@ def test_a_batch_past_the_activation_limit_is_refused_before_building(
         assert "CNNPLAY_MAX_ACTIVATION_BYTES" in r.json()["detail"]
         ok = c.post("/api/learning/gradflow", json={"spec": spec, "batch_size": 8})
         assert ok.status_code == 200, ok.text
+
+
+def test_comparison_probe_every_is_bounded_as_a_runs_is(client) -> None:
+    # schemathesis found a 500: a probe_every past TrainConfig's bound failed inside
+    r = client.post("/api/learning/gradflow/comparison", json={"probe_every": 7_037_146_345_605})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "probe_every"

@@ -155,7 +155,9 @@ class ComparisonRequest(BaseModel):
     batch_size: int = Field(64, ge=2, le=1024)
     optimizer: Literal["sgd", "momentum", "adam"] = "sgd"
     lr: float = Field(0.1, gt=0, le=10)
-    probe_every: int = Field(4, ge=1, description="iterations between gradient-flow events")
+    probe_every: int = Field(
+        4, ge=1, le=1_000_000, description="iterations between gradient-flow events"
+    )
     seed: int = Field(0, ge=0, le=2**31 - 1)
 
 
