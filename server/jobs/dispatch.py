@@ -22,6 +22,8 @@ from server.jobs.running import Running, died_message
 from server.jobs.worker import CANCEL, PAUSE
 from server.store import Store, new_id
 
+TICK_S = 0.1  # the dispatcher wakes at least this often
+
 # How a run paused by its server's stop (not by its user) is marked: a restart queues
 # these again (runner.start), a user's pause it leaves alone.
 SERVER_STOPPED = "paused: the server stopped"
@@ -261,3 +263,21 @@ class Dispatch:
     def _pause_queued(self, queued: list[str]) -> None:
         for run_id in queued:
             self.store.set_run_status(run_id, "paused", SERVER_STOPPED)
+
+    # --- the dispatcher thread's tick (each executor supplies the steps) ---------
+
+    def _loop(self) -> None:
+        """Until stop(): read what workers sent, kill what overstays, hand queued runs to
+        workers, keep warm ones ready."""
+        while not self._halt.is_set():
+            try:
+                self._service(TICK_S)
+                if self._halt.is_set():
+                    break
+                self._reap()
+                self._hand_over()
+                self._refill()
+            except Exception:  # keep dispatching; one bad tick must not stop the runner
+                import traceback
+
+                traceback.print_exc()

@@ -166,19 +166,8 @@ class LocalExecutor(Dispatch):
         # it waits here until stop() has seen every worker out.
         self._release.wait()
 
-    def _loop(self) -> None:
-        while not self._halt.is_set():
-            try:
-                self._service(TICK_S)
-                if self._halt.is_set():
-                    break
-                self._reap()
-                self._hand_over()
-                self._pool.refill(busy=len(self._running))
-            except Exception:  # keep dispatching; one bad tick must not stop the runner
-                import traceback
-
-                traceback.print_exc()
+    def _refill(self) -> None:
+        self._pool.refill(busy=len(self._running))
 
     def _hand_over(self) -> None:
         """Give every run that has a slot but no worker a warm worker (or a new one)."""

@@ -176,20 +176,6 @@ class RayExecutor(Dispatch):
 
     # --- the dispatcher thread ----------------------------------------------------
 
-    def _loop(self) -> None:
-        while not self._halt.is_set():
-            try:
-                self._service(TICK_S)
-                if self._halt.is_set():
-                    break
-                self._reap()
-                self._hand_over()
-                self._refill()
-            except Exception:  # keep dispatching; one bad tick must not stop the runner
-                import traceback
-
-                traceback.print_exc()
-
     def _hand_over(self) -> None:
         for run_id, r in self._unstarted():
             job = r.job
