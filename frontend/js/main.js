@@ -22,26 +22,36 @@ const badge = () => import("./views/signin/badge.js").then((m) => m.show(topbar)
 onSignInNeeded(() => import("./views/signin/screen.js").then((m) => m.ask()).then(badge));
 badge();
 
+// The view on screen: its key at once, its module once imported. `routes` counts route
+// calls, so that a view whose import resolves after the user has moved on is not mounted
+// over the newer one (a quick Design -> Convolution -> Design showed Convolution).
 let current = null;
+let routes = 0;
+
+function parse() {
+  const [name, ...rest] = location.hash.replace(/^#/, "").split("/");
+  return { key: name in VIEWS ? name : "design", rest: rest.join("/") };
+}
 
 async function route() {
-  const hash = location.hash.replace(/^#/, "");
-  const [name, ...rest] = hash.split("/");
-  const key = name in VIEWS ? name : "design";
+  const { key, rest } = parse();
   document.querySelectorAll(".tabs a").forEach((a) => {
     a.setAttribute("aria-current", a.dataset.view === key ? "page" : "false");
   });
   if (current?.key === key) {
-    current.module.onHash?.(rest.join("/"));
+    current.module?.onHash?.(rest); // still importing: mount reads the newest hash itself
     return;
   }
-  current?.module.unmount?.();
+  const mine = ++routes;
+  current?.module?.unmount?.();
+  current = { key, module: null };
   const el = document.getElementById("view");
   el.replaceChildren();
   el.dataset.view = key;
   const module = await VIEWS[key]();
-  current = { key, module };
-  await module.mount(el, rest.join("/"));
+  if (mine !== routes) return; // another view was asked for while this one loaded
+  current.module = module;
+  await module.mount(el, parse().rest);
 }
 
 window.addEventListener("hashchange", route);
