@@ -6,7 +6,8 @@ Rows (each a ratio to a baseline measured in this run, the target, met or not):
   start -> first point   benchmarks/job_start.py (warm worker vs import torch), if present
   VGG-16 feature maps    overview of the evicted network vs a bare forward (features.py)
   server cold start      to /api/health vs `python -c "import torch"` (startup.py)
-  transfer preset        both runs of the Train view's preset vs its 20 s target
+  transfer preset        the Train view's preset clicked in Chromium, to its verdict, vs
+                         its 20 s target (transfer_browser.py; in-process beside it)
   job vs plain loop      benchmarks/training.py's job / plain samples/s
   job vs ConvNetJS       benchmarks/convnetjs.py: ConvNetJS's MNIST demo net in node vs a job
 The Markdown table goes to stdout and to --out; it is the table the README quotes.
@@ -93,20 +94,19 @@ def startup(quick: bool) -> Row:
 
 
 def transfer(quick: bool) -> Row:
-    from benchmarks.transfer_preset import TARGET_S, measure
+    from benchmarks import transfer_browser, transfer_preset
 
-    m = measure()
+    m = transfer_browser.measure()  # a real server and Chromium: what a person waits for
+    base = transfer_preset.measure()  # the same two trainings in-process, one after the other
     ahead = m["transfer"] > m["scratch"]
-    verdict = (
-        f"transfer {m['transfer']:.1%} vs scratch {m['scratch']:.1%}; "
-        f"+{m['dynamo']:.1f} s torch._dynamo import once per process"
-    )
+    verdict = f"transfer {m['transfer']:.1%} vs scratch {m['scratch']:.1%}"
+    target = transfer_browser.TARGET_S
     return (
-        "transfer-vs-scratch preset",
+        "transfer-vs-scratch preset, click to verdict in Chromium",
         f"{m['seconds']:.1f} s ({verdict})",
-        f"target {TARGET_S:.0f} s",
-        f"{m['seconds'] / TARGET_S:.2f}x of target (<= 1x, transfer ahead)",
-        _met(m["seconds"] <= TARGET_S and ahead),
+        f"both in-process one after the other {base['seconds']:.1f} s; target {target:.0f} s",
+        f"{m['seconds'] / target:.2f}x of target (<= 1x, transfer ahead)",
+        _met(m["seconds"] <= target and ahead),
     )
 
 

@@ -104,7 +104,9 @@ class Settings(BaseSettings):
     # wall-clock seconds a run trains before it pauses with its checkpoint (resumable,
     # and each resume gets this long again); 0 = no limit
     max_run_seconds: int = 4 * 3600
-    warm_workers: int = 1  # idle workers kept with torch imported (~0.3 GB each, no CPU)
+    # Idle workers kept with torch imported (~0.3 GB each, no CPU), warmed one at a time:
+    # as many as max_jobs, so that the Train view's two-run races both start at once.
+    warm_workers: int = 2
     # issue 15: where runs train. "local": worker processes on this machine; "ray": Ray
     # actors on a cluster (pip install -e ".[ray]" on every node), at ray_address, or a
     # Ray instance started on this machine when None.

@@ -72,5 +72,6 @@ class Executor(Protocol):
         """What the Train view shows beside the queue (GET /api/cluster, issue 15):
         {"executor": "local" | "ray", "nodes": [{"id", "address", "cpus", "gpus",
         "alive"}], "cpus", "gpus" (totals of the live nodes), "slots" (runs that may
-        train at once), "busy" (runs training now), "queued"}."""
+        train at once), "busy" (runs training now), "queued", "warm" (idle workers ready to
+        take a run at once: its Start is a message, not an interpreter start)}."""
         ...

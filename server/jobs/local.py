@@ -124,6 +124,7 @@ class LocalExecutor(Dispatch):
             "slots": self.max_jobs,
             "busy": busy,
             "queued": queued,
+            "warm": self.warm_ready(),
         }
 
     def worker_pid(self, run_id: str) -> int | None:

@@ -6,7 +6,9 @@ until a job arrives, runs that one job and exits. A warm worker has done everyth
 the last step, so Start is a pipe write instead of an interpreter start, ~2 s of imports
 (torch, torch._dynamo through the first optimizer) and a first forward/backward.
 
-Idle warm workers cost memory, not CPU: each is blocked in a read. At most `size` wait;
+Idle warm workers cost memory, not CPU: each is blocked in a read. At most `size` wait
+(Settings.warm_workers, as many as may train at once, so that both runs of the Train
+view's transfer race start at once); they warm up one after the other;
 the dispatcher refills the pool after handing one out, but only while a core is free for
 the replacement's imports (one core for the web process, one per training job): on a
 2-core machine that is once no job trains, because a refill beside a job took ~2 s of
@@ -102,11 +104,12 @@ class WarmPool:
         return chosen
 
     def refill(self, busy: int = 0) -> None:
-        """Start workers up to `size`, unless `busy` training jobs (and the web process)
-        already use every core."""
+        """Start a worker if fewer than `size` wait, unless `busy` training jobs (and the
+        web process) already use every core, or another one is still warming up: one at
+        a time, so that their imports share a core rather than take every one."""
         if time.monotonic() < self._not_before or busy + 1 >= self.cores:
             return
-        while len(self.idle) < self.size:
+        if len(self.idle) < self.size and all(w.ready for w in self.idle):
             self.idle.append(spawn(self.ctx))
 
     def conns(self) -> list[Any]:

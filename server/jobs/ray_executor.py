@@ -123,7 +123,8 @@ class RayExecutor(Dispatch):
         if self._capacity is None or now - self._capacity[0] > CAPACITY_CACHE_S:
             self._capacity = (now, self._nodes())
         busy, queued = self.counts()
-        return {**self._capacity[1], "slots": self.max_jobs, "busy": busy, "queued": queued}
+        load = {"slots": self.max_jobs, "busy": busy, "queued": queued, "warm": self.warm_ready()}
+        return {**self._capacity[1], **load}
 
     def _nodes(self) -> dict[str, Any]:
         import ray
@@ -157,7 +158,7 @@ class RayExecutor(Dispatch):
     def warm_ready(self) -> int:
         import ray
 
-        refs = [ref for _, ref in self._idle]
+        refs = [ref for _, ref in list(self._idle)]  # a copy: the dispatcher changes it
         return len(ray.wait(refs, num_returns=len(refs), timeout=0)[0]) if refs else 0
 
     # --- Dispatch's hooks ---------------------------------------------------------

@@ -15,6 +15,7 @@ def test_local_capacity_counts_this_machine(client: TestClient) -> None:
     assert got["cpus"] == os.cpu_count() and got["gpus"] == 0
     assert [n["alive"] for n in got["nodes"]] == [True]
     assert got["slots"] == 2 and got["busy"] == 0 and got["queued"] == 0
+    assert got["warm"] == 0  # the test settings keep no warm worker
 
 
 def test_capacity_counts_busy_and_queued(tmp_path) -> None:

@@ -44,6 +44,7 @@ def test_a_run_streams_numbered_events_and_ends_with_weights(
     assert json.loads(row.config_json)["input_stats"]  # the start's scaling was stored
     cap = ex.capacity()
     assert cap["executor"] == kind and cap["cpus"] > 0 and cap["busy"] == 0
+    assert cap["warm"] == 0  # ex_settings keep no warm worker
     assert cap["nodes"] and all(n["alive"] for n in cap["nodes"])
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -18,6 +19,7 @@ def test_a_warm_worker_takes_the_job_and_the_pool_refills(tmp_path: Path) -> Non
     ex.start()
     try:
         wait_for(lambda: ex.warm_ready() == 1, timeout=90)
+        assert ex.capacity()["warm"] == 1  # what the Train view's capacity card shows
         (warm,) = ex.idle_worker_pids()
         # Idle, it waits in a read: no CPU.
         before = cpu_ticks(warm)
@@ -41,7 +43,9 @@ def test_the_pool_refills_only_while_a_core_is_free(monkeypatch: pytest.MonkeyPa
     from server.jobs import pool
 
     started: list[object] = []
-    monkeypatch.setattr(pool, "spawn", lambda ctx: started.append(ctx) or object())
+    monkeypatch.setattr(
+        pool, "spawn", lambda ctx: started.append(ctx) or SimpleNamespace(ready=False)
+    )
     two_cores = pool.WarmPool("ctx", size=1, delay_s=0, cores=2)
     two_cores.refill(busy=1)  # the web process and one job: no core left for imports
     assert started == []
@@ -49,4 +53,12 @@ def test_the_pool_refills_only_while_a_core_is_free(monkeypatch: pytest.MonkeyPa
     assert len(started) == 1 and len(two_cores.idle) == 1
     many = pool.WarmPool("ctx", size=2, delay_s=0, cores=16)
     many.refill(busy=3)
+    assert len(started) == 2 and len(many.idle) == 1
+    many.refill(busy=3)  # one at a time: the first is still importing
+    assert len(started) == 2
+    many.idle[0].ready = True
+    many.refill(busy=3)
     assert len(started) == 3 and len(many.idle) == 2
+    many.idle[1].ready = True
+    many.refill(busy=3)  # full
+    assert len(started) == 3

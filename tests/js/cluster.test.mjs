@@ -18,6 +18,8 @@ test("the executor is named for people", () => {
 test("busy of slots, and the queue", () => {
   assert.equal(loadText(local), "1/2 training, 3 queued");
   assert.equal(loadText({ ...local, busy: 0, queued: 0 }), "0/2 training, 0 queued");
+  assert.equal(loadText({ ...local, warm: 1 }), "1/2 training, 3 queued · 1 worker ready");
+  assert.equal(loadText({ ...local, warm: 2 }), "1/2 training, 3 queued · 2 workers ready");
 });
 
 test("one node's totals without a node count; several counted, the dead ones told", () => {

@@ -1,5 +1,5 @@
 // Where runs train (issue 15), as the Train view's capacity card reads it (no DOM):
-// GET /api/cluster's {executor, nodes, cpus, gpus, slots, busy, queued} and a run's
+// GET /api/cluster's {executor, nodes, cpus, gpus, slots, busy, queued, warm} and a run's
 // ran_on {executor, node, device, pid}.
 
 /** How many nodes a card lists before folding the rest into "+k more". */
@@ -18,9 +18,11 @@ export function amount(v) {
 
 const plural = (v, word) => `${amount(v)} ${word}${Number(v) === 1 ? "" : "s"}`;
 
-/** "1/2 training, 3 queued": runs training now of the runs that may train at once. */
+/** "1/2 training, 3 queued · 1 worker ready": runs training now of the runs that may
+ * train at once, and the idle workers that start a run at once (left out when none). */
 export function loadText(c) {
-  return `${c.busy}/${c.slots} training, ${c.queued} queued`;
+  const ready = c.warm ? ` · ${c.warm} worker${c.warm === 1 ? "" : "s"} ready` : "";
+  return `${c.busy}/${c.slots} training, ${c.queued} queued${ready}`;
 }
 
 /** The totals over the live nodes: "16 CPUs · 0 GPUs" for one node, else with the nodes

@@ -14,6 +14,8 @@ export const COLORMAP = Array.from({ length: 256 }, (_, i) => {
   return STOPS[k].map((a, j) => Math.round(a + (STOPS[k + 1][j] - a) * f));
 });
 
+const LINE = "#d0d7de"; // base.css's --line: the frame of a map
+
 export function cssColor(q) {
   const [r, g, b] = COLORMAP[Math.max(0, Math.min(255, Math.round(q)))];
   return `rgb(${r},${g},${b})`;
@@ -57,6 +59,31 @@ export function sizedTile(atlas, meta, i, px, fit = false) {
   c.style.width = `${tw * scale}px`;
   c.style.height = `${th * scale}px`;
   return c;
+}
+
+/** Tiles 0..count-1 of the atlas side by side on ONE canvas, each drawn as sizedTile
+ * draws it (`gap` CSS pixels apart): a live view redrawing every layer a few times a
+ * second then holds one canvas per layer, not one per map (each canvas is a layer the
+ * browser composites on every frame; issue 20 measured 200 of them as most of a core). */
+export function tileStrip(atlas, meta, count, px, fit = false, gap = 3, edge = LINE) {
+  const [th, tw] = meta.tile;
+  const scale = tileScale(th, tw, px, fit);
+  const w = Math.round(tw * scale);
+  const hgt = Math.round(th * scale);
+  const cell = w + 2; // a 1px frame round each map, as the grids' tiles have
+  const canvas = document.createElement("canvas");
+  canvas.width = count * cell + Math.max(0, count - 1) * gap;
+  canvas.height = hgt + 2;
+  const ctx = canvas.getContext("2d");
+  ctx.imageSmoothingEnabled = !Number.isInteger(scale); // whole multiples stay crisp
+  ctx.fillStyle = edge;
+  for (let i = 0; i < count; i++) {
+    const x = i * (cell + gap);
+    ctx.fillRect(x, 0, cell, hgt + 2);
+    ctx.drawImage(tileCanvas(atlas, meta, i), x + 1, 1, w, hgt);
+  }
+  canvas.dataset.tiles = String(count);
+  return canvas;
 }
 
 /** Tiles 3i, 3i+1, 3i+2 of an atlas on one shared scale (a filter's R, G, B input

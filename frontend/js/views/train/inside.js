@@ -10,7 +10,7 @@ import { probText } from "../../lib/pretrained.js";
 import { addSnapshot, changeRows, changeText, keepEvenly } from "../../lib/snapshots.js";
 import { drawPad } from "../../widgets/draw.js";
 import { liveCard } from "../../widgets/live_card.js";
-import { atlasPixels, pngBlob, rgbTileCanvas, sizedTile } from "../../widgets/tiles.js";
+import { atlasPixels, pngBlob, rgbTileCanvas, sizedTile, tileStrip } from "../../widgets/tiles.js";
 
 const KEEP = 300; // snapshots a live view holds (the store keeps its own byte budget)
 
@@ -119,16 +119,15 @@ async function probeRows(p, mapPx) {
   const pages = [p.input, ...p.layers];
   const atlases = await Promise.all(pages.map(atlasOf));
   return pages.map((page, k) => {
-    const tiles = [];
     // A vector (rows of 32 values) as a block about 160px wide.
     const px = page.vector ? 160 : k === 0 ? 64 : mapPx; // the probe itself a little bigger
-    for (let i = 0; i < page.count; i++) tiles.push(sizedTile(atlases[k], page, i, px, true));
+    const strip = tileStrip(atlases[k], page, page.count, px, true); // one canvas a layer
     const name = k === 0 ? "input" : page.path;
     const more = page.channels > page.count ? ` · ${page.count} of ${page.channels}` : "";
     return h("div", { class: "inside-layer", "data-layer": name },
       h("span", { class: "inside-name", title: k === 0 ? "the probe image" : `${page.path} · ${page.type}` },
         h("code", {}, name), " ", h("span", { class: "muted" }, `${k === 0 ? probeText(p) : page.type}${more}`)),
-      h("span", { class: "fm-grid inside-tiles" }, tiles));
+      h("span", { class: "fm-grid inside-tiles" }, strip));
   });
 }
 
