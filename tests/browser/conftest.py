@@ -71,7 +71,11 @@ def serve(settings: Settings) -> Iterator[str]:
 
 def fresh_settings(tmp_path_factory: pytest.TempPathFactory, name: str) -> Settings:
     """Settings for a server of a test module's own: an empty data dir, a free port."""
-    return Settings(data_dir=tmp_path_factory.mktemp(name), port=_free_port(), token=TOKEN)
+    # One warm worker, not the default two: most test servers never train, and each warm
+    # worker is an interpreter importing torch on the test machine's cores.
+    return Settings(
+        data_dir=tmp_path_factory.mktemp(name), port=_free_port(), token=TOKEN, warm_workers=1
+    )
 
 
 @pytest.fixture(scope="session")
