@@ -158,7 +158,7 @@ class RayExecutor(Dispatch):
     def warm_ready(self) -> int:
         import ray
 
-        refs = [ref for _, ref in list(self._idle)]  # a copy: the dispatcher changes it
+        refs = [ref for _, ref in self._idle]
         return len(ray.wait(refs, num_returns=len(refs), timeout=0)[0]) if refs else 0
 
     # --- Dispatch's hooks ---------------------------------------------------------
