@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     max_params: int = 250_000_000  # to build a network (VGG-19 has 143.7M)
     max_activation_bytes: int = 1024 * MiB  # one image through the network
     max_jobs: int = 2  # training jobs running at once
+    # A request that arrives while the server is still loading (server/loading.py) waits
+    # at most this long for it, then gets a 503.
+    start_wait_s: float = Field(120.0, gt=0)
     max_queued_jobs: int = 20  # waiting behind them
     max_train_params: int = 5_000_000  # a network trained on the CPU (issue 6)
     max_misclassified: int = 500  # wrong held-out samples a finished run keeps

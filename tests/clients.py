@@ -12,19 +12,35 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from server.config import Settings
+from server.loading import wait_loaded
 from server.main import create_app
 
 BASE_URL = "http://127.0.0.1:8000"
 
 
+class LoadedClient(TestClient):
+    """A TestClient whose `with` block starts once the app has loaded (server/loading.py):
+    tests read app.state's services directly."""
+
+    def __enter__(self) -> LoadedClient:
+        super().__enter__()
+        wait_loaded(self.app)  # type: ignore[arg-type]
+        return self
+
+
 def open_client(
-    app: Settings | FastAPI, base_url: str = BASE_URL, token: str | None = None
+    app: Settings | FastAPI,
+    base_url: str = BASE_URL,
+    token: str | None = None,
+    loaded: bool = True,
 ) -> TestClient:
     """A TestClient on `app` (or on create_app(settings)), signed in as the teacher (or
-    with `token`; token="" for none); use it as a context manager."""
+    with `token`; token="" for none); use it as a context manager. Its block starts once
+    the app has loaded; loaded=False starts it as the socket would open (tests of
+    server/loading.py)."""
     if isinstance(app, Settings):
         app = create_app(app)
-    client = TestClient(app, base_url=base_url)
+    client = (LoadedClient if loaded else TestClient)(app, base_url=base_url)
     token = app.state.auth.token if token is None else token
     if token:
         client.headers["Authorization"] = f"Bearer {token}"

@@ -22,6 +22,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Route, expect, sy
 
 from server.api.auth import COOKIE
 from server.config import Settings
+from server.loading import wait_loaded
 from server.main import create_app
 
 CHROMIUM = "/usr/bin/chromium"
@@ -49,11 +50,11 @@ def _free_port() -> int:
 
 @contextmanager
 def serve(settings: Settings) -> Iterator[str]:
-    """create_app(settings) under uvicorn in a thread, on settings.port; yields its URL."""
+    """create_app(settings) under uvicorn in a thread, on settings.port; yields its URL
+    once it has loaded (server/loading.py)."""
+    app = create_app(settings)
     server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings), host="127.0.0.1", port=settings.port, log_level="warning"
-        )
+        uvicorn.Config(app, host="127.0.0.1", port=settings.port, log_level="warning")
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -62,6 +63,7 @@ def serve(settings: Settings) -> Iterator[str]:
         if time.monotonic() > deadline:
             raise RuntimeError("the test server did not start")
         time.sleep(0.05)
+    wait_loaded(app)
     try:
         yield f"http://127.0.0.1:{settings.port}"
     finally:
