@@ -89,7 +89,8 @@ class Loading:
         self.done = threading.Event()
         self._loop = asyncio.get_running_loop()
         self._finished = asyncio.Event()  # the loop's view of `done`
-        self._thread = threading.Thread(target=self._load, name="cnnplay-loading", daemon=True)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="cnnplay-loading", daemon=True)
         self._thread.start()
 
     def ready(self) -> bool:
@@ -111,8 +112,17 @@ class Loading:
         )
 
     def close(self) -> None:
-        """At shutdown: let a load in progress finish, then stop what it started."""
+        """At shutdown: let a load in progress finish, then stop what it started (in the
+        loading thread, see `_run`)."""
+        self._stop.set()
         self._thread.join()
+
+    def _run(self) -> None:
+        self._load()
+        # This thread outlives what it started: Linux sends a child's parent-death signal
+        # when the *thread* that forked it ends, and Ray's own processes (ray.init in the
+        # Ray executor) ask for one. So it waits here, without CPU, until shutdown.
+        self._stop.wait()
         state = self.app.state
         if getattr(state, "runner", None) is not None:
             state.runner.stop()

@@ -109,3 +109,30 @@ def test_stopping_while_loading_waits_for_it_and_stops_the_runner(
         threading.Timer(0.3, held.set).start()  # loading goes on while the app stops
     assert app.state.loading.ready()  # type: ignore[attr-defined]
     assert stopped == [True]
+
+
+def test_what_loading_started_outlives_the_loading(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process started while loading, with a parent-death signal (as Ray's own are), is
+    still alive once loading is done: Linux sends that signal when the forking thread ends."""
+    import time
+
+    from server.jobs import lifeline, runner
+
+    children: list[subprocess.Popen[bytes]] = []
+    real_start = runner.start
+
+    def start(*args: Any) -> Any:
+        child = subprocess.Popen(["sleep", "60"], preexec_fn=lifeline.set_death_signal)
+        children.append(child)
+        return real_start(*args)
+
+    monkeypatch.setattr(runner, "start", start)
+    try:
+        with open_client(settings):
+            time.sleep(0.5)  # the signal would have come by now
+            assert children[0].poll() is None, "the child died with the loading thread"
+    finally:
+        children[0].kill()
+        children[0].wait()
