@@ -3,10 +3,11 @@ while its filters and the probe's feature maps redraw; the slider replays the fi
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.browser.axe import axe_violations, watch
 from tests.browser.conftest import fresh_settings, serve, shot
@@ -117,9 +118,20 @@ def test_a_drawn_probe_through_a_network_without_convolutions(
 
 def test_a_transfer_run_shows_which_layers_stay_frozen(inside_server: str, page: Page) -> None:
     page.set_viewport_size({"width": 1280, "height": 800})
+    # The preset clicked before the network list has come still runs (CI once clicked it
+    # first, and the click did nothing): the list is held until after the click.
+    held: list[Route] = []
+    page.route("**/api/pretrained", lambda route: held.append(route))
     page.goto(f"{inside_server}/#train")
     section = page.get_by_test_id("transfer")
     section.locator(".guide-card.preset").click()  # fine-tune the later layers
+    deadline = time.monotonic() + 10
+    while not held and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    assert held, "the page never asked for the pretrained networks"
+    for route in held:
+        route.continue_()
+    page.unroute("**/api/pretrained")
     frozen = page.locator(".inside-moves li[data-frozen='1']")
     expect(frozen.first).to_be_visible(timeout=120_000)
     moving = page.locator(".inside-moves li[data-frozen='0']")

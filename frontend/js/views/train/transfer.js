@@ -152,7 +152,9 @@ export function transferSection(hooks) {
 
   // A guide card sets the target (digits 5-9 is similar to the source task, scikit-learn's
   // 8x8 digits look different), the data size and the mode, and runs the race: one click.
+  // A click before the section's first load (the network list) waits for it.
   async function pickScenario(g) {
+    await loaded;
     if (state.busy) return;
     if (state.targets.some((t) => t.key === g.target)) targetSelect.value = g.target;
     if (state.nets.some((x) => x.name === PRESET_NET)) netSelect.value = PRESET_NET;
@@ -298,9 +300,10 @@ export function transferSection(hooks) {
   }
 
   async function run() {
+    await loaded;
     if (state.busy) return;
     const { n, mode, net, target } = choice();
-    if (!net || !state.spec) return;
+    if (!net || !state.spec) return; // not downloaded yet, or the plan's error is shown
     setError(null);
     state.busy = true;
     const button = q('[data-testid="run-transfer"]');
@@ -385,6 +388,6 @@ export function transferSection(hooks) {
     }
   }
 
-  load();
+  const loaded = load();
   return el;
 }
