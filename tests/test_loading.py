@@ -86,6 +86,7 @@ def test_a_failed_load_is_a_503_and_health_says_why(
         assert "torchy" in r.json()["detail"]
         health = client.get("/api/health")
         assert health.status_code == 503 and health.json()["status"] == "failed"
+        assert "torchy" in health.json()["detail"]  # what the page's notice shows
         assert client.get("/").status_code == 200  # the page is still served
 
 

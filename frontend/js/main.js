@@ -21,6 +21,8 @@ const topbar = document.querySelector(".topbar");
 const badge = () => import("./views/signin/badge.js").then((m) => m.show(topbar));
 onSignInNeeded(() => import("./views/signin/screen.js").then((m) => m.ask()).then(badge));
 badge();
+// While the server is still loading torch and the rest (issue 20), the top bar says so.
+import("./views/starting.js").then((m) => m.watch(topbar));
 
 // The view on screen: its key at once, its module once imported. `routes` counts route
 // calls, so that a view whose import resolves after the user has moved on is not mounted

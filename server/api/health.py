@@ -21,5 +21,7 @@ TORCH = metadata.version("torch")
 def health(request: Request) -> Any:
     state = loading.describe(request.app)
     if "error" in state:
-        return JSONResponse({"status": "failed", "torch": TORCH, **state}, 503)
+        # "detail" as every error of the API has it, for the frontend's ApiError
+        body = {"status": "failed", "torch": TORCH, **state, "detail": state["error"]}
+        return JSONResponse(body, 503)
     return {"status": "ok", "torch": TORCH, **state}

@@ -49,9 +49,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serve(settings: Settings) -> Iterator[str]:
+def serve(settings: Settings, loaded: bool = True) -> Iterator[str]:
     """create_app(settings) under uvicorn in a thread, on settings.port; yields its URL
-    once it has loaded (server/loading.py)."""
+    once it has loaded (server/loading.py), or as soon as it listens if not `loaded`."""
     app = create_app(settings)
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=settings.port, log_level="warning")
@@ -63,7 +63,8 @@ def serve(settings: Settings) -> Iterator[str]:
         if time.monotonic() > deadline:
             raise RuntimeError("the test server did not start")
         time.sleep(0.05)
-    wait_loaded(app)
+    if loaded:
+        wait_loaded(app)
     try:
         yield f"http://127.0.0.1:{settings.port}"
     finally:
