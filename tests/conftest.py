@@ -1,13 +1,17 @@
-"""Shared fixtures: an app on a temporary data dir, and a client for it."""
+"""Shared fixtures: an app on a temporary data dir, a client for it, and a start whose
+loading (server/loading.py) is held until the test lets it go on."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from server import loading
 from server.config import Settings
 from tests.clients import open_client
 
@@ -23,3 +27,18 @@ def settings(tmp_path: Path) -> Settings:
 def client(settings: Settings) -> Iterator[TestClient]:
     with open_client(settings) as c:
         yield c
+
+
+@pytest.fixture
+def held(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """Loading stops before its routers until the test sets the event."""
+    release = threading.Event()
+    real = loading.routers
+
+    def slow() -> Any:
+        assert release.wait(60), "the test never let loading go on"
+        return real()
+
+    monkeypatch.setattr(loading, "routers", slow)
+    yield release
+    release.set()

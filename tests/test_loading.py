@@ -6,7 +6,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -26,21 +25,6 @@ def test_the_app_imports_no_torch_until_it_loads() -> None:
         "assert 'torch' not in sys.modules, 'torch was imported'"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
-
-
-@pytest.fixture
-def held(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
-    """Loading stops before its routers until the test sets the event."""
-    release = threading.Event()
-    real = loading.routers
-
-    def slow() -> Any:
-        assert release.wait(30), "the test never let loading go on"
-        return real()
-
-    monkeypatch.setattr(loading, "routers", slow)
-    yield release
-    release.set()
 
 
 def test_health_answers_while_loading_and_a_request_waits_for_it(
