@@ -388,6 +388,8 @@ def test_a_locked_block_freezes_its_layers_and_batch_norms(page: Page, live_serv
 def test_saved_designs_keep_their_locks(page: Page, live_server: str) -> None:
     open_designer(page, live_server)
     start_from(page, "zoo:mnist_cnn")
+    # the zoo network has come (it brings its own name, which would overwrite ours)
+    expect(page.get_by_test_id("total-params")).to_have_text("105,866")
     page.fill("[data-testid=net-name]", "Locked CNN 7")
     lock(page, "layers.3").click()
     expect(page.get_by_test_id("frozen-params")).to_have_text("4,640")
