@@ -1,5 +1,5 @@
 """Shared fixtures: an app on a temporary data dir, a client for it, and a start whose
-loading (server/loading.py) is held until the test lets it go on."""
+loading (server/loading.py) is held until the test lets it go on, or fails."""
 
 from __future__ import annotations
 
@@ -42,3 +42,14 @@ def held(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
     monkeypatch.setattr(loading, "routers", slow)
     yield release
     release.set()
+
+
+@pytest.fixture
+def broken_load(monkeypatch: pytest.MonkeyPatch) -> str:
+    """Loading fails as a missing module would; returns that module's name."""
+
+    def broken() -> Any:
+        raise ImportError("no module named 'torchy'")
+
+    monkeypatch.setattr(loading, "routers", broken)
+    return "torchy"
